@@ -1,0 +1,171 @@
+#include "daemon/cli.h"
+
+#include "build_info.h"
+#include "daemon/config.h"
+#include "daemon/duration.h"
+#include "daemon/logging.h"
+
+namespace tierscope {
+
+namespace {
+
+struct Flag {
+  std::string_view name;
+  std::string_view value_hint;
+};
+
+// Flags shared by daemon and probe.
+constexpr Flag kCommonFlags[] = {
+    {"--config", "FILE"}, {"--procfs", "DIR"}, {"--sysfs", "DIR"}, {"--devfs", "DIR"}, {"--log-level", "LEVEL"}};
+
+std::vector<Flag> flags_for(Command c) {
+  std::vector<Flag> flags(std::begin(kCommonFlags), std::end(kCommonFlags));
+  if (c == Command::daemon) flags.push_back({"--listen", "HOST:PORT"});
+  if (c == Command::probe) {
+    flags.push_back({"--format", "prometheus|json"});
+    flags.push_back({"--interval", "DURATION"});
+  }
+  flags.push_back({"--help", ""});
+  return flags;
+}
+
+std::string_view command_name(Command c) { return c == Command::daemon ? "daemon" : "probe"; }
+
+}  // namespace
+
+CliOptions parse_cli(const std::vector<std::string>& args) {
+  CliOptions o;
+  if (args.empty()) throw UsageError("missing command (daemon or probe)");
+  const std::string& first = args[0];
+  if (first == "--help" || first == "-h" || first == "help") {
+    o.command = Command::help;
+    if (args.size() > 1) o.help_topic = args[1];
+    return o;
+  }
+  if (first == "--version" || first == "-V") {
+    o.command = Command::version;
+    return o;
+  }
+  if (first == "daemon") o.command = Command::daemon;
+  else if (first == "probe") o.command = Command::probe;
+  else {
+    std::string msg = "unknown command '" + first + "'";
+    if (auto g = did_you_mean(first, {"daemon", "probe"})) msg += "; did you mean '" + *g + "'?";
+    else msg += " (expected daemon or probe)";
+    throw UsageError(msg);
+  }
+  const auto flags = flags_for(o.command);
+  const std::string prefix = std::string(command_name(o.command)) + ": ";
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    std::string arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      o.command = Command::help;
+      o.help_topic = first;
+      return o;
+    }
+    std::optional<std::string> value;
+    if (auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+    }
+    const Flag* flag = nullptr;
+    for (const auto& f : flags)
+      if (f.name == arg) flag = &f;
+    if (!flag) {
+      std::vector<std::string_view> names;
+      for (const auto& f : flags) names.push_back(f.name);
+      std::string msg = prefix + (arg.rfind('-', 0) == 0 ? "unknown option '" : "unexpected argument '") + arg + "'";
+      if (auto g = did_you_mean(arg, names)) msg += "; did you mean '" + *g + "'?";
+      throw UsageError(msg);
+    }
+    if (!value) {
+      if (i + 1 >= args.size()) throw UsageError(prefix + std::string(arg) + " needs a value (" + std::string(flag->value_hint) + ")");
+      value = args[++i];
+    }
+    const std::string& v = *value;
+    if (v.empty()) throw UsageError(prefix + arg + ": expected " + std::string(flag->value_hint) + ", got an empty value");
+    if (arg == "--config") o.config = v;
+    else if (arg == "--procfs") o.procfs = v;
+    else if (arg == "--sysfs") o.sysfs = v;
+    else if (arg == "--devfs") o.devfs = v;
+    else if (arg == "--listen") {
+      if (auto problem = listen_address_problem(v)) throw UsageError(prefix + "--listen: " + *problem + ", got \"" + v + "\"");
+      o.listen = v;
+    } else if (arg == "--log-level") {
+      if (!parse_log_level(v)) throw UsageError(prefix + "--log-level: expected error, warn, info or debug, got \"" + v + "\"");
+      o.log_level = v;
+    } else if (arg == "--format") {
+      if (v != "prometheus" && v != "json") throw UsageError(prefix + "--format: expected prometheus or json, got \"" + v + "\"");
+      o.format = v;
+    } else if (arg == "--interval") {
+      auto d = parse_duration(v);
+      if (!d || *d < kMinInterval || *d > kMaxInterval)
+        throw UsageError(prefix + "--interval: expected a duration from 100ms to 60s (e.g. 500ms, 1s), got \"" + v + "\"");
+      o.interval = v;
+    }
+  }
+  return o;
+}
+
+std::string usage_text(std::string_view command) {
+  if (command == "daemon") {
+    return R"(Usage: tierscope daemon [OPTIONS]
+
+Samples memory tiers, swap, pressure, block devices and NVMe controllers and
+serves them as Prometheus metrics until SIGTERM/SIGINT. SIGHUP reloads the
+config file; an invalid new config is rejected and the running one stays.
+
+Options:
+  --config FILE        YAML config (default: /etc/tierscope/tierscope.yaml if it
+                       exists, else built-in defaults; see config/tierscope.yaml)
+  --listen HOST:PORT   where /metrics is served (default 127.0.0.1:9847; port 0
+                       picks a free port, logged at start)
+  --procfs DIR         procfs root (default /proc)
+  --sysfs DIR          sysfs root (default /sys)
+  --devfs DIR          devfs root (default /dev)
+  --log-level LEVEL    error, warn, info or debug (default info)
+  --help               this text
+
+Command-line options override the config file, also across reloads.
+Exit codes: 0 clean stop, 1 runtime failure (e.g. cannot listen), 64 bad
+usage, 78 bad config.
+)";
+  }
+  if (command == "probe") {
+    return R"(Usage: tierscope probe [OPTIONS]
+
+Takes one sample of every enabled probe, prints it and exits. Rates and peaks
+need two samples, so it samples twice, one interval apart.
+
+Options:
+  --config FILE        YAML config (default: /etc/tierscope/tierscope.yaml if it
+                       exists, else built-in defaults)
+  --procfs DIR         procfs root (default /proc)
+  --sysfs DIR          sysfs root (default /sys)
+  --devfs DIR          devfs root (default /dev)
+  --format FORMAT      prometheus (text exposition, default) or json
+  --interval DURATION  time between the two samples (default: sample_interval)
+  --log-level LEVEL    error, warn, info or debug (default warn)
+  --help               this text
+
+Exit codes: 0 every probe succeeded or found nothing to report, 1 a probe
+failed (the output still shows the rest), 64 bad usage, 78 bad config.
+)";
+  }
+  return R"(Usage: tierscope COMMAND [OPTIONS]
+
+Commands:
+  daemon     sample continuously and serve Prometheus metrics on /metrics
+  probe      take one sample, print it (Prometheus text or JSON), exit
+
+Options:
+  --help     this text; `tierscope COMMAND --help` for a command's options
+  --version  version, git revision and compiler
+)";
+}
+
+std::string version_text() {
+  return std::string("tierscope ") + build::kVersion + " (revision " + build::kRevision + ", " + build::kCompiler + ")\n";
+}
+
+}  // namespace tierscope

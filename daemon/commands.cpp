@@ -1,0 +1,169 @@
+#include "daemon/commands.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "build_info.h"
+#include "daemon/duration.h"
+#include "daemon/sampler.h"
+#include "exporters/json_output.h"
+#include "exporters/prometheus_exporter.h"
+
+namespace tierscope {
+
+std::string config_path_for(const CliOptions& opts) {
+  if (opts.config) return *opts.config;
+  std::error_code ec;
+  if (std::filesystem::exists(kSystemConfigPath, ec)) return kSystemConfigPath;
+  return {};
+}
+
+Config effective_config(const CliOptions& opts, const std::string& path) {
+  Config c = path.empty() ? Config{} : load_config(path);
+  auto absolute = [](const std::string& dir) { return std::filesystem::absolute(dir).lexically_normal(); };
+  if (opts.procfs) c.roots.procfs = absolute(*opts.procfs);
+  if (opts.sysfs) c.roots.sysfs = absolute(*opts.sysfs);
+  if (opts.devfs) c.roots.devfs = absolute(*opts.devfs);
+  if (opts.listen) c.listen = *opts.listen;
+  if (opts.log_level) c.log_level = *parse_log_level(*opts.log_level);
+  return c;
+}
+
+namespace {
+
+std::string describe(const Config& c, std::size_t probes) {
+  std::string offload = c.offload.auto_detect ? "auto (PCI vendor 0x1987)" : "";
+  for (const auto& n : c.offload.names) offload += (offload.empty() ? "" : ", ") + n;
+  return "sampling " + std::to_string(probes) + " probes every " + format_duration(c.sample_interval) +
+         ", peak window " + format_duration(c.peak_window) + ", offload device " + offload + ", roots " +
+         c.roots.procfs.native() + " " + c.roots.sysfs.native() + " " + c.roots.devfs.native();
+}
+
+std::size_t enabled_probes(const Config& c) {
+  std::size_t n = 0;
+  for (const auto& [name, on] : c.probes) n += on ? 1 : 0;
+  return n;
+}
+
+}  // namespace
+
+int run_daemon(const CliOptions& opts) {
+  Logger log(opts.log_level ? *parse_log_level(*opts.log_level) : LogLevel::info);
+  const std::string path = config_path_for(opts);
+  Config config;
+  try {
+    config = effective_config(opts, path);
+  } catch (const ConfigError& e) {
+    log.error(e.what());
+    return exit_code::config;
+  }
+  log.set_level(config.log_level);
+
+  // Signals are taken synchronously by this thread; every thread started
+  // below inherits the blocked mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  DaemonStatus status;
+  Sampler sampler(config, log);
+  sampler.sample_now();
+
+  std::unique_ptr<prometheus::Exposer> exposer;
+  try {
+    exposer = make_exposer(config.listen);
+  } catch (const std::exception& e) {
+    log.error(e.what());
+    return exit_code::failure;
+  }
+  auto collector = std::make_shared<SnapshotCollector>([&sampler] { return sampler.latest(); }, &status);
+  exposer->RegisterCollectable(collector);
+  std::string host = config.listen.substr(0, config.listen.rfind(':'));
+  for (int port : exposer->GetListeningPorts())
+    log.info("listening on http://" + host + ":" + std::to_string(port) + "/metrics");
+  log.info(std::string("tierscope ") + build::kVersion + " (" + build::kRevision + ") " +
+           (path.empty() ? std::string("with built-in defaults") : "with config " + path) + ": " +
+           describe(config, enabled_probes(config)));
+  sampler.start();
+
+  const std::string listen_at_start = config.listen;
+  for (;;) {
+    siginfo_t info{};
+    int sig = sigwaitinfo(&signals, &info);
+    if (sig < 0) continue;  // EINTR
+    if (sig == SIGHUP) {
+      if (path.empty()) {
+        log.info("reload: no config file in use (built-in defaults); nothing to reload");
+        continue;
+      }
+      try {
+        Config next = effective_config(opts, path);
+        if (next.listen != listen_at_start)
+          log.warn("reload: listen address change to " + next.listen + " needs a restart; still serving " +
+                   listen_at_start);
+        sampler.apply(next);
+        log.set_level(next.log_level);
+        config = next;
+        status.reloads_ok++;
+        status.last_load_ok = true;
+        log.info("reloaded " + path + ": " + describe(config, enabled_probes(config)));
+      } catch (const std::exception& e) {
+        status.reloads_failed++;
+        status.last_load_ok = false;
+        log.error(std::string("reload rejected, keeping the running config: ") + e.what());
+      }
+      continue;
+    }
+    log.info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", stopping");
+    break;
+  }
+  sampler.stop();
+  exposer.reset();
+  log.info("stopped");
+  return exit_code::ok;
+}
+
+int run_probe(const CliOptions& opts) {
+  Logger log(opts.log_level ? *parse_log_level(*opts.log_level) : LogLevel::warn);
+  Config config;
+  try {
+    config = effective_config(opts, config_path_for(opts));
+  } catch (const ConfigError& e) {
+    log.error(e.what());
+    return exit_code::config;
+  }
+  if (!opts.log_level) config.log_level = LogLevel::warn;
+  log.set_level(config.log_level);
+  auto interval = opts.interval ? *parse_duration(*opts.interval) : config.sample_interval;
+  if (opts.interval && config.peak_window < interval) config.peak_window = interval;
+
+  Sampler sampler(config, log);
+  auto snap = sampler.sample_now();
+  // Rates and peaks are differences between two samples.
+  if (config.probe_enabled("diskstats") || config.probe_enabled("vmstat")) {
+    std::this_thread::sleep_for(interval);
+    snap = sampler.sample_now();
+  }
+  auto families = collect_all(snap.get(), nullptr, false);
+  if (opts.format == "json") {
+    nlohmann::json out = {{"timestamp", std::chrono::duration<double>(snap->taken_wall.time_since_epoch()).count()},
+                          {"interval_seconds", std::chrono::duration<double>(interval).count()},
+                          {"metrics", to_json(families)}};
+    std::cout << out.dump(2) << '\n';
+  } else {
+    std::cout << to_prometheus_text(families);
+  }
+  std::cout.flush();
+  bool failed = false;
+  for (const auto& run : snap->probes) failed = failed || run.status == ProbeStatus::error;
+  return failed ? exit_code::failure : exit_code::ok;
+}
+
+}  // namespace tierscope

@@ -1,0 +1,232 @@
+#include "daemon/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "daemon/duration.h"
+#include "daemon/probe_set.h"
+#include "probes/diskstats.h"
+#include "probes/text.h"
+
+namespace tierscope {
+
+Config::Config() : device_exclude(DeviceFilter::kDefaultExclude) {
+  for (auto name : kProbeNames) probes.emplace(std::string(name), true);
+}
+
+bool Config::probe_enabled(std::string_view name) const {
+  auto it = probes.find(std::string(name));
+  return it != probes.end() && it->second;
+}
+
+std::optional<std::string> did_you_mean(std::string_view word, const std::vector<std::string_view>& candidates) {
+  // Levenshtein distance; accept up to a third of the word's length (at least 1, at most 3).
+  auto distance = [](std::string_view a, std::string_view b) {
+    std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+      cur[0] = i;
+      for (std::size_t j = 1; j <= b.size(); ++j)
+        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      std::swap(prev, cur);
+    }
+    return prev[b.size()];
+  };
+  std::size_t limit = std::clamp<std::size_t>(word.size() / 3, 1, 3);
+  std::optional<std::string> best;
+  std::size_t best_d = limit + 1;
+  for (auto c : candidates) {
+    auto d = distance(word, c);
+    if (d < best_d) {
+      best_d = d;
+      best = std::string(c);
+    }
+  }
+  return best;
+}
+
+std::optional<std::string> listen_address_problem(std::string_view listen) {
+  std::string_view host, port;
+  if (!listen.empty() && listen.front() == '[') {
+    auto close = listen.find(']');
+    if (close == std::string_view::npos || close + 1 >= listen.size() || listen[close + 1] != ':')
+      return "expected [IPV6]:PORT";
+    host = listen.substr(1, close - 1);
+    port = listen.substr(close + 2);
+  } else {
+    auto colon = listen.rfind(':');
+    if (colon == std::string_view::npos) return "expected HOST:PORT, e.g. 127.0.0.1:9847";
+    host = listen.substr(0, colon);
+    port = listen.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) return "an IPv6 address needs brackets: [::1]:9847";
+  }
+  if (host.empty()) return "expected a host before the port (0.0.0.0 for every interface)";
+  auto p = text::parse_u64(port);
+  if (!p || *p > 65535) return "expected a port number 0-65535 after the colon";
+  return std::nullopt;
+}
+
+namespace {
+
+class Parser {
+ public:
+  explicit Parser(const std::string& file) : file_(file) {}
+
+  [[noreturn]] void fail(const YAML::Mark& mark, std::string_view key, std::string_view what) const {
+    std::ostringstream os;
+    os << file_;
+    if (mark.line >= 0) os << ':' << mark.line + 1 << ':' << mark.column + 1;
+    os << ": ";
+    if (!key.empty()) os << key << ": ";
+    os << what;
+    throw ConfigError(os.str());
+  }
+
+  // Iterates a mapping, rejecting unknown and repeated keys.
+  template <typename Fn>
+  void each_key(const YAML::Node& map, const std::string& path, const std::vector<std::string_view>& known, Fn fn) {
+    if (map.IsNull()) return;
+    if (!map.IsMap()) fail(map.Mark(), path, "expected a mapping of keys (" + join(known) + ")");
+    std::set<std::string> seen;
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      if (!it->first.IsScalar()) fail(it->first.Mark(), path, "expected a plain key");
+      auto key = it->first.Scalar();
+      auto full = path.empty() ? key : path + "." + key;
+      if (std::find(known.begin(), known.end(), key) == known.end()) {
+        std::string what = "unknown key";
+        if (auto guess = did_you_mean(key, known)) what += "; did you mean \"" + *guess + "\"?";
+        what += " (expected one of: " + join(known) + ")";
+        fail(it->first.Mark(), full, what);
+      }
+      if (!seen.insert(key).second) fail(it->first.Mark(), full, "key given twice");
+      fn(key, full, it->second);
+    }
+  }
+
+  std::string scalar(const YAML::Node& n, const std::string& key, std::string_view expected) const {
+    if (!n.IsScalar()) fail(n.Mark(), key, "expected " + std::string(expected));
+    return n.Scalar();
+  }
+
+  bool boolean(const YAML::Node& n, const std::string& key) const {
+    auto s = scalar(n, key, "true or false");
+    if (s == "true" || s == "yes" || s == "on") return true;
+    if (s == "false" || s == "no" || s == "off") return false;
+    fail(n.Mark(), key, "expected true or false, got \"" + s + "\"");
+  }
+
+  std::chrono::milliseconds duration(const YAML::Node& n, const std::string& key, std::chrono::milliseconds lo,
+                                     std::chrono::milliseconds hi) const {
+    std::string expected = "a duration from " + format_duration(lo) + " to " + format_duration(hi) +
+                           " (e.g. 500ms, 1s, 2m)";
+    auto s = scalar(n, key, expected);
+    auto d = parse_duration(s);
+    if (!d || *d < lo || *d > hi) fail(n.Mark(), key, "expected " + expected + ", got \"" + s + "\"");
+    return *d;
+  }
+
+  static std::string join(const std::vector<std::string_view>& v) {
+    std::string out;
+    for (auto s : v) out += (out.empty() ? "" : ", ") + std::string(s);
+    return out;
+  }
+
+ private:
+  const std::string& file_;
+};
+
+}  // namespace
+
+Config parse_config(std::string_view yaml, const std::string& file) {
+  Parser p(file);
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    p.fail(e.mark, "", "YAML syntax error: " + e.msg);
+  }
+  Config c;
+  YAML::Mark window_mark = root.Mark();
+  const std::vector<std::string_view> top{"sample_interval", "peak_window", "listen", "log_level", "roots",
+                                          "probes", "diskstats", "offload_device"};
+  p.each_key(root, "", top, [&](const std::string& key, const std::string& full, const YAML::Node& v) {
+    if (key == "sample_interval") {
+      c.sample_interval = p.duration(v, full, kMinInterval, kMaxInterval);
+    } else if (key == "peak_window") {
+      c.peak_window = p.duration(v, full, kMinInterval, kMaxPeakWindow);
+      window_mark = v.Mark();
+    } else if (key == "listen") {
+      c.listen = p.scalar(v, full, "HOST:PORT");
+      if (auto problem = listen_address_problem(c.listen))
+        p.fail(v.Mark(), full, *problem + ", got \"" + c.listen + "\"");
+    } else if (key == "log_level") {
+      auto s = p.scalar(v, full, "error, warn, info or debug");
+      auto level = parse_log_level(s);
+      if (!level) {
+        std::string what = "expected error, warn, info or debug, got \"" + s + "\"";
+        if (auto g = did_you_mean(s, {"error", "warn", "info", "debug"})) what += "; did you mean \"" + *g + "\"?";
+        p.fail(v.Mark(), full, what);
+      }
+      c.log_level = *level;
+    } else if (key == "roots") {
+      p.each_key(v, full, {"procfs", "sysfs", "devfs"}, [&](const std::string& k, const std::string& f, const YAML::Node& n) {
+        auto dir = p.scalar(n, f, "a directory path");
+        if (dir.empty() || dir.front() != '/') p.fail(n.Mark(), f, "expected an absolute directory path, got \"" + dir + "\"");
+        (k == "procfs" ? c.roots.procfs : k == "sysfs" ? c.roots.sysfs : c.roots.devfs) = dir;
+      });
+    } else if (key == "probes") {
+      std::vector<std::string_view> names(kProbeNames.begin(), kProbeNames.end());
+      p.each_key(v, full, names, [&](const std::string& k, const std::string& f, const YAML::Node& n) {
+        c.probes[k] = p.boolean(n, f);
+      });
+    } else if (key == "diskstats") {
+      p.each_key(v, full, {"device_include", "device_exclude"}, [&](const std::string& k, const std::string& f, const YAML::Node& n) {
+        auto re = n.IsNull() ? std::string() : p.scalar(n, f, "a regular expression (ECMAScript syntax)");
+        try {
+          std::regex check(re, std::regex::ECMAScript);
+        } catch (const std::regex_error& e) {
+          p.fail(n.Mark(), f, "expected a regular expression (ECMAScript syntax): " + std::string(e.what()));
+        }
+        (k == "device_include" ? c.device_include : c.device_exclude) = re;
+      });
+    } else if (key == "offload_device") {
+      const std::string expected = "\"auto\" or a list of controller names, block devices or serials (e.g. [nvme0, S4EWNX0R123456])";
+      c.offload = {};
+      c.offload.auto_detect = false;
+      auto take = [&](const YAML::Node& n) {
+        auto s = std::string(text::trim(p.scalar(n, full, expected)));
+        if (s.empty()) p.fail(n.Mark(), full, "expected " + expected + ", got an empty name");
+        if (s == "auto") c.offload.auto_detect = true;
+        else c.offload.names.push_back(s);
+      };
+      if (v.IsSequence()) {
+        if (v.size() == 0) p.fail(v.Mark(), full, "expected " + expected + ", got an empty list");
+        for (const auto& n : v) take(n);
+      } else {
+        take(v);
+      }
+    }
+  });
+  if (c.peak_window < c.sample_interval)
+    p.fail(window_mark, "peak_window",
+           "expected at least sample_interval (" + format_duration(c.sample_interval) + "), got " +
+               format_duration(c.peak_window));
+  return c;
+}
+
+Config load_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path + ": cannot read the config file: " + std::strerror(errno));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_config(ss.str(), path);
+}
+
+}  // namespace tierscope

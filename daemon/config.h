@@ -1,0 +1,55 @@
+#pragma once
+// The daemon's configuration (config/tierscope.yaml documents every key).
+// Parsing is strict: unknown keys, wrong types and out-of-range values are
+// errors that name the file, line, column and key, say what was expected, and
+// suggest the nearest known key for a misspelt one.
+
+#include <chrono>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "daemon/logging.h"
+#include "probes/host_roots.h"
+#include "probes/offload.h"
+
+namespace tierscope {
+
+inline constexpr std::chrono::milliseconds kMinInterval{100};
+inline constexpr std::chrono::milliseconds kMaxInterval{60'000};
+inline constexpr std::chrono::milliseconds kMaxPeakWindow{600'000};
+
+struct Config {
+  std::chrono::milliseconds sample_interval{1000};
+  std::chrono::milliseconds peak_window{15'000};
+  std::string listen{"127.0.0.1:9847"};
+  LogLevel log_level = LogLevel::info;
+  HostRoots roots;
+  std::map<std::string, bool> probes;  // every known probe name -> enabled
+  std::string device_include;          // regex; empty = every device
+  std::string device_exclude;          // regex; empty = none
+  OffloadSelection offload;
+
+  Config();  // the defaults, as documented in config/tierscope.yaml
+  bool probe_enabled(std::string_view name) const;
+};
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// `file` is used in messages only. Throws ConfigError.
+Config parse_config(std::string_view yaml, const std::string& file);
+// Reads and parses; an unreadable file is a ConfigError too.
+Config load_config(const std::string& path);
+
+// Validates "HOST:PORT" / "[V6]:PORT"; returns an explanation when invalid.
+std::optional<std::string> listen_address_problem(std::string_view listen);
+
+// Closest candidate within a small edit distance, for "did you mean".
+std::optional<std::string> did_you_mean(std::string_view word, const std::vector<std::string_view>& candidates);
+
+}  // namespace tierscope

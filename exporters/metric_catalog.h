@@ -1,0 +1,150 @@
+#pragma once
+// The metric contract (../shared/design/METRICS.md, README "Metrics"): every
+// fixed metric name with its HELP text, which names the source and the unit.
+// Dashboards and alert rules depend on these names; rename one only with a
+// changelog entry in the README.
+
+#include "exporters/metric_writer.h"
+
+namespace tierscope::metric {
+
+using prometheus::MetricType;
+inline constexpr MetricType kCounter = MetricType::Counter;
+inline constexpr MetricType kGauge = MetricType::Gauge;
+
+// ---- daemon health -------------------------------------------------------
+inline constexpr MetricDef build_info{"tierscope_build_info",
+    "Version, git revision and compiler of the running tierscope; value is always 1.", kGauge};
+inline constexpr MetricDef probe_success{"tierscope_probe_success",
+    "1 if the probe's last run succeeded or found no hardware to report, 0 if it failed (see the daemon log for why).", kGauge};
+inline constexpr MetricDef probe_duration{"tierscope_probe_duration_seconds",
+    "Wall-clock time of the probe's last run, seconds (steady clock).", kGauge};
+inline constexpr MetricDef samples_total{"tierscope_samples_total",
+    "Samples taken by the sampler since the daemon started.", kCounter};
+inline constexpr MetricDef sample_overruns{"tierscope_sample_overruns_total",
+    "Sampler ticks whose sampling took longer than the interval; the missed deadlines are skipped, not queued.", kCounter};
+inline constexpr MetricDef sample_interval{"tierscope_sample_interval_seconds",
+    "Configured sampling cadence (config key sample_interval), seconds.", kGauge};
+inline constexpr MetricDef peak_window{"tierscope_peak_window_seconds",
+    "Window over which the *_peak gauges take their maximum (config key peak_window), seconds.", kGauge};
+inline constexpr MetricDef last_sample_time{"tierscope_last_sample_timestamp_seconds",
+    "Wall-clock time at which the exported sample was taken, Unix seconds.", kGauge};
+inline constexpr MetricDef config_reloads{"tierscope_config_reloads_total",
+    "Configuration reloads requested with SIGHUP, by result (success: applied; failure: rejected, old config kept).", kCounter};
+inline constexpr MetricDef config_last_reload_ok{"tierscope_config_last_reload_successful",
+    "1 if the last configuration load (start or SIGHUP) was applied, 0 if it was rejected.", kGauge};
+
+// ---- the daemon's own footprint (Prometheus client conventions) ----------
+inline constexpr MetricDef process_rss{"process_resident_memory_bytes",
+    "Resident memory of the tierscope process, bytes (/proc/self/statm resident pages x page size).", kGauge};
+inline constexpr MetricDef process_vms{"process_virtual_memory_bytes",
+    "Virtual memory of the tierscope process, bytes (/proc/self/statm size pages x page size).", kGauge};
+inline constexpr MetricDef process_cpu{"process_cpu_seconds_total",
+    "User and system CPU time of the tierscope process, seconds (getrusage RUSAGE_SELF).", kCounter};
+inline constexpr MetricDef process_open_fds{"process_open_fds",
+    "Open file descriptors of the tierscope process (entries of /proc/self/fd).", kGauge};
+inline constexpr MetricDef process_max_fds{"process_max_fds",
+    "Soft limit on open file descriptors of the tierscope process (RLIMIT_NOFILE).", kGauge};
+inline constexpr MetricDef process_start{"process_start_time_seconds",
+    "Start time of the tierscope process, Unix seconds (/proc/self/stat starttime + /proc/stat btime).", kGauge};
+
+// ---- memory tiers --------------------------------------------------------
+inline constexpr MetricDef memory_capacity{"tierscope_memory_capacity_bytes",
+    "Capacity of each memory tier, bytes. tier=ram device=host: MemTotal of /proc/meminfo (kB x 1024); "
+    "tier=swap: Size column of /proc/swaps for each swap device or file (KiB x 1024).", kGauge};
+inline constexpr MetricDef memory_used{"tierscope_memory_used_bytes",
+    "Used bytes of each memory tier. tier=ram device=host: MemTotal - MemAvailable of /proc/meminfo (kB x 1024); "
+    "tier=swap: Used column of /proc/swaps (KiB x 1024).", kGauge};
+inline constexpr MetricDef memory_available{"tierscope_memory_available_bytes",
+    "MemAvailable of /proc/meminfo: the kernel's estimate of memory available for new work without swapping, bytes.", kGauge};
+inline constexpr MetricDef memory_page_cache{"tierscope_memory_page_cache_bytes",
+    "File-backed page cache, Active(file) + Inactive(file) of /proc/meminfo (kB x 1024), bytes; excludes shmem.", kGauge};
+inline constexpr MetricDef memory_anon{"tierscope_memory_anon_bytes",
+    "Anonymous memory mapped into user page tables, AnonPages of /proc/meminfo (kB x 1024), bytes.", kGauge};
+inline constexpr MetricDef memory_shmem{"tierscope_memory_shmem_bytes",
+    "Shared memory and tmpfs, Shmem of /proc/meminfo (kB x 1024), bytes.", kGauge};
+inline constexpr MetricDef swap_in_pages{"tierscope_swap_in_pages_total",
+    "Pages swapped in from swap devices, pswpin of /proc/vmstat.", kCounter};
+inline constexpr MetricDef swap_out_pages{"tierscope_swap_out_pages_total",
+    "Pages swapped out to swap devices, pswpout of /proc/vmstat.", kCounter};
+inline constexpr MetricDef major_faults{"tierscope_page_major_faults_total",
+    "Major page faults (pages read from storage: file pages re-read and swap-ins), pgmajfault of /proc/vmstat.", kCounter};
+inline constexpr MetricDef page_in_bytes{"tierscope_page_in_bytes_total",
+    "Bytes paged in from block devices, pgpgin of /proc/vmstat (KiB x 1024).", kCounter};
+inline constexpr MetricDef page_out_bytes{"tierscope_page_out_bytes_total",
+    "Bytes paged out to block devices, pgpgout of /proc/vmstat (KiB x 1024).", kCounter};
+inline constexpr MetricDef oom_kills{"tierscope_oom_kills_total",
+    "Processes killed by the kernel OOM killer, oom_kill of /proc/vmstat.", kCounter};
+inline constexpr MetricDef pressure_stalled{"tierscope_pressure_stalled_seconds_total",
+    "Pressure stall time, total= of /proc/pressure/<resource> (microseconds / 1e6), seconds. "
+    "kind=some: at least one task stalled; kind=full: all non-idle tasks stalled.", kCounter};
+inline constexpr MetricDef swap_device_info{"tierscope_swap_device_info",
+    "Each active swap area of /proc/swaps with its type, the block device that holds it (a swap file resolves to "
+    "the device of its filesystem through mountinfo) and the whole disk behind that; value is always 1.", kGauge};
+inline constexpr MetricDef swap_priority{"tierscope_swap_priority",
+    "Priority column of /proc/swaps for each swap area.", kGauge};
+inline constexpr MetricDef swap_peak{"tierscope_swap_pages_peak_per_second",
+    "Highest per-interval swap rate within the peak window, pages per second, from pswpin/pswpout of /proc/vmstat "
+    "sampled every sample_interval.", kGauge};
+
+// ---- block devices -------------------------------------------------------
+inline constexpr MetricDef disk_reads{"tierscope_disk_reads_completed_total",
+    "Reads completed, field 1 of /proc/diskstats.", kCounter};
+inline constexpr MetricDef disk_reads_merged{"tierscope_disk_reads_merged_total",
+    "Adjacent reads merged before issue, field 2 of /proc/diskstats.", kCounter};
+inline constexpr MetricDef disk_read_bytes{"tierscope_disk_read_bytes_total",
+    "Bytes read, field 3 of /proc/diskstats (sectors x 512), bytes.", kCounter};
+inline constexpr MetricDef disk_read_time{"tierscope_disk_read_time_seconds_total",
+    "Time spent on reads, field 4 of /proc/diskstats (ms / 1000), seconds.", kCounter};
+inline constexpr MetricDef disk_writes{"tierscope_disk_writes_completed_total",
+    "Writes completed, field 5 of /proc/diskstats.", kCounter};
+inline constexpr MetricDef disk_writes_merged{"tierscope_disk_writes_merged_total",
+    "Adjacent writes merged before issue, field 6 of /proc/diskstats.", kCounter};
+inline constexpr MetricDef disk_written_bytes{"tierscope_disk_written_bytes_total",
+    "Bytes written, field 7 of /proc/diskstats (sectors x 512), bytes.", kCounter};
+inline constexpr MetricDef disk_write_time{"tierscope_disk_write_time_seconds_total",
+    "Time spent on writes, field 8 of /proc/diskstats (ms / 1000), seconds.", kCounter};
+inline constexpr MetricDef disk_in_progress{"tierscope_disk_io_in_progress",
+    "Requests in flight, field 9 of /proc/diskstats.", kGauge};
+inline constexpr MetricDef disk_io_time{"tierscope_disk_io_time_seconds_total",
+    "Time the device had requests in flight, field 10 of /proc/diskstats (ms / 1000), seconds.", kCounter};
+inline constexpr MetricDef disk_io_weighted{"tierscope_disk_io_time_weighted_seconds_total",
+    "In-flight time weighted by queue depth, field 11 of /proc/diskstats (ms / 1000), seconds.", kCounter};
+inline constexpr MetricDef disk_discards{"tierscope_disk_discards_completed_total",
+    "Discards completed, field 12 of /proc/diskstats (kernel 4.18+).", kCounter};
+inline constexpr MetricDef disk_discards_merged{"tierscope_disk_discards_merged_total",
+    "Discards merged, field 13 of /proc/diskstats (kernel 4.18+).", kCounter};
+inline constexpr MetricDef disk_discarded_bytes{"tierscope_disk_discarded_bytes_total",
+    "Bytes discarded, field 14 of /proc/diskstats (sectors x 512, kernel 4.18+), bytes.", kCounter};
+inline constexpr MetricDef disk_discard_time{"tierscope_disk_discard_time_seconds_total",
+    "Time spent on discards, field 15 of /proc/diskstats (ms / 1000, kernel 4.18+), seconds.", kCounter};
+inline constexpr MetricDef disk_flushes{"tierscope_disk_flushes_completed_total",
+    "Flush requests completed, field 16 of /proc/diskstats (kernel 5.5+).", kCounter};
+inline constexpr MetricDef disk_flush_time{"tierscope_disk_flush_time_seconds_total",
+    "Time spent on flush requests, field 17 of /proc/diskstats (ms / 1000, kernel 5.5+), seconds.", kCounter};
+inline constexpr MetricDef disk_iops_peak{"tierscope_disk_iops_peak",
+    "Highest per-interval IOPS within the peak window (completed reads or writes of /proc/diskstats between two "
+    "consecutive samples / interval), operations per second.", kGauge};
+inline constexpr MetricDef disk_throughput_peak{"tierscope_disk_throughput_peak_bytes_per_second",
+    "Highest per-interval throughput within the peak window (sectors read or written of /proc/diskstats x 512 "
+    "between two consecutive samples / interval), bytes per second.", kGauge};
+
+// ---- NVMe (sysfs identity) ----------------------------------------------
+inline constexpr MetricDef nvme_info{"tierscope_nvme_info",
+    "NVMe controller identity from /sys/class/nvme/<controller>/{model,serial,firmware_rev,transport} and the PCI "
+    "function behind its device link ({vendor,subsystem_vendor}); phison=\"true\" when the PCI vendor is 0x1987 or "
+    "the config names the controller as the offload device. Value is always 1.", kGauge};
+inline constexpr MetricDef nvme_state{"tierscope_nvme_state",
+    "Controller state from /sys/class/nvme/<controller>/state (live, resetting, connecting, dead, ...); 1 for the "
+    "current state.", kGauge};
+inline constexpr MetricDef nvme_namespace_info{"tierscope_nvme_namespace_info",
+    "NVMe namespaces of each controller (/sys/class/nvme/<controller>/<namespace>) and the block device that "
+    "serves them; value is always 1.", kGauge};
+inline constexpr MetricDef nvme_namespace_capacity{"tierscope_nvme_namespace_capacity_bytes",
+    "Namespace capacity, /sys/class/nvme/<controller>/<namespace>/size (512-byte sectors x 512), bytes.", kGauge};
+inline constexpr MetricDef offload_device_info{"tierscope_offload_device_info",
+    "Block devices that form the SSD offload tier and why: role=phison (namespace of a controller with PCI vendor "
+    "0x1987, offload_device: auto), role=configured (named in offload_device), role=swap (an NVMe namespace holding an "
+    "active swap area). Value is always 1.", kGauge};
+
+}  // namespace tierscope::metric

@@ -1,0 +1,41 @@
+#include "exporters/prometheus_exporter.h"
+
+#include <stdexcept>
+
+#include "exporters/metric_catalog.h"
+#include "exporters/process_metrics.h"
+#include "exporters/render.h"
+
+namespace tierscope {
+
+std::vector<prometheus::MetricFamily> collect_all(const Snapshot* snap, const DaemonStatus* status, bool with_process) {
+  MetricWriter w;
+  render_build_info(w);
+  if (snap) render_snapshot(*snap, w);
+  if (status) {
+    w.add(metric::config_reloads, static_cast<double>(status->reloads_ok.load()), {{"result", "success"}});
+    w.add(metric::config_reloads, static_cast<double>(status->reloads_failed.load()), {{"result", "failure"}});
+    w.add(metric::config_last_reload_ok, status->last_load_ok.load() ? 1 : 0);
+  }
+  if (with_process) render_process_metrics(w);
+  return std::move(w).finish();
+}
+
+std::vector<prometheus::MetricFamily> SnapshotCollector::Collect() const {
+  auto snap = source_();
+  return collect_all(snap.get(), status_, true);
+}
+
+std::unique_ptr<prometheus::Exposer> make_exposer(const std::string& listen) {
+  try {
+    // Two worker threads: Prometheus plus one person with curl. Scrapes of one
+    // endpoint are serialized by prometheus-cpp anyway.
+    return std::make_unique<prometheus::Exposer>(
+        std::vector<std::string>{"listening_ports", listen, "num_threads", "2", "request_timeout_ms", "10000"});
+  } catch (const std::exception& e) {
+    throw std::runtime_error("cannot listen on " + listen + ": " + e.what() +
+                             " (address in use, or not an address of this host?)");
+  }
+}
+
+}  // namespace tierscope

@@ -1,0 +1,90 @@
+#include "probes/file_cache.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace tierscope {
+namespace {
+
+// Reads from offset 0 to EOF. Returns 0 or errno.
+int read_all(int fd, std::string& buf) {
+  if (buf.capacity() < 4096) buf.reserve(4096);
+  buf.resize(buf.capacity());
+  std::size_t used = 0;
+  for (;;) {
+    if (used == buf.size()) buf.resize(buf.size() * 2);
+    ssize_t n = ::pread(fd, buf.data() + used, buf.size() - used, static_cast<off_t>(used));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      buf.clear();
+      return err;
+    }
+    if (n == 0) break;
+    used += static_cast<std::size_t>(n);
+  }
+  buf.resize(used);
+  return 0;
+}
+
+int open_ro(const std::string& path) {
+  int fd;
+  do {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  return fd < 0 ? -errno : fd;
+}
+
+}  // namespace
+
+FileCache::~FileCache() { clear(); }
+
+int FileCache::read(const std::filesystem::path& path, std::string& buf) {
+  const std::string& key = path.native();
+  auto it = files_.find(key);
+  if (it != files_.end()) {
+    it->second.used = true;
+    if (read_all(it->second.fd, buf) == 0) return 0;
+    // Stale descriptor (device removed and perhaps re-added): reopen once.
+    ::close(it->second.fd);
+    files_.erase(it);
+  }
+  int fd = open_ro(key);
+  if (fd < 0) {
+    buf.clear();
+    return -fd;
+  }
+  int err = read_all(fd, buf);
+  if (err != 0) {
+    ::close(fd);
+    return err;
+  }
+  files_.emplace(key, Entry{fd, true});
+  return 0;
+}
+
+void FileCache::sweep() {
+  for (auto it = files_.begin(); it != files_.end();) {
+    if (!it->second.used) {
+      ::close(it->second.fd);
+      it = files_.erase(it);
+    } else {
+      it->second.used = false;
+      ++it;
+    }
+  }
+}
+
+void FileCache::clear() {
+  for (auto& [path, entry] : files_) ::close(entry.fd);
+  files_.clear();
+}
+
+std::string describe_errno(const std::filesystem::path& path, int err) {
+  return path.native() + ": " + std::strerror(err);
+}
+
+}  // namespace tierscope

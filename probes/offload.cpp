@@ -1,0 +1,58 @@
+#include "probes/offload.h"
+
+#include <algorithm>
+
+#include "exporters/metric_catalog.h"
+#include "probes/nvme.h"
+#include "probes/swaps.h"
+
+namespace tierscope {
+
+namespace {
+template <typename T>
+bool contains(const std::vector<T>& v, const T& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+}  // namespace
+
+OffloadVerdict decide_offload(const NvmeInventory* nvme, const Swaps* swaps, const OffloadSelection& sel) {
+  OffloadVerdict v;
+  std::vector<std::string> matched_names;
+  auto add = [&](const std::string& device, const std::string& controller, const char* role) {
+    for (const auto& d : v.devices)
+      if (d.device == device && d.controller == controller && d.role == role) return;
+    v.devices.push_back({device, controller, role});
+  };
+  std::vector<std::string> swap_disks;
+  if (swaps)
+    for (const auto& a : swaps->areas)
+      for (const auto& d : a.disks) swap_disks.push_back(d);
+
+  if (nvme) {
+    for (const auto& c : nvme->controllers) {
+      bool vendor_phison = c.pci_vendor && *c.pci_vendor == kPhisonPciVendor;
+      bool named_controller = contains(sel.names, c.name) || (c.serial && contains(sel.names, *c.serial));
+      if (named_controller) matched_names.push_back(contains(sel.names, c.name) ? c.name : *c.serial);
+      bool any_namespace_named = false;
+      for (const auto& ns : c.namespaces) {
+        bool named_ns = contains(sel.names, ns.block_device);
+        if (named_ns) matched_names.push_back(ns.block_device);
+        any_namespace_named = any_namespace_named || named_ns;
+        if (sel.auto_detect && vendor_phison) add(ns.block_device, c.name, "phison");
+        if (named_controller || named_ns) add(ns.block_device, c.name, "configured");
+        if (contains(swap_disks, ns.block_device)) add(ns.block_device, c.name, "swap");
+      }
+      if (vendor_phison || named_controller || any_namespace_named) v.phison_controllers.push_back(c.name);
+    }
+  }
+  for (const auto& n : sel.names)
+    if (!contains(matched_names, n)) v.unmatched_names.push_back(n);
+  return v;
+}
+
+void render_offload(const OffloadVerdict& verdict, MetricWriter& w) {
+  for (const auto& d : verdict.devices)
+    w.add(metric::offload_device_info, 1, {{"device", d.device}, {"controller", d.controller}, {"role", d.role}});
+}
+
+}  // namespace tierscope

@@ -1,0 +1,96 @@
+#include "probes/text.h"
+
+#include <charconv>
+#include <cmath>
+#include <system_error>
+
+namespace tierscope::text {
+namespace {
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool is_blank(char c) { return c == ' ' || c == '\t'; }
+}  // namespace
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+std::optional<std::uint64_t> parse_u64(std::string_view s) {
+  if (s.empty() || s.front() < '0' || s.front() > '9') return std::nullopt;
+  std::uint64_t v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || ptr != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+std::optional<std::int64_t> parse_i64(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  std::int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || ptr != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+std::optional<std::uint64_t> parse_hex(std::string_view s) {
+  s = trim(s);
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s.remove_prefix(2);
+  if (s.empty()) return std::nullopt;
+  std::uint64_t v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v, 16);
+  if (ec != std::errc{} || ptr != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+std::optional<double> parse_double(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || ptr != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+bool Lines::next(std::string_view& line) {
+  if (rest_.empty()) return false;
+  auto nl = rest_.find('\n');
+  if (nl == std::string_view::npos) {
+    line = rest_;
+    rest_ = {};
+  } else {
+    line = rest_.substr(0, nl);
+    rest_.remove_prefix(nl + 1);
+  }
+  return true;
+}
+
+std::string_view Fields::next() {
+  while (!rest_.empty() && is_blank(rest_.front())) rest_.remove_prefix(1);
+  std::size_t n = 0;
+  while (n < rest_.size() && !is_blank(rest_[n])) ++n;
+  auto field = rest_.substr(0, n);
+  rest_.remove_prefix(n);
+  return field;
+}
+
+bool Fields::done() {
+  while (!rest_.empty() && is_blank(rest_.front())) rest_.remove_prefix(1);
+  return rest_.empty();
+}
+
+std::string unescape_octal(std::string_view s) {
+  auto is_octal = [](char c) { return c >= '0' && c <= '7'; };
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    // A backslash followed by three octal digits (first 0-3, so it fits a byte).
+    if (s[i] == '\\' && s.size() - i > 3 && s[i + 1] >= '0' && s[i + 1] <= '3' && is_octal(s[i + 2]) && is_octal(s[i + 3])) {
+      out.push_back(static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0')));
+      i += 3;
+      continue;
+    }
+    out.push_back(s[i]);
+  }
+  return out;
+}
+
+}  // namespace tierscope::text
