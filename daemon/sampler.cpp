@@ -4,6 +4,16 @@
 
 namespace tierscope {
 
+NextDeadline next_deadline(std::chrono::steady_clock::time_point deadline, std::chrono::steady_clock::time_point now,
+                           std::chrono::nanoseconds interval) {
+  NextDeadline next{deadline + interval, false};
+  if (now > next.at) {
+    next.overran = true;
+    next.at += ((now - next.at) / interval + 1) * interval;
+  }
+  return next;
+}
+
 Sampler::Sampler(const Config& config, Logger& log) : log_(log), peaks_(config.peak_window) {
   std::lock_guard lock(state_mutex_);
   adopt_locked(config);
@@ -146,14 +156,9 @@ void Sampler::run() {
     }
     take_locked(Clock::now());
     if (on_tick_) on_tick_(*latest());
-    deadline += interval;
-    auto now = Clock::now();
-    if (now > deadline) {
-      ++overruns_;
-      // Skip the deadlines already missed; keep the phase of the cadence.
-      auto behind = (now - deadline) / interval + 1;
-      deadline += behind * interval;
-    }
+    auto next = next_deadline(deadline, Clock::now(), interval);
+    deadline = next.at;
+    if (next.overran) ++overruns_;
   }
 }
 

@@ -28,6 +28,16 @@
 
 namespace tierscope {
 
+// The cadence: the deadline after `deadline`, given that sampling finished at
+// `now`. When `now` is already past it, the missed deadlines are skipped (the
+// phase is kept) and the tick counts as an overrun.
+struct NextDeadline {
+  std::chrono::steady_clock::time_point at;
+  bool overran = false;
+};
+NextDeadline next_deadline(std::chrono::steady_clock::time_point deadline, std::chrono::steady_clock::time_point now,
+                           std::chrono::nanoseconds interval);
+
 class Sampler {
  public:
   using Clock = std::chrono::steady_clock;

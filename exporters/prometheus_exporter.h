@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "exporters/metric_writer.h"
 #include "probes/snapshot.h"
 
 namespace tierscope {

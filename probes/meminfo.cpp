@@ -55,29 +55,81 @@ ProbeOutcome MemInfoProbe::sample(ProbeContext& ctx, Snapshot& out) {
 
 namespace {
 
-// "Active(anon)" -> "Active_anon", as node_exporter names its meminfo series.
-std::string metric_suffix(std::string_view field) {
-  std::string s;
-  s.reserve(field.size());
-  for (char c : field) {
-    if (c == ')') continue;
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-    s.push_back(ok ? c : '_');
-  }
-  return s;
-}
+bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
+bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 }  // namespace
 
+// The kernel's field name in snake_case, as Prometheus naming wants it:
+// "MemTotal" -> "mem_total", "Active(anon)" -> "active_anon",
+// "SReclaimable" -> "s_reclaimable", "NFS_Unstable" -> "nfs_unstable",
+// "DirectMap2M" -> "direct_map_2m", "HugePages_Total" -> "huge_pages_total".
+std::string meminfo_metric_suffix(std::string_view field) {
+  // Where the kernel's abbreviation would read as a unit to Prometheus linters
+  // (a lone "s" or "sec" token), spell out what the kernel documents.
+  static constexpr std::pair<std::string_view, std::string_view> kSpelledOut[] = {
+      {"SReclaimable", "slab_reclaimable"},
+      {"SUnreclaim", "slab_unreclaimable"},
+      {"KReclaimable", "kernel_reclaimable"},
+      {"SecPageTables", "secondary_page_tables"},
+  };
+  for (auto [kernel, spelled] : kSpelledOut)
+    if (field == kernel) return std::string(spelled);
+  std::string s;
+  s.reserve(field.size() + 8);
+  auto push_separator = [&] {
+    if (!s.empty() && s.back() != '_') s.push_back('_');
+  };
+  for (std::size_t i = 0; i < field.size(); ++i) {
+    char c = field[i];
+    char prev = i > 0 ? field[i - 1] : '\0';
+    char next = i + 1 < field.size() ? field[i + 1] : '\0';
+    if (is_upper(c)) {
+      // A word starts at an upper-case letter after a lower-case one, or at
+      // the last capital of an acronym that runs into a word (S|Reclaimable).
+      if (is_lower(prev) || (is_upper(prev) && is_lower(next))) push_separator();
+      s.push_back(static_cast<char>(c - 'A' + 'a'));
+    } else if (is_digit(c)) {
+      if (is_lower(prev) || is_upper(prev)) push_separator();
+      s.push_back(c);
+    } else if (is_lower(c)) {
+      s.push_back(c);
+    } else {
+      push_separator();  // '(', ')', '_' and anything else
+    }
+  }
+  while (!s.empty() && s.back() == '_') s.pop_back();
+  // Any other token that reads as an abbreviated unit (promtool's list) is
+  // joined to the word after it, so a future field cannot fail the lint.
+  static constexpr std::string_view kUnitTokens[] = {"s", "ms", "us", "ns", "sec", "b", "kb", "mb", "gb",
+                                                      "tb", "pb", "m", "h", "d"};
+  std::string out;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    auto end = s.find('_', start);
+    if (end == std::string::npos) end = s.size();
+    auto token = std::string_view(s).substr(start, end - start);
+    out += token;
+    bool unit_like = false;
+    for (auto u : kUnitTokens) unit_like = unit_like || token == u;
+    if (end < s.size() && !unit_like) out += '_';
+    start = end + 1;
+  }
+  return out;
+}
+
 void render_meminfo(const MemInfo& m, MetricWriter& w) {
   for (const auto& f : m.fields) {
-    std::string name = "tierscope_meminfo_" + metric_suffix(f.name);
+    std::string name = "tierscope_meminfo_" + meminfo_metric_suffix(f.name);
     std::string help;
     if (f.bytes) {
       name += "_bytes";
       help = f.name + " of /proc/meminfo (kB x 1024), bytes.";
     } else {
-      help = f.name + " of /proc/meminfo, as the kernel reports it (a count, no unit).";
+      // The only unitless fields are the HugePages_* counts.
+      name += "_pages";
+      help = f.name + " of /proc/meminfo, in pages as the kernel reports it.";
     }
     w.add(name, help, metric::kGauge, static_cast<double>(f.value));
   }

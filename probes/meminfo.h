@@ -34,6 +34,9 @@ class MemInfoProbe final : public Probe {
   ProbeOutcome sample(ProbeContext& ctx, Snapshot& out) override;
 };
 
+// Metric name part for a field: snake_case of the kernel's name.
+std::string meminfo_metric_suffix(std::string_view field);
+
 void render_meminfo(const MemInfo& m, MetricWriter& w);
 
 }  // namespace tierscope

@@ -1,0 +1,77 @@
+# Shared helpers for the end-to-end scripts: start the real binary, find its
+# port, scrape it over HTTP on 127.0.0.1, read single values. Sourced, not run.
+
+set -euo pipefail
+
+fail() { echo "FAIL: $*" >&2; [[ -n "${LOG:-}" && -f "${LOG:-}" ]] && { echo "--- daemon log:" >&2; cat "$LOG" >&2; }; exit 1; }
+
+TMP=$(mktemp -d)
+DAEMON_PID=""
+cleanup_e2e() {
+  if [[ -n "$DAEMON_PID" ]] && kill -0 "$DAEMON_PID" 2>/dev/null; then kill -KILL "$DAEMON_PID" 2>/dev/null || true; fi
+  rm -rf "$TMP"
+}
+trap cleanup_e2e EXIT
+
+# start_daemon BIN CONFIG [ARGS...]: starts `BIN daemon --config CONFIG ARGS`,
+# waits (<= 10 s) for its "listening on" line; sets DAEMON_PID, PORT, LOG.
+start_daemon() {
+  local bin=$1 config=$2; shift 2
+  LOG=$TMP/daemon.log
+  "$bin" daemon --config "$config" "$@" 2>"$LOG" &
+  DAEMON_PID=$!
+  for _ in $(seq 100); do
+    PORT=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\)/metrics.*|\1|p' "$LOG" | head -1)
+    [[ -n "$PORT" ]] && return 0
+    kill -0 "$DAEMON_PID" 2>/dev/null || fail "daemon exited before listening"
+    sleep 0.1
+  done
+  fail "daemon did not log its listening address within 10 s"
+}
+
+scrape() { curl -sSf --max-time 5 "http://127.0.0.1:$PORT/metrics"; }
+
+# value FILE 'series{labels}' : the sample value of one exact series line.
+value() { awk -v s="$2" '$1 == s { print $2; found = 1 } END { if (!found) exit 1 }' "$1"; }
+
+# wait_samples N: until tierscope_samples_total >= N (<= 10 s).
+wait_samples() {
+  local want=$1 got
+  for _ in $(seq 100); do
+    scrape >"$TMP/poll.prom" || true
+    got=$(value "$TMP/poll.prom" tierscope_samples_total 2>/dev/null || echo 0)
+    awk -v g="$got" -v w="$want" 'BEGIN { exit !(g >= w) }' && return 0
+    sleep 0.1
+  done
+  fail "tierscope_samples_total did not reach $want"
+}
+
+# wait_log PATTERN: until the daemon log has a line matching PATTERN (<= 10 s).
+wait_log() {
+  for _ in $(seq 100); do grep -q -- "$1" "$LOG" && return 0; sleep 0.1; done
+  fail "no log line matching '$1'"
+}
+
+# stop_daemon: SIGTERM, expects exit code 0 within 2 s and a "stopped" line.
+stop_daemon() {
+  kill -TERM "$DAEMON_PID"
+  local rc=0
+  for _ in $(seq 20); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$DAEMON_PID" 2>/dev/null && fail "daemon still running 2 s after SIGTERM"
+  wait "$DAEMON_PID" || rc=$?
+  DAEMON_PID=""
+  [[ $rc -eq 0 ]] || fail "daemon exited with $rc after SIGTERM"
+  grep -q ' stopped$' "$LOG" || fail "no 'stopped' log line"
+}
+
+# fixture_config HOST FILE [EXTRA YAML]: a config reading tests/fixtures/HOST.
+fixture_config() {
+  local fix=$TIERSCOPE_SOURCE_DIR/tests/fixtures/$1
+  cat >"$2" <<YAML
+sample_interval: 100ms
+peak_window: 1s
+listen: 127.0.0.1:0
+roots: {procfs: $fix/proc, sysfs: $fix/sys, devfs: $fix/dev}
+${3:-}
+YAML
+}

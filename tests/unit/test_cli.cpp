@@ -1,0 +1,66 @@
+#include <gtest/gtest.h>
+
+#include "daemon/cli.h"
+
+using namespace tierscope;
+
+namespace {
+std::string usage_error(std::vector<std::string> args) {
+  try {
+    parse_cli(args);
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST(Cli, DaemonFlagsInBothSpellings) {
+  auto o = parse_cli({"daemon", "--config", "c.yaml", "--listen=127.0.0.1:0", "--procfs", "/p", "--sysfs=/s",
+                      "--devfs", "/d", "--log-level", "debug"});
+  EXPECT_EQ(o.command, Command::daemon);
+  EXPECT_EQ(o.config, "c.yaml");
+  EXPECT_EQ(o.listen, "127.0.0.1:0");
+  EXPECT_EQ(o.procfs, "/p");
+  EXPECT_EQ(o.sysfs, "/s");
+  EXPECT_EQ(o.devfs, "/d");
+  EXPECT_EQ(o.log_level, "debug");
+}
+
+TEST(Cli, ProbeFlags) {
+  auto o = parse_cli({"probe", "--format", "json", "--interval", "250ms"});
+  EXPECT_EQ(o.command, Command::probe);
+  EXPECT_EQ(o.format, "json");
+  EXPECT_EQ(o.interval, "250ms");
+}
+
+TEST(Cli, HelpAndVersion) {
+  EXPECT_EQ(parse_cli({"--help"}).command, Command::help);
+  EXPECT_EQ(parse_cli({"--version"}).command, Command::version);
+  auto h = parse_cli({"probe", "--format", "json", "--help"});
+  EXPECT_EQ(h.command, Command::help);
+  EXPECT_EQ(h.help_topic, "probe");
+  EXPECT_NE(usage_text("daemon").find("--listen HOST:PORT"), std::string::npos);
+  EXPECT_NE(usage_text("probe").find("--format FORMAT"), std::string::npos);
+  EXPECT_NE(usage_text("").find("Commands:"), std::string::npos);
+  EXPECT_EQ(version_text().rfind("tierscope ", 0), 0u);
+}
+
+TEST(Cli, ErrorsSayWhatWasExpected) {
+  EXPECT_EQ(usage_error({}), "missing command (daemon or probe)");
+  EXPECT_EQ(usage_error({"deamon"}), "unknown command 'deamon'; did you mean 'daemon'?");
+  EXPECT_EQ(usage_error({"serve"}), "unknown command 'serve' (expected daemon or probe)");
+  EXPECT_EQ(usage_error({"daemon", "--lisen", "x"}), "daemon: unknown option '--lisen'; did you mean '--listen'?");
+  EXPECT_EQ(usage_error({"daemon", "--format", "json"}), "daemon: unknown option '--format'");  // probe only
+  EXPECT_EQ(usage_error({"probe", "--listen", "127.0.0.1:1"}), "probe: unknown option '--listen'");
+  EXPECT_EQ(usage_error({"daemon", "--listen"}), "daemon: --listen needs a value (HOST:PORT)");
+  EXPECT_EQ(usage_error({"daemon", "--listen", "9847"}),
+            "daemon: --listen: expected HOST:PORT, e.g. 127.0.0.1:9847, got \"9847\"");
+  EXPECT_EQ(usage_error({"daemon", "--log-level", "loud"}),
+            "daemon: --log-level: expected error, warn, info or debug, got \"loud\"");
+  EXPECT_EQ(usage_error({"probe", "--format", "xml"}), "probe: --format: expected prometheus or json, got \"xml\"");
+  EXPECT_EQ(usage_error({"probe", "--interval", "10ms"}),
+            "probe: --interval: expected a duration from 100ms to 60s (e.g. 500ms, 1s), got \"10ms\"");
+  EXPECT_EQ(usage_error({"daemon", "--procfs="}), "daemon: --procfs: expected DIR, got an empty value");
+  EXPECT_EQ(usage_error({"daemon", "stray"}), "daemon: unexpected argument 'stray'");
+}

@@ -1,0 +1,148 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "daemon/config.h"
+#include "probes/diskstats.h"
+
+using namespace tierscope;
+using namespace std::chrono_literals;
+
+namespace {
+// The error message of parsing `yaml`, or "" when it parses.
+std::string error_of(const std::string& yaml) {
+  try {
+    parse_config(yaml, "t.yaml");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST(Config, EmptyFileGivesTheDefaults) {
+  Config c = parse_config("", "t.yaml");
+  EXPECT_EQ(c.sample_interval, 1000ms);
+  EXPECT_EQ(c.peak_window, 15000ms);
+  EXPECT_EQ(c.listen, "127.0.0.1:9847");
+  EXPECT_EQ(c.log_level, LogLevel::info);
+  EXPECT_EQ(c.roots.procfs, "/proc");
+  EXPECT_TRUE(c.offload.auto_detect);
+  EXPECT_TRUE(c.probe_enabled("nvme"));
+  EXPECT_EQ(c.device_exclude, DeviceFilter::kDefaultExclude);
+}
+
+TEST(Config, ShippedFileIsValidAndEqualsTheDefaults) {
+  std::ifstream in(std::string(TIERSCOPE_FIXTURES) + "/../../config/tierscope.yaml");
+  ASSERT_TRUE(in);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  Config shipped = parse_config(ss.str(), "config/tierscope.yaml");
+  Config defaults;
+  EXPECT_EQ(shipped.sample_interval, defaults.sample_interval);
+  EXPECT_EQ(shipped.peak_window, defaults.peak_window);
+  EXPECT_EQ(shipped.listen, defaults.listen);
+  EXPECT_EQ(shipped.log_level, defaults.log_level);
+  EXPECT_EQ(shipped.roots, defaults.roots);
+  EXPECT_EQ(shipped.probes, defaults.probes);
+  EXPECT_EQ(shipped.device_include, defaults.device_include);
+  EXPECT_EQ(shipped.device_exclude, defaults.device_exclude);
+  EXPECT_EQ(shipped.offload, defaults.offload);
+}
+
+TEST(Config, ParsesEveryKey) {
+  Config c = parse_config(R"(
+sample_interval: 250ms
+peak_window: 30s
+listen: "[::1]:9100"
+log_level: debug
+roots: {procfs: /host/proc, sysfs: /host/sys, devfs: /host/dev}
+probes: {nvme: false, pressure: off}
+diskstats: {device_include: '^nvme', device_exclude: ''}
+offload_device: [auto, S4EWNX0R123456, nvme1n1]
+)",
+                          "t.yaml");
+  EXPECT_EQ(c.sample_interval, 250ms);
+  EXPECT_EQ(c.peak_window, 30000ms);
+  EXPECT_EQ(c.listen, "[::1]:9100");
+  EXPECT_EQ(c.log_level, LogLevel::debug);
+  EXPECT_EQ(c.roots.sysfs, "/host/sys");
+  EXPECT_FALSE(c.probe_enabled("nvme"));
+  EXPECT_FALSE(c.probe_enabled("pressure"));
+  EXPECT_TRUE(c.probe_enabled("meminfo"));
+  EXPECT_EQ(c.device_include, "^nvme");
+  EXPECT_EQ(c.device_exclude, "");
+  EXPECT_TRUE(c.offload.auto_detect);
+  EXPECT_EQ(c.offload.names, (std::vector<std::string>{"S4EWNX0R123456", "nvme1n1"}));
+  Config only = parse_config("offload_device: nvme2\n", "t.yaml");
+  EXPECT_FALSE(only.offload.auto_detect);
+  EXPECT_EQ(only.offload.names, std::vector<std::string>{"nvme2"});
+}
+
+TEST(Config, UnknownKeyNamesFileLineColumnAndSuggests) {
+  EXPECT_EQ(error_of("listen: 127.0.0.1:1\nsample_intervall: 1s\n"),
+            "t.yaml:2:1: sample_intervall: unknown key; did you mean \"sample_interval\"? (expected one of: "
+            "sample_interval, peak_window, listen, log_level, roots, probes, diskstats, offload_device)");
+  EXPECT_EQ(error_of("probes:\n  memnfo: true\n"),
+            "t.yaml:2:3: probes.memnfo: unknown key; did you mean \"meminfo\"? (expected one of: meminfo, "
+            "vmstat, pressure, swaps, diskstats, nvme)");
+  // Nothing close: no suggestion, still the list.
+  EXPECT_EQ(error_of("colour: blue\n").find("t.yaml:1:1: colour: unknown key (expected one of:"), 0u);
+}
+
+TEST(Config, OutOfRangeAndMistypedValues) {
+  EXPECT_EQ(error_of("sample_interval: 50ms\n"),
+            "t.yaml:1:18: sample_interval: expected a duration from 100ms to 60s (e.g. 500ms, 1s, 2m), got \"50ms\"");
+  EXPECT_NE(error_of("sample_interval: 2m\n").find("from 100ms to 60s"), std::string::npos);
+  EXPECT_NE(error_of("sample_interval: [1]\n").find("t.yaml:1:18: sample_interval: expected a duration"),
+            std::string::npos);
+  EXPECT_EQ(error_of("sample_interval: 10s\npeak_window: 5s\n"),
+            "t.yaml:2:14: peak_window: expected at least sample_interval (10s), got 5s");
+  EXPECT_NE(error_of("peak_window: 11m\n").find("from 100ms to 600s"), std::string::npos);
+  EXPECT_EQ(error_of("probes:\n  nvme: maybe\n"), "t.yaml:2:9: probes.nvme: expected true or false, got \"maybe\"");
+  EXPECT_EQ(error_of("log_level: verbose\n"), "t.yaml:1:12: log_level: expected error, warn, info or debug, got \"verbose\"");
+  EXPECT_EQ(error_of("log_level: debg\n"),
+            "t.yaml:1:12: log_level: expected error, warn, info or debug, got \"debg\"; did you mean \"debug\"?");
+  EXPECT_EQ(error_of("listen: 9847\n"), "t.yaml:1:9: listen: expected HOST:PORT, e.g. 127.0.0.1:9847, got \"9847\"");
+  EXPECT_NE(error_of("listen: 127.0.0.1:70000\n").find("port number 0-65535"), std::string::npos);
+  EXPECT_NE(error_of("listen: ::1:9847\n").find("needs brackets"), std::string::npos);
+  EXPECT_EQ(error_of("roots:\n  procfs: proc\n"),
+            "t.yaml:2:11: roots.procfs: expected an absolute directory path, got \"proc\"");
+  EXPECT_NE(error_of("diskstats:\n  device_exclude: '('\n").find("t.yaml:2:19: diskstats.device_exclude: expected a regular expression"),
+            std::string::npos);
+  EXPECT_NE(error_of("offload_device: []\n").find("got an empty list"), std::string::npos);
+  EXPECT_NE(error_of("offload_device: {a: 1}\n").find("expected \"auto\" or a list"), std::string::npos);
+  EXPECT_NE(error_of("probes: true\n").find("t.yaml:1:9: probes: expected a mapping of keys"), std::string::npos);
+}
+
+TEST(Config, RepeatedKeysAndYamlSyntaxErrors) {
+  EXPECT_EQ(error_of("listen: 127.0.0.1:1\nlisten: 127.0.0.1:2\n"), "t.yaml:2:1: listen: key given twice");
+  auto syntax = error_of("probes: {meminfo: true\n");
+  EXPECT_EQ(syntax.find("t.yaml:"), 0u);
+  EXPECT_NE(syntax.find("YAML syntax error"), std::string::npos);
+  EXPECT_NE(error_of("- a\n- b\n").find("expected a mapping of keys"), std::string::npos);
+}
+
+TEST(Config, UnreadableFileIsAConfigError) {
+  try {
+    load_config("/nonexistent/tierscope.yaml");
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), "/nonexistent/tierscope.yaml: cannot read the config file: No such file or directory");
+  }
+}
+
+TEST(Config, DidYouMeanOnlySuggestsCloseWords) {
+  EXPECT_EQ(did_you_mean("--lisen", {"--listen", "--config"}), "--listen");
+  EXPECT_FALSE(did_you_mean("zzz", {"--listen", "--config"}));
+}
+
+TEST(Config, ListenAddressForms) {
+  EXPECT_FALSE(listen_address_problem("127.0.0.1:9847"));
+  EXPECT_FALSE(listen_address_problem("localhost:0"));
+  EXPECT_FALSE(listen_address_problem("[::]:9847"));
+  EXPECT_TRUE(listen_address_problem(":9847"));
+  EXPECT_TRUE(listen_address_problem("[::1]"));
+  EXPECT_TRUE(listen_address_problem("host:port"));
+}

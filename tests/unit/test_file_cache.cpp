@@ -1,0 +1,72 @@
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <string>
+
+#include "probes/file_cache.h"
+#include "test_util.h"
+
+using namespace tierscope;
+using tierscope::testing::TempDir;
+
+TEST(FileCache, RereadsChangedContentThroughTheSameDescriptor) {
+  TempDir t;
+  auto p = t.write("f", "first");
+  FileCache files;
+  std::string buf;
+  ASSERT_EQ(files.read(p, buf), 0);
+  EXPECT_EQ(buf, "first");
+  // Rewrite in place (same inode): the cached descriptor sees the new content.
+  { std::ofstream(p, std::ios::binary | std::ios::trunc) << "second, longer"; }
+  ASSERT_EQ(files.read(p, buf), 0);
+  EXPECT_EQ(buf, "second, longer");
+  EXPECT_EQ(files.open_files(), 1u);
+}
+
+TEST(FileCache, ReadsFilesLargerThanItsInitialBuffer) {
+  TempDir t;
+  std::string big(1 << 20, 'x');
+  big += "end";
+  auto p = t.write("big", big);
+  FileCache files;
+  std::string buf;
+  ASSERT_EQ(files.read(p, buf), 0);
+  EXPECT_EQ(buf, big);
+}
+
+TEST(FileCache, MissingFileReturnsErrnoAndEmptiesBuffer) {
+  TempDir t;
+  FileCache files;
+  std::string buf = "stale";
+  EXPECT_EQ(files.read(t.path() / "absent", buf), ENOENT);
+  EXPECT_TRUE(buf.empty());
+  EXPECT_EQ(files.open_files(), 0u);
+}
+
+TEST(FileCache, SweepClosesFilesNotReadSinceLastSweep) {
+  TempDir t;
+  auto a = t.write("a", "1");
+  auto b = t.write("b", "2");
+  FileCache files;
+  std::string buf;
+  files.read(a, buf);
+  files.read(b, buf);
+  files.sweep();  // both were read: kept
+  EXPECT_EQ(files.open_files(), 2u);
+  files.read(a, buf);
+  files.sweep();  // b not read since the last sweep: closed
+  EXPECT_EQ(files.open_files(), 1u);
+}
+
+TEST(FileCache, ReadsProcfsRepeatedly) {
+  FileCache files;
+  std::string first, second;
+  ASSERT_EQ(files.read("/proc/self/stat", first), 0);
+  ASSERT_EQ(files.read("/proc/self/stat", second), 0);
+  EXPECT_FALSE(first.empty());
+  EXPECT_EQ(first.substr(0, first.find(' ')), second.substr(0, second.find(' ')));  // same pid
+}
+
+TEST(FileCache, DescribeErrnoNamesPathAndReason) {
+  EXPECT_EQ(describe_errno("/proc/x", ENOENT), "/proc/x: No such file or directory");
+}

@@ -1,0 +1,55 @@
+#pragma once
+// Helpers for tests: temporary directory trees and fixture roots.
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "probes/host_roots.h"
+
+namespace tierscope::testing {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "tierscope-test-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+  // Writes `content` to path()/relative, creating directories.
+  std::filesystem::path write(std::string_view relative, std::string_view content) const {
+    auto p = path_ / relative;
+    std::filesystem::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << content;
+    return p;
+  }
+  void symlink(std::string_view target, std::string_view relative) const {
+    auto p = path_ / relative;
+    std::filesystem::create_directories(p.parent_path());
+    std::filesystem::create_symlink(target, p);
+  }
+  HostRoots roots() const { return {path_ / "proc", path_ / "sys", path_ / "dev"}; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+#ifdef TIERSCOPE_FIXTURES
+inline HostRoots fixture_roots(std::string_view host) {
+  std::filesystem::path base = std::filesystem::path(TIERSCOPE_FIXTURES) / host;
+  return {base / "proc", base / "sys", base / "dev"};
+}
+#endif
+
+}  // namespace tierscope::testing
