@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <thread>
@@ -125,9 +126,12 @@ int run_daemon(const CliOptions& opts) {
     break;
   }
   sampler.stop();
-  exposer.reset();
   log.info("stopped");
-  return exit_code::ok;
+  // civetweb's master thread notices a stop request only at its next poll
+  // timeout (up to 2 s). Nothing is left to flush (the log is written
+  // unbuffered), so leave now instead of waiting for it: the kernel closes
+  // the listening socket.
+  std::_Exit(exit_code::ok);
 }
 
 int run_probe(const CliOptions& opts) {

@@ -54,8 +54,7 @@ bool DeviceFilter::keep(const std::string& name) {
 }
 
 ProbeOutcome DiskStatsProbe::sample(ProbeContext& ctx, Snapshot& out) {
-  auto path = ctx.roots.proc("diskstats");
-  if (int err = ctx.files.read(path, ctx.scratch)) return ProbeOutcome::failed(describe_errno(path, err));
+  if (auto err = ctx.read_proc("diskstats"); !err.empty()) return ProbeOutcome::failed(err);
   DiskStats d;
   d.devices = parse_diskstats(ctx.scratch);
   std::erase_if(d.devices, [&](const DiskStat& s) { return !filter_.keep(s.name); });

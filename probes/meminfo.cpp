@@ -45,10 +45,9 @@ MemInfo parse_meminfo(std::string_view text) {
 }
 
 ProbeOutcome MemInfoProbe::sample(ProbeContext& ctx, Snapshot& out) {
-  auto path = ctx.roots.proc("meminfo");
-  if (int err = ctx.files.read(path, ctx.scratch)) return ProbeOutcome::failed(describe_errno(path, err));
+  if (auto err = ctx.read_proc("meminfo"); !err.empty()) return ProbeOutcome::failed(err);
   auto m = parse_meminfo(ctx.scratch);
-  if (m.fields.empty()) return ProbeOutcome::failed(path.native() + ": no parsable field");
+  if (m.fields.empty()) return ProbeOutcome::failed(ctx.roots.proc("meminfo").native() + ": no parsable field");
   out.meminfo = std::move(m);
   return ProbeOutcome::ok();
 }

@@ -31,6 +31,10 @@ struct ProbeContext {
   const HostRoots& roots;
   FileCache& files;
   std::string& scratch;
+
+  // Reads <procfs>/<name> into `scratch`. Returns "" on success, else
+  // "path: reason" for ProbeOutcome::failed.
+  std::string read_proc(std::string_view name);
 };
 
 class Probe {

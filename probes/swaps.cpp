@@ -115,8 +115,7 @@ SwapsProbe::Resolution SwapsProbe::resolve(ProbeContext& ctx, const SwapArea& ar
 }
 
 ProbeOutcome SwapsProbe::sample(ProbeContext& ctx, Snapshot& out) {
-  auto path = ctx.roots.proc("swaps");
-  if (int err = ctx.files.read(path, ctx.scratch)) return ProbeOutcome::failed(describe_errno(path, err));
+  if (auto err = ctx.read_proc("swaps"); !err.empty()) return ProbeOutcome::failed(err);
   Swaps swaps;
   swaps.areas = parse_swaps(ctx.scratch);
 

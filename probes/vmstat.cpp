@@ -32,11 +32,10 @@ VmStat parse_vmstat(std::string_view text) {
 }
 
 ProbeOutcome VmStatProbe::sample(ProbeContext& ctx, Snapshot& out) {
-  auto path = ctx.roots.proc("vmstat");
-  if (int err = ctx.files.read(path, ctx.scratch)) return ProbeOutcome::failed(describe_errno(path, err));
+  if (auto err = ctx.read_proc("vmstat"); !err.empty()) return ProbeOutcome::failed(err);
   auto v = parse_vmstat(ctx.scratch);
   if (!v.pswpin && !v.pswpout && !v.pgmajfault && !v.pgpgin && !v.pgpgout && !v.oom_kill)
-    return ProbeOutcome::failed(path.native() + ": none of pswpin, pswpout, pgmajfault, pgpgin, pgpgout, oom_kill found");
+    return ProbeOutcome::failed(ctx.roots.proc("vmstat").native() + ": none of pswpin, pswpout, pgmajfault, pgpgin, pgpgout, oom_kill found");
   out.vmstat = v;
   return ProbeOutcome::ok();
 }

@@ -21,12 +21,7 @@ namespace {
 fs::path g_root;  // unpacked tree
 
 std::shared_ptr<const Snapshot> sample(const char* host) {
-  Config c;
-  c.roots = {g_root / host / "proc", g_root / host / "sys", g_root / host / "dev"};
-  static Logger log(LogLevel::error);
-  Sampler s(c, log);
-  s.sample_now();
-  return s.sample_now();
+  return tierscope::testing::sample_twice({g_root / host / "proc", g_root / host / "sys", g_root / host / "dev"});
 }
 const ProbeRun& run_of(const Snapshot& s, std::string_view probe) {
   for (const auto& r : s.probes)

@@ -11,14 +11,7 @@ using namespace tierscope;
 using tierscope::testing::fixture_roots;
 
 namespace {
-std::shared_ptr<const Snapshot> phison_snapshot() {
-  Config c;
-  c.roots = fixture_roots("phison-host");
-  static Logger log(LogLevel::error);
-  Sampler s(c, log);
-  s.sample_now();
-  return s.sample_now();
-}
+std::shared_ptr<const Snapshot> phison_snapshot() { return tierscope::testing::sample_twice(fixture_roots("phison-host")); }
 const prometheus::MetricFamily* find(const std::vector<prometheus::MetricFamily>& f, std::string_view name) {
   for (const auto& x : f)
     if (x.name == name) return &x;

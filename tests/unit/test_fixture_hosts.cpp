@@ -14,11 +14,7 @@ using tierscope::testing::fixture_roots;
 
 namespace {
 std::shared_ptr<const Snapshot> sample(const char* host, Config c = {}) {
-  c.roots = fixture_roots(host);
-  static Logger log(LogLevel::error);
-  Sampler s(c, log);
-  s.sample_now();
-  return s.sample_now();
+  return tierscope::testing::sample_twice(fixture_roots(host), std::move(c));
 }
 ProbeStatus status_of(const Snapshot& s, std::string_view probe) {
   for (const auto& r : s.probes)

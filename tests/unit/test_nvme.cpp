@@ -7,6 +7,7 @@
 #include "test_util.h"
 
 using namespace tierscope;
+using tierscope::testing::ProbeRig;
 using tierscope::testing::TempDir;
 
 TEST(NvmeNames, NamespaceToBlockDevice) {
@@ -48,16 +49,12 @@ void controller(const TempDir& t, const std::string& name, const std::string& ve
 TEST(NvmeProbe, ReadsIdentityPciVendorAndNamespaces) {
   TempDir t;
   controller(t, "nvme0", "0x1987", false);
-  auto roots = t.roots();
-  FileCache files;
-  std::string scratch;
-  ProbeContext ctx{roots, files, scratch};
-  Snapshot snap;
+  ProbeRig rig(t.roots());
   NvmeProbe probe;
-  ASSERT_EQ(probe.sample(ctx, snap).status, ProbeStatus::ok);
-  ASSERT_TRUE(snap.nvme);
-  ASSERT_EQ(snap.nvme->controllers.size(), 1u);
-  const auto& c = snap.nvme->controllers[0];
+  ASSERT_EQ(rig.run(probe).status, ProbeStatus::ok);
+  ASSERT_TRUE(rig.snap.nvme);
+  ASSERT_EQ(rig.snap.nvme->controllers.size(), 1u);
+  const auto& c = rig.snap.nvme->controllers[0];
   EXPECT_EQ(c.name, "nvme0");
   EXPECT_EQ(c.model, "OEM AI OFFLOAD 2TB");  // padding trimmed
   EXPECT_EQ(c.serial, "SN123");
@@ -74,22 +71,18 @@ TEST(NvmeProbe, ReadsIdentityPciVendorAndNamespaces) {
 TEST(NvmeProbe, FabricsControllerHasNoPciIdentityAndMultipathMapsToHead) {
   TempDir t;
   controller(t, "nvme0", "", true);
-  auto roots = t.roots();
-  FileCache files;
-  std::string scratch;
-  ProbeContext ctx{roots, files, scratch};
-  Snapshot snap;
+  ProbeRig rig(t.roots());
   NvmeProbe probe;
-  ASSERT_EQ(probe.sample(ctx, snap).status, ProbeStatus::ok);
-  const auto& c = snap.nvme->controllers[0];
+  ASSERT_EQ(rig.run(probe).status, ProbeStatus::ok);
+  const auto& c = rig.snap.nvme->controllers[0];
   EXPECT_FALSE(c.pci_vendor);
   ASSERT_EQ(c.namespaces.size(), 1u);
   EXPECT_EQ(c.namespaces[0].name, "nvme0c0n1");
   EXPECT_EQ(c.namespaces[0].block_device, "nvme0n1");
 
-  OffloadVerdict v = decide_offload(&*snap.nvme, nullptr, OffloadSelection{});
+  OffloadVerdict v = decide_offload(&*rig.snap.nvme, nullptr, OffloadSelection{});
   MetricWriter w;
-  render_nvme(*snap.nvme, v, w);
+  render_nvme(*rig.snap.nvme, v, w);
   auto fams = std::move(w).finish();
   ASSERT_EQ(fams[0].name, "tierscope_nvme_info");
   for (const auto& l : fams[0].metric[0].label) {
@@ -105,14 +98,10 @@ TEST(NvmeProbe, FabricsControllerHasNoPciIdentityAndMultipathMapsToHead) {
 TEST(NvmeProbe, NoNvmeClassIsNoData) {
   TempDir t;
   t.write("sys/class/block/.keep", "");
-  auto roots = t.roots();
-  FileCache files;
-  std::string scratch;
-  ProbeContext ctx{roots, files, scratch};
-  Snapshot snap;
+  ProbeRig rig(t.roots());
   NvmeProbe probe;
-  EXPECT_EQ(probe.sample(ctx, snap).status, ProbeStatus::no_data);
-  EXPECT_FALSE(snap.nvme);
+  EXPECT_EQ(rig.run(probe).status, ProbeStatus::no_data);
+  EXPECT_FALSE(rig.snap.nvme);
 }
 
 namespace {
@@ -131,15 +120,11 @@ class FakeHealth : public NvmeHealthReader {
 TEST(NvmeProbe, HealthReaderSeamIsCalledPerController) {
   TempDir t;
   controller(t, "nvme0", "0x1987", false);
-  auto roots = t.roots();
-  FileCache files;
-  std::string scratch;
-  ProbeContext ctx{roots, files, scratch};
-  Snapshot snap;
+  ProbeRig rig(t.roots());
   auto health = std::make_shared<FakeHealth>();
   NvmeProbe probe(health);
-  ASSERT_EQ(probe.sample(ctx, snap).status, ProbeStatus::ok);
+  ASSERT_EQ(rig.run(probe).status, ProbeStatus::ok);
   EXPECT_EQ(health->seen, std::vector<std::string>{"nvme0"});
-  ASSERT_TRUE(snap.nvme->controllers[0].health);
-  EXPECT_EQ(snap.nvme->controllers[0].health->temperature_celsius, 41);
+  ASSERT_TRUE(rig.snap.nvme->controllers[0].health);
+  EXPECT_EQ(rig.snap.nvme->controllers[0].health->temperature_celsius, 41);
 }

@@ -6,6 +6,7 @@
 #include "test_util.h"
 
 using namespace tierscope;
+using tierscope::testing::ProbeRig;
 using tierscope::testing::TempDir;
 
 TEST(Pressure, ParsesSomeAndFull) {
@@ -46,33 +47,25 @@ TEST(Pressure, RejectsLinesWithoutTotalOrWithGarbage) {
 TEST(Pressure, KernelWithoutPsiIsNoDataNotFailure) {
   TempDir t;
   t.write("proc/meminfo", "MemTotal: 1 kB\n");  // a procfs without /proc/pressure
-  FileCache files;
-  std::string scratch;
-  auto roots = t.roots();
-  ProbeContext ctx{roots, files, scratch};
-  Snapshot snap;
+  ProbeRig rig(t.roots());
   PressureProbe probe;
-  auto outcome = probe.sample(ctx, snap);
+  auto outcome = rig.run(probe);
   EXPECT_EQ(outcome.status, ProbeStatus::no_data);
-  EXPECT_FALSE(snap.pressure);
+  EXPECT_FALSE(rig.snap.pressure);
 }
 
 TEST(Pressure, MalformedFileIsAFailureButOtherResourcesStillReport) {
   TempDir t;
   t.write("proc/pressure/cpu", "some avg10=0.00 avg60=0.00 avg300=0.00 total=10\n");
   t.write("proc/pressure/memory", "garbage\n");
-  FileCache files;
-  std::string scratch;
-  auto roots = t.roots();
-  ProbeContext ctx{roots, files, scratch};
-  Snapshot snap;
+  ProbeRig rig(t.roots());
   PressureProbe probe;
-  auto outcome = probe.sample(ctx, snap);
+  auto outcome = rig.run(probe);
   EXPECT_EQ(outcome.status, ProbeStatus::error);
   EXPECT_NE(outcome.error.find("pressure/memory"), std::string::npos);
-  ASSERT_TRUE(snap.pressure);
-  ASSERT_EQ(snap.pressure->resources.size(), 1u);
-  EXPECT_EQ(snap.pressure->resources[0].resource, "cpu");
+  ASSERT_TRUE(rig.snap.pressure);
+  ASSERT_EQ(rig.snap.pressure->resources.size(), 1u);
+  EXPECT_EQ(rig.snap.pressure->resources[0].resource, "cpu");
 }
 
 TEST(Pressure, RendersMicrosecondsAsSeconds) {

@@ -9,6 +9,7 @@
 #include "test_util.h"
 
 using namespace tierscope;
+using tierscope::testing::ProbeRig;
 using tierscope::testing::TempDir;
 
 TEST(Swaps, ParsesPartitionsAndFilesSkippingTheHeader) {
@@ -129,15 +130,11 @@ TEST_F(SwapTopology, ProbeResolvesPartitionLogicalVolumeAndFileOnBtrfs) {
           "/dev/mapper/vg-swap partition 200 0 -3\n"
           "/srv/swapfile file 300 30 -4\n"
           "/swapfile file 400 0 -5\n");
-  auto roots = t.roots();
-  FileCache files;
-  std::string scratch;
-  ProbeContext ctx{roots, files, scratch};
-  Snapshot snap;
+  ProbeRig rig(t.roots());
   SwapsProbe probe;
-  ASSERT_EQ(probe.sample(ctx, snap).status, ProbeStatus::ok);
-  ASSERT_TRUE(snap.swaps);
-  const auto& a = snap.swaps->areas;
+  ASSERT_EQ(rig.run(probe).status, ProbeStatus::ok);
+  ASSERT_TRUE(rig.snap.swaps);
+  const auto& a = rig.snap.swaps->areas;
   ASSERT_EQ(a.size(), 4u);
   EXPECT_EQ(a[0].block_device, "nvme0n1p3");
   EXPECT_EQ(a[0].disks, std::vector<std::string>{"nvme0n1"});

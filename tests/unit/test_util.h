@@ -8,7 +8,9 @@
 #include <string>
 #include <string_view>
 
+#include "daemon/sampler.h"
 #include "probes/host_roots.h"
+#include "probes/snapshot.h"
 
 namespace tierscope::testing {
 
@@ -44,6 +46,29 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// One probe run against a tree: roots, descriptor cache, scratch buffer and
+// the snapshot the probe writes into.
+struct ProbeRig {
+  explicit ProbeRig(HostRoots r) : roots(std::move(r)) {}
+  ProbeOutcome run(Probe& probe) {
+    ProbeContext ctx{roots, files, scratch};
+    return probe.sample(ctx, snap);
+  }
+  HostRoots roots;
+  FileCache files;
+  std::string scratch;
+  Snapshot snap;
+};
+
+// The second of two samples of `roots` (so rates and peaks exist).
+inline std::shared_ptr<const Snapshot> sample_twice(const HostRoots& roots, Config config = {}) {
+  config.roots = roots;
+  static Logger quiet(LogLevel::error);
+  Sampler sampler(config, quiet);
+  sampler.sample_now();
+  return sampler.sample_now();
+}
 
 #ifdef TIERSCOPE_FIXTURES
 inline HostRoots fixture_roots(std::string_view host) {
