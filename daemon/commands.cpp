@@ -160,7 +160,9 @@ int run_probe(const CliOptions& opts) {
     nlohmann::json out = {{"timestamp", std::chrono::duration<double>(snap->taken_wall.time_since_epoch()).count()},
                           {"interval_seconds", std::chrono::duration<double>(interval).count()},
                           {"metrics", to_json(families)}};
-    std::cout << out.dump(2) << '\n';
+    // Swap file names and the like may hold bytes that are not UTF-8; the
+    // label values are already sanitized, this guards everything else.
+    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
   } else {
     std::cout << to_prometheus_text(families);
   }

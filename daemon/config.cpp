@@ -75,6 +75,8 @@ std::optional<std::string> listen_address_problem(std::string_view listen) {
 
 namespace {
 
+constexpr std::size_t kMaxRegexLength = 1024;
+
 class Parser {
  public:
   explicit Parser(const std::string& file) : file_(file) {}
@@ -189,6 +191,11 @@ Config parse_config(std::string_view yaml, const std::string& file) {
     } else if (key == "diskstats") {
       p.each_key(v, full, {"device_include", "device_exclude"}, [&](const std::string& k, const std::string& f, const YAML::Node& n) {
         auto re = n.IsNull() ? std::string() : p.scalar(n, f, "a regular expression (ECMAScript syntax)");
+        // std::regex compiles recursively: bound the pattern so a long one
+        // cannot exhaust the stack. Device-name patterns are short.
+        if (re.size() > kMaxRegexLength)
+          p.fail(n.Mark(), f, "expected a regular expression of at most " + std::to_string(kMaxRegexLength) +
+                                  " characters, got " + std::to_string(re.size()));
         try {
           std::regex check(re, std::regex::ECMAScript);
         } catch (const std::regex_error& e) {

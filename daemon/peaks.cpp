@@ -1,88 +1,92 @@
 #include "daemon/peaks.h"
 
 #include <algorithm>
-#include <map>
 
 namespace tierscope {
 
+void SlidingMax::add(Clock::time_point end, double value) {
+  while (!values_.empty() && values_.back().second <= value) values_.pop_back();
+  values_.emplace_back(end, value);
+}
+
+void SlidingMax::expire(Clock::time_point cutoff) {
+  while (!values_.empty() && values_.front().first <= cutoff) values_.pop_front();
+}
+
+std::optional<double> SlidingMax::max() const {
+  if (values_.empty()) return std::nullopt;
+  return values_.front().second;
+}
+
 void PeakTracker::reset() {
-  intervals_.clear();
   prev_time_.reset();
-  prev_disks_.clear();
-  prev_swap_.reset();
+  disks_.clear();
+  swap_.reset();
 }
 
 void PeakTracker::add(Clock::time_point t, const DiskStats* disks, const VmStat* vmstat) {
   std::optional<double> dt;
   if (prev_time_ && t > *prev_time_) dt = std::chrono::duration<double>(t - *prev_time_).count();
+  prev_time_ = t;
+  const Clock::time_point cutoff = t - window_;
 
-  Interval iv{t, {}, std::nullopt};
-  std::unordered_map<std::string, DiskCounters> now_disks;
+  std::unordered_map<std::string, peaks_detail::DiskSeries> seen;
   if (disks) {
     for (const auto& d : disks->devices) {
       auto reads = d.get(DiskStat::reads_completed), writes = d.get(DiskStat::writes_completed);
       auto sr = d.get(DiskStat::sectors_read), sw = d.get(DiskStat::sectors_written);
       if (!reads || !writes || !sr || !sw) continue;
-      DiskCounters c{*reads, *writes, *sr, *sw};
-      now_disks.emplace(d.name, c);
-      auto prev = prev_disks_.find(d.name);
-      if (!dt || prev == prev_disks_.end()) continue;
-      const auto& p = prev->second;
-      if (c.reads < p.reads || c.writes < p.writes || c.sectors_read < p.sectors_read ||
-          c.sectors_written < p.sectors_written)
-        continue;
-      iv.disks.push_back({d.name, static_cast<double>(c.reads - p.reads) / *dt,
-                          static_cast<double>(c.writes - p.writes) / *dt,
-                          static_cast<double>(c.sectors_read - p.sectors_read) * 512 / *dt,
-                          static_cast<double>(c.sectors_written - p.sectors_written) * 512 / *dt});
+      const peaks_detail::DiskCounters now{*reads, *writes, *sr, *sw};
+      auto node = disks_.extract(d.name);
+      peaks_detail::DiskSeries series = node.empty() ? peaks_detail::DiskSeries{} : std::move(node.mapped());
+      const peaks_detail::DiskCounters& p = series.last;
+      bool monotonic = now.reads >= p.reads && now.writes >= p.writes && now.sectors_read >= p.sectors_read &&
+                       now.sectors_written >= p.sectors_written;
+      if (dt && !node.empty() && monotonic) {
+        series.read_iops.add(t, static_cast<double>(now.reads - p.reads) / *dt);
+        series.write_iops.add(t, static_cast<double>(now.writes - p.writes) / *dt);
+        series.read_bps.add(t, static_cast<double>(now.sectors_read - p.sectors_read) * 512 / *dt);
+        series.write_bps.add(t, static_cast<double>(now.sectors_written - p.sectors_written) * 512 / *dt);
+      }
+      for (SlidingMax* m : {&series.read_iops, &series.write_iops, &series.read_bps, &series.write_bps})
+        m->expire(cutoff);
+      series.last = now;
+      seen.emplace(d.name, std::move(series));
     }
   }
-  std::optional<std::pair<std::uint64_t, std::uint64_t>> now_swap;
+  disks_ = std::move(seen);  // devices absent from this sample lose their series
+
   if (vmstat && vmstat->pswpin && vmstat->pswpout) {
-    now_swap.emplace(*vmstat->pswpin, *vmstat->pswpout);
-    if (dt && prev_swap_ && now_swap->first >= prev_swap_->first && now_swap->second >= prev_swap_->second)
-      iv.swap = SwapPeak{static_cast<double>(now_swap->first - prev_swap_->first) / *dt,
-                         static_cast<double>(now_swap->second - prev_swap_->second) / *dt};
+    if (swap_ && dt && *vmstat->pswpin >= swap_->last_in && *vmstat->pswpout >= swap_->last_out) {
+      swap_->in.add(t, static_cast<double>(*vmstat->pswpin - swap_->last_in) / *dt);
+      swap_->out.add(t, static_cast<double>(*vmstat->pswpout - swap_->last_out) / *dt);
+    }
+    if (!swap_) swap_.emplace();
+    swap_->last_in = *vmstat->pswpin;
+    swap_->last_out = *vmstat->pswpout;
+    swap_->in.expire(cutoff);
+    swap_->out.expire(cutoff);
+  } else {
+    swap_.reset();
   }
-  prev_time_ = t;
-  prev_disks_ = std::move(now_disks);
-  prev_swap_ = now_swap;
-  if (dt) intervals_.push_back(std::move(iv));
-  while (!intervals_.empty() && t - intervals_.front().end >= window_) intervals_.pop_front();
 }
 
 std::vector<DiskPeak> PeakTracker::disk_peaks() const {
-  std::map<std::string, DiskPeak> peaks;
-  for (const auto& iv : intervals_) {
-    for (const auto& d : iv.disks) {
-      if (!prev_disks_.contains(d.device)) continue;  // gone since: no series for it
-      auto [it, inserted] = peaks.try_emplace(d.device, d);
-      if (inserted) continue;
-      auto& p = it->second;
-      p.read_iops = std::max(p.read_iops, d.read_iops);
-      p.write_iops = std::max(p.write_iops, d.write_iops);
-      p.read_bytes_per_second = std::max(p.read_bytes_per_second, d.read_bytes_per_second);
-      p.write_bytes_per_second = std::max(p.write_bytes_per_second, d.write_bytes_per_second);
-    }
-  }
   std::vector<DiskPeak> out;
-  out.reserve(peaks.size());
-  for (auto& [name, p] : peaks) out.push_back(std::move(p));
+  for (const auto& [name, s] : disks_) {
+    auto ri = s.read_iops.max(), wi = s.write_iops.max(), rb = s.read_bps.max(), wb = s.write_bps.max();
+    if (!ri || !wi || !rb || !wb) continue;  // no interval within the window yet
+    out.push_back({name, *ri, *wi, *rb, *wb});
+  }
+  std::sort(out.begin(), out.end(), [](const DiskPeak& a, const DiskPeak& b) { return a.device < b.device; });
   return out;
 }
 
 std::optional<SwapPeak> PeakTracker::swap_peak() const {
-  std::optional<SwapPeak> peak;
-  for (const auto& iv : intervals_) {
-    if (!iv.swap) continue;
-    if (!peak) {
-      peak = iv.swap;
-    } else {
-      peak->in_pages_per_second = std::max(peak->in_pages_per_second, iv.swap->in_pages_per_second);
-      peak->out_pages_per_second = std::max(peak->out_pages_per_second, iv.swap->out_pages_per_second);
-    }
-  }
-  return peak;
+  if (!swap_) return std::nullopt;
+  auto in = swap_->in.max(), out = swap_->out.max();
+  if (!in || !out) return std::nullopt;
+  return SwapPeak{*in, *out};
 }
 
 }  // namespace tierscope

@@ -1,14 +1,17 @@
 #pragma once
-// The bounded history from which sub-second peaks are computed. Each new
-// sample yields one interval: the counter deltas since the previous sample
-// divided by the time actually elapsed (steady clock), per device. The peak of
-// a series is the highest of its interval rates whose interval ended within
-// the peak window. Intervals older than the window are dropped, so memory is
-// bounded by window / sample_interval.
+// Sub-second peaks. Each new sample yields one interval per series: the
+// counter delta since the previous sample divided by the time actually
+// elapsed (steady clock). The peak of a series is the highest of its interval
+// rates whose interval ended within the peak window.
+//
+// Each series keeps a sliding-window maximum (a deque of rates in decreasing
+// order): a new rate drops every older, smaller one, expired rates leave from
+// the front, and the front is the peak. Adding a sample is O(1) amortized per
+// series whatever the window, and memory is bounded by window / interval.
 //
 // A counter that went backwards (device re-created, 32-bit wrap) yields no
 // rate for that interval; a device seen for the first time yields none until
-// its second sample.
+// its second sample; a device that vanished loses its series.
 
 #include <chrono>
 #include <deque>
@@ -21,6 +24,33 @@
 
 namespace tierscope {
 
+class SlidingMax {
+ public:
+  using Clock = std::chrono::steady_clock;
+  void add(Clock::time_point end, double value);
+  // Drops values whose interval ended at or before `cutoff`.
+  void expire(Clock::time_point cutoff);
+  std::optional<double> max() const;
+  std::size_t size() const { return values_.size(); }
+
+ private:
+  std::deque<std::pair<Clock::time_point, double>> values_;  // decreasing values
+};
+
+namespace peaks_detail {
+struct DiskCounters {
+  std::uint64_t reads = 0, writes = 0, sectors_read = 0, sectors_written = 0;
+};
+struct DiskSeries {
+  DiskCounters last;
+  SlidingMax read_iops, write_iops, read_bps, write_bps;
+};
+struct SwapSeries {
+  std::uint64_t last_in = 0, last_out = 0;
+  SlidingMax in, out;
+};
+}  // namespace peaks_detail
+
 class PeakTracker {
  public:
   using Clock = std::chrono::steady_clock;
@@ -32,24 +62,17 @@ class PeakTracker {
 
   void add(Clock::time_point t, const DiskStats* disks, const VmStat* vmstat);
 
-  std::vector<DiskPeak> disk_peaks() const;   // sorted by device
+  std::vector<DiskPeak> disk_peaks() const;  // sorted by device
   std::optional<SwapPeak> swap_peak() const;
-  std::size_t intervals() const { return intervals_.size(); }
 
  private:
-  struct DiskCounters {
-    std::uint64_t reads, writes, sectors_read, sectors_written;
-  };
-  struct Interval {
-    Clock::time_point end;
-    std::vector<DiskPeak> disks;   // rates of this interval
-    std::optional<SwapPeak> swap;  // likewise
-  };
   std::chrono::milliseconds window_;
-  std::deque<Interval> intervals_;
   std::optional<Clock::time_point> prev_time_;
-  std::unordered_map<std::string, DiskCounters> prev_disks_;
-  std::optional<std::pair<std::uint64_t, std::uint64_t>> prev_swap_;
+  using DiskCounters = peaks_detail::DiskCounters;
+  using DiskSeries = peaks_detail::DiskSeries;
+  using SwapSeries = peaks_detail::SwapSeries;
+  std::unordered_map<std::string, DiskSeries> disks_;
+  std::optional<SwapSeries> swap_;
 };
 
 }  // namespace tierscope

@@ -2,19 +2,21 @@
 
 #include <algorithm>
 
+#include "probes/text.h"
+
 namespace tierscope {
 
 prometheus::MetricFamily& MetricWriter::family(std::string_view name, std::string_view help,
                                                prometheus::MetricType type) {
-  auto [it, inserted] = index_.try_emplace(std::string(name), families_.size());
-  if (inserted) {
-    prometheus::MetricFamily f;
-    f.name = std::string(name);
-    f.help = std::string(help);
-    f.type = type;
-    families_.push_back(std::move(f));
-  }
-  return families_[it->second];
+  if (auto it = index_.find(name); it != index_.end()) return families_[it->second];
+  index_.emplace(std::string(name), families_.size());
+  prometheus::MetricFamily f;
+  f.name = std::string(name);
+  f.help = std::string(help);
+  text::make_valid_utf8(f.help);  // meminfo field names come from the kernel file
+  f.type = type;
+  families_.push_back(std::move(f));
+  return families_.back();
 }
 
 void MetricWriter::add(const MetricDef& def, double value, Labels labels) {
@@ -26,6 +28,9 @@ void MetricWriter::add(std::string_view name, std::string_view help, prometheus:
   auto& f = family(name, help, type);
   prometheus::ClientMetric m;
   m.label = std::move(labels);
+  // Label values come from outside (swap file names, sysfs strings): one
+  // invalid byte must not make Prometheus reject the whole scrape.
+  for (auto& l : m.label) text::make_valid_utf8(l.value);
   switch (type) {
     case prometheus::MetricType::Counter: m.counter.value = value; break;
     case prometheus::MetricType::Gauge: m.gauge.value = value; break;
@@ -42,6 +47,12 @@ std::vector<prometheus::MetricFamily> MetricWriter::finish() && {
     for (auto& m : f.metric) std::sort(m.label.begin(), m.label.end());
     std::stable_sort(f.metric.begin(), f.metric.end(),
                      [](const auto& a, const auto& b) { return a.label < b.label; });
+    // Two series with one label set would make the exposition invalid. Only
+    // outside bytes can cause it (two swap names that differ in invalid
+    // UTF-8 only); the first one added stays.
+    auto dup = std::unique(f.metric.begin(), f.metric.end(),
+                           [](const auto& a, const auto& b) { return a.label == b.label; });
+    f.metric.erase(dup, f.metric.end());
   }
   index_.clear();
   return std::move(families_);

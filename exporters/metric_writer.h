@@ -6,6 +6,8 @@
 // looked up by name and appended to. `finish()` drops families without
 // samples (a value that could not be read is absent, never 0) and sorts
 // families by name and series by labels, so the output is deterministic.
+// Label values and HELP are made valid UTF-8 (U+FFFD for invalid bytes), and
+// a series whose label set repeats an earlier one is dropped.
 
 #include <prometheus/client_metric.h>
 #include <prometheus/metric_family.h>
@@ -40,8 +42,13 @@ class MetricWriter {
  private:
   prometheus::MetricFamily& family(std::string_view name, std::string_view help,
                                    prometheus::MetricType type);
+  // Heterogeneous lookup: finding an existing family allocates nothing.
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   std::vector<prometheus::MetricFamily> families_;
-  std::unordered_map<std::string, std::size_t> index_;
+  std::unordered_map<std::string, std::size_t, NameHash, std::equal_to<>> index_;
 };
 
 }  // namespace tierscope

@@ -41,6 +41,22 @@ std::optional<double> boot_time_seconds() {
   return std::nullopt;
 }
 
+// Field 22 of /proc/self/stat is the start time in clock ticks since boot; the
+// command name (field 2) may hold spaces, so fields are counted from its ')'.
+std::optional<double> process_start_time() {
+  std::string buf;
+  if (!slurp("/proc/self/stat", buf)) return std::nullopt;
+  auto close = buf.rfind(')');
+  auto btime = boot_time_seconds();
+  if (close == std::string::npos || !btime) return std::nullopt;
+  text::Fields f(std::string_view(buf).substr(close + 1));
+  std::string_view tok;
+  for (int field = 3; field <= 22; ++field) tok = f.next();
+  auto ticks = text::parse_u64(tok);
+  if (!ticks) return std::nullopt;
+  return *btime + static_cast<double>(*ticks) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
 }  // namespace
 
 void render_process_metrics(MetricWriter& w) {
@@ -68,19 +84,9 @@ void render_process_metrics(MetricWriter& w) {
   struct rlimit rl{};
   if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
     w.add(metric::process_max_fds, static_cast<double>(rl.rlim_cur));
-  // Field 22 of /proc/self/stat is the start time in clock ticks since boot;
-  // the command name (field 2) may hold spaces, so count from its ')'.
-  if (slurp("/proc/self/stat", buf)) {
-    auto close = buf.rfind(')');
-    auto btime = boot_time_seconds();
-    if (close != std::string::npos && btime) {
-      text::Fields f(std::string_view(buf).substr(close + 1));
-      std::string_view tok;
-      for (int field = 3; field <= 22; ++field) tok = f.next();
-      if (auto ticks = text::parse_u64(tok))
-        w.add(metric::process_start, *btime + static_cast<double>(*ticks) / static_cast<double>(::sysconf(_SC_CLK_TCK)));
-    }
-  }
+  // The start time never changes: read it once.
+  static const std::optional<double> start_time = process_start_time();
+  if (start_time) w.add(metric::process_start, *start_time);
 }
 
 }  // namespace tierscope

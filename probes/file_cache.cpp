@@ -9,8 +9,8 @@
 namespace tierscope {
 namespace {
 
-// Reads from offset 0 to EOF. Returns 0 or errno.
-int read_all(int fd, std::string& buf) {
+// Reads from offset 0 to EOF (or to the first short read). Returns 0 or errno.
+int read_all(int fd, std::string& buf, FileCache::Read mode) {
   if (buf.capacity() < 4096) buf.reserve(4096);
   buf.resize(buf.capacity());
   std::size_t used = 0;
@@ -24,7 +24,9 @@ int read_all(int fd, std::string& buf) {
       return err;
     }
     if (n == 0) break;
+    bool short_read = used + static_cast<std::size_t>(n) < buf.size();
     used += static_cast<std::size_t>(n);
+    if (short_read && mode == FileCache::Read::attribute) break;
   }
   buf.resize(used);
   return 0;
@@ -42,12 +44,12 @@ int open_ro(const std::string& path) {
 
 FileCache::~FileCache() { clear(); }
 
-int FileCache::read(const std::filesystem::path& path, std::string& buf) {
+int FileCache::read(const std::filesystem::path& path, std::string& buf, Read mode) {
   const std::string& key = path.native();
   auto it = files_.find(key);
   if (it != files_.end()) {
     it->second.used = true;
-    if (read_all(it->second.fd, buf) == 0) return 0;
+    if (read_all(it->second.fd, buf, mode) == 0) return 0;
     // Stale descriptor (device removed and perhaps re-added): reopen once.
     ::close(it->second.fd);
     files_.erase(it);
@@ -57,7 +59,7 @@ int FileCache::read(const std::filesystem::path& path, std::string& buf) {
     buf.clear();
     return -fd;
   }
-  int err = read_all(fd, buf);
+  int err = read_all(fd, buf, mode);
   if (err != 0) {
     ::close(fd);
     return err;

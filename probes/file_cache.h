@@ -24,7 +24,14 @@ class FileCache {
 
   // Reads the whole file into `buf` (replacing its content). Returns 0 on
   // success, otherwise the errno of the failing open/read.
-  int read(const std::filesystem::path& path, std::string& buf);
+  //
+  // procfs seq_files may return less than asked before their end (they fill
+  // one buffer page of whole records per read), so reads go on until a read
+  // returns 0. sysfs attributes (`Read::attribute`) hold at most one page and
+  // return it whole in the first read: a shorter read is the end, which saves
+  // the extra syscall per attribute.
+  enum class Read { to_eof, attribute };
+  int read(const std::filesystem::path& path, std::string& buf, Read mode = Read::to_eof);
 
   // Closes every file not read since the last sweep.
   void sweep();

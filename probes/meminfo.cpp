@@ -1,6 +1,7 @@
 #include "probes/meminfo.h"
 
 #include <limits>
+#include <unordered_set>
 
 #include "exporters/metric_catalog.h"
 #include "probes/snapshot.h"
@@ -119,6 +120,9 @@ std::string meminfo_metric_suffix(std::string_view field) {
 }
 
 void render_meminfo(const MemInfo& m, MetricWriter& w) {
+  // Two kernel names could map to one metric name ("Active(anon)" and
+  // "Active_anon"); the first keeps it, as a second series would be a duplicate.
+  std::unordered_set<std::string> emitted;
   for (const auto& f : m.fields) {
     std::string name = "tierscope_meminfo_" + meminfo_metric_suffix(f.name);
     std::string help;
@@ -130,6 +134,7 @@ void render_meminfo(const MemInfo& m, MetricWriter& w) {
       name += "_pages";
       help = f.name + " of /proc/meminfo, in pages as the kernel reports it.";
     }
+    if (!emitted.insert(name).second) continue;
     w.add(name, help, metric::kGauge, static_cast<double>(f.value));
   }
 
@@ -142,7 +147,8 @@ void render_meminfo(const MemInfo& m, MetricWriter& w) {
   if (available) w.add(metric::memory_available, static_cast<double>(*available));
   auto active_file = m.get("Active(file)");
   auto inactive_file = m.get("Inactive(file)");
-  if (active_file && inactive_file)
+  // Checked: a corrupt file must not wrap the sum into a small number.
+  if (active_file && inactive_file && *active_file <= std::numeric_limits<std::uint64_t>::max() - *inactive_file)
     w.add(metric::memory_page_cache, static_cast<double>(*active_file + *inactive_file));
   if (auto anon = m.get("AnonPages")) w.add(metric::memory_anon, static_cast<double>(*anon));
   if (auto shmem = m.get("Shmem")) w.add(metric::memory_shmem, static_cast<double>(*shmem));

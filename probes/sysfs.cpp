@@ -13,7 +13,7 @@ namespace fs = std::filesystem;
 namespace tierscope::sysfs {
 
 std::optional<std::string> read_attribute(FileCache& files, const fs::path& path, std::string& scratch) {
-  if (files.read(path, scratch) != 0) return std::nullopt;
+  if (files.read(path, scratch, FileCache::Read::attribute) != 0) return std::nullopt;
   return std::string(text::trim(scratch));
 }
 

@@ -49,4 +49,9 @@ class Fields {
 // (`\040` for space, `\011` tab, `\012` newline, `\134` backslash).
 std::string unescape_octal(std::string_view s);
 
+// Valid UTF-8 as required by the Prometheus exposition format and JSON:
+// every invalid or truncated sequence becomes U+FFFD. Returns true (and
+// leaves `s` alone) when it already was valid.
+bool make_valid_utf8(std::string& s);
+
 }  // namespace tierscope::text

@@ -111,6 +111,8 @@ TEST(Config, OutOfRangeAndMistypedValues) {
             "t.yaml:2:11: roots.procfs: expected an absolute directory path, got \"proc\"");
   EXPECT_NE(error_of("diskstats:\n  device_exclude: '('\n").find("t.yaml:2:19: diskstats.device_exclude: expected a regular expression"),
             std::string::npos);
+  EXPECT_EQ(error_of("diskstats:\n  device_include: '" + std::string(2000, '(') + "'\n"),
+            "t.yaml:2:19: diskstats.device_include: expected a regular expression of at most 1024 characters, got 2000");
   EXPECT_NE(error_of("offload_device: []\n").find("got an empty list"), std::string::npos);
   EXPECT_NE(error_of("offload_device: {a: 1}\n").find("expected \"auto\" or a list"), std::string::npos);
   EXPECT_NE(error_of("probes: true\n").find("t.yaml:1:9: probes: expected a mapping of keys"), std::string::npos);

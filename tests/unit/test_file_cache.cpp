@@ -70,3 +70,26 @@ TEST(FileCache, ReadsProcfsRepeatedly) {
 TEST(FileCache, DescribeErrnoNamesPathAndReason) {
   EXPECT_EQ(describe_errno("/proc/x", ENOENT), "/proc/x: No such file or directory");
 }
+
+TEST(FileCache, AttributeModeReadsSmallFilesWhole) {
+  TempDir t;
+  auto p = t.write("model", "PHISON AI100E 2TB\n");
+  FileCache files;
+  std::string buf;
+  ASSERT_EQ(files.read(p, buf, FileCache::Read::attribute), 0);
+  EXPECT_EQ(buf, "PHISON AI100E 2TB\n");
+  std::string big(10000, 'y');  // larger than the first buffer: still read whole
+  auto q = t.write("big", big);
+  ASSERT_EQ(files.read(q, buf, FileCache::Read::attribute), 0);
+  EXPECT_EQ(buf, big);
+}
+
+TEST(FileCache, ProcfsFilesLargerThanAPageAreReadToTheEnd) {
+  // /proc/self/maps of a test binary spans several seq_file pages.
+  FileCache files;
+  std::string buf;
+  ASSERT_EQ(files.read("/proc/self/maps", buf), 0);
+  EXPECT_GT(buf.size(), 4096u);
+  EXPECT_EQ(buf.back(), '\n');
+  EXPECT_NE(buf.find("[stack]"), std::string::npos);
+}

@@ -116,3 +116,19 @@ TEST(MemInfo, FieldNamesBecomeSnakeCase) {
   EXPECT_EQ(meminfo_metric_suffix("Zswapped"), "zswapped");
   EXPECT_EQ(meminfo_metric_suffix("(weird)__Name_"), "weird_name");
 }
+
+TEST(MemInfo, PageCacheSumThatWouldOverflowIsAbsent) {
+  MetricWriter w;
+  render_meminfo(parse_meminfo("Active(file): 18014398509481983 kB\nInactive(file): 18014398509481983 kB\n"), w);
+  auto fams = std::move(w).finish();
+  EXPECT_FALSE(has_family(fams, "tierscope_memory_page_cache_bytes"));
+}
+
+TEST(MemInfo, NamesThatCollideAfterSnakeCaseGiveOneSeries) {
+  MetricWriter w;
+  render_meminfo(parse_meminfo("Active(anon): 1 kB\nActive_anon: 2 kB\n"), w);
+  auto fams = std::move(w).finish();
+  ASSERT_EQ(fams.size(), 1u);
+  ASSERT_EQ(fams[0].metric.size(), 1u);
+  EXPECT_EQ(fams[0].metric[0].gauge.value, 1024);  // the first line wins
+}

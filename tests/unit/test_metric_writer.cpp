@@ -23,6 +23,22 @@ TEST(MetricWriter, MergesFamiliesByNameAndSortsFamiliesSeriesAndLabels) {
   EXPECT_EQ(fams[1].metric[0].counter.value, 5);
 }
 
+TEST(MetricWriter, LabelValuesAreMadeValidUtf8) {
+  MetricWriter w;
+  w.add(metric::swap_priority, -2, {{"device", "/swap\xff"}});
+  auto fams = std::move(w).finish();
+  EXPECT_EQ(fams[0].metric[0].label[0].value, "/swap\xEF\xBF\xBD");
+}
+
+TEST(MetricWriter, ARepeatedLabelSetKeepsTheFirstSeries) {
+  MetricWriter w;
+  w.add(metric::swap_priority, -2, {{"device", "/swap\xff"}});
+  w.add(metric::swap_priority, -3, {{"device", "/swap\xfe"}});  // same label once made valid UTF-8
+  auto fams = std::move(w).finish();
+  ASSERT_EQ(fams[0].metric.size(), 1u);
+  EXPECT_EQ(fams[0].metric[0].gauge.value, -2);
+}
+
 TEST(MetricWriter, EmptyWriterYieldsNoFamilies) {
   MetricWriter w;
   EXPECT_TRUE(std::move(w).finish().empty());

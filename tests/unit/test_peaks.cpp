@@ -74,7 +74,36 @@ TEST(Peaks, OldIntervalsLeaveTheWindow) {
   EXPECT_DOUBLE_EQ(p.disk_peaks()[0].read_iops, 900);
   step(3000ms, 10);  // the burst interval ended 2 s ago: out of a 2 s window
   EXPECT_DOUBLE_EQ(p.disk_peaks()[0].read_iops, 10);
-  EXPECT_EQ(p.intervals(), 2u);
+}
+
+TEST(SlidingMax, KeepsOnlyCandidatesAndExpiresFromTheFront) {
+  SlidingMax m;
+  auto t = SlidingMax::Clock::time_point{} + 100s;
+  EXPECT_FALSE(m.max());
+  m.add(t + 1s, 5);
+  m.add(t + 2s, 3);
+  m.add(t + 3s, 4);  // drops 3: it can never be the maximum again
+  EXPECT_EQ(m.size(), 2u);
+  EXPECT_EQ(m.max(), 5);
+  m.expire(t + 1s);  // the 5 ended at the cutoff: out
+  EXPECT_EQ(m.max(), 4);
+  m.add(t + 4s, 9);
+  EXPECT_EQ(m.size(), 1u);
+  m.expire(t + 4s);
+  EXPECT_FALSE(m.max());
+}
+
+TEST(Peaks, LongRunOfFallingRatesKeepsTheWindowExact) {
+  PeakTracker p(2s);
+  auto t = PeakTracker::Clock::time_point{} + 100s;
+  std::uint64_t reads = 0;
+  for (int i = 0; i < 10000; ++i) {
+    reads += static_cast<std::uint64_t>(10000 - i);  // decreasing rates: the worst case for the deque
+    auto d = disks({{"sda", reads, 0, 0, 0}});
+    p.add(t + std::chrono::milliseconds(100 * i), &d, nullptr);
+  }
+  // Rates 10000-i per 0.1 s; the window holds the last 20 intervals (i = 9980..9999).
+  EXPECT_DOUBLE_EQ(p.disk_peaks()[0].read_iops, (10000 - 9980) / 0.1);
 }
 
 TEST(Peaks, CounterResetAndNewDevicesYieldNoBogusRate) {

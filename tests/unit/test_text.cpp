@@ -71,3 +71,16 @@ TEST(Text, TrimStripsWhitespaceOnly) {
   EXPECT_EQ(text::trim("  PHISON AI100E 2TB    \n"), "PHISON AI100E 2TB");
   EXPECT_EQ(text::trim("\n"), "");
 }
+
+TEST(Text, MakeValidUtf8ReplacesOnlyInvalidSequences) {
+  std::string ascii = "/dev/nvme0n1p3";
+  EXPECT_TRUE(text::make_valid_utf8(ascii));
+  EXPECT_EQ(ascii, "/dev/nvme0n1p3");
+  std::string good = "/swap/\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x92\xbe";  // été € U+1F4BE
+  EXPECT_TRUE(text::make_valid_utf8(good));
+  std::string bad = "a\xff" "b\xc3" "\xe0\x80\x80" "\xed\xa0\x80" "\xf4\x90\x80\x80";
+  EXPECT_FALSE(text::make_valid_utf8(bad));
+  std::string expected = "a\xEF\xBF\xBD" "b\xEF\xBF\xBD";
+  for (int i = 0; i < 3 + 3 + 4; ++i) expected += "\xEF\xBF\xBD";
+  EXPECT_EQ(bad, expected);
+}
