@@ -47,6 +47,16 @@ FileCache::~FileCache() { clear(); }
 int FileCache::read(const std::filesystem::path& path, std::string& buf, Read mode) {
   const std::string& key = path.native();
   auto it = files_.find(key);
+  if (it != files_.end() && it->second.fd < 0) {
+    // Known absent: answer without a syscall until it is time to look again.
+    if (std::chrono::steady_clock::now() < it->second.retry_at) {
+      it->second.used = true;
+      buf.clear();
+      return it->second.error;
+    }
+    files_.erase(it);
+    it = files_.end();
+  }
   if (it != files_.end()) {
     it->second.used = true;
     if (read_all(it->second.fd, buf, mode) == 0) return 0;
@@ -57,6 +67,8 @@ int FileCache::read(const std::filesystem::path& path, std::string& buf, Read mo
   int fd = open_ro(key);
   if (fd < 0) {
     buf.clear();
+    if (fd == -ENOENT || fd == -EOPNOTSUPP)
+      files_.emplace(key, Entry{-1, true, -fd, std::chrono::steady_clock::now() + kRecheckAbsentAfter});
     return -fd;
   }
   int err = read_all(fd, buf, mode);
@@ -64,14 +76,14 @@ int FileCache::read(const std::filesystem::path& path, std::string& buf, Read mo
     ::close(fd);
     return err;
   }
-  files_.emplace(key, Entry{fd, true});
+  files_.emplace(key, Entry{fd, true, 0, {}});
   return 0;
 }
 
 void FileCache::sweep() {
   for (auto it = files_.begin(); it != files_.end();) {
     if (!it->second.used) {
-      ::close(it->second.fd);
+      if (it->second.fd >= 0) ::close(it->second.fd);
       it = files_.erase(it);
     } else {
       it->second.used = false;
@@ -81,8 +93,15 @@ void FileCache::sweep() {
 }
 
 void FileCache::clear() {
-  for (auto& [path, entry] : files_) ::close(entry.fd);
+  for (auto& [path, entry] : files_)
+    if (entry.fd >= 0) ::close(entry.fd);
   files_.clear();
+}
+
+std::size_t FileCache::open_files() const {
+  std::size_t n = 0;
+  for (const auto& [path, entry] : files_) n += entry.fd >= 0 ? 1 : 0;
+  return n;
 }
 
 std::string describe_errno(const std::filesystem::path& path, int err) {

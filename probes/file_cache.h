@@ -6,9 +6,13 @@
 //
 // A file that vanished (device unplugged) fails its pread with ENODEV or
 // similar; the entry is reopened once, and its error is returned if that fails
-// too. `sweep()` closes files that were not read since the previous sweep, so
+// too. A file that does not exist (ENOENT, or EOPNOTSUPP as PSI answers with
+// psi=0) is remembered as absent and looked for again after
+// kRecheckAbsentAfter, so hardware a host lacks costs no syscall per tick.
+// `sweep()` closes files that were not read since the previous sweep, so
 // devices that come and go do not leak descriptors.
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <unordered_map>
@@ -17,6 +21,8 @@ namespace tierscope {
 
 class FileCache {
  public:
+  static constexpr std::chrono::seconds kRecheckAbsentAfter{30};
+
   FileCache() = default;
   ~FileCache();
   FileCache(const FileCache&) = delete;
@@ -37,12 +43,15 @@ class FileCache {
   void sweep();
   // Closes everything (roots changed, tests).
   void clear();
-  std::size_t open_files() const { return files_.size(); }
+  // Open descriptors (absent files remembered do not count).
+  std::size_t open_files() const;
 
  private:
   struct Entry {
-    int fd = -1;
+    int fd = -1;  // -1: known absent
     bool used = false;
+    int error = 0;  // why it is absent
+    std::chrono::steady_clock::time_point retry_at{};
   };
   std::unordered_map<std::string, Entry> files_;
 };

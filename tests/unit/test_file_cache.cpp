@@ -43,6 +43,22 @@ TEST(FileCache, MissingFileReturnsErrnoAndEmptiesBuffer) {
   EXPECT_EQ(files.open_files(), 0u);
 }
 
+TEST(FileCache, AbsentFilesAreRememberedUntilTheRecheck) {
+  TempDir t;
+  FileCache files;
+  std::string buf;
+  auto p = t.path() / "irq";
+  EXPECT_EQ(files.read(p, buf), ENOENT);
+  t.write("irq", "full total=1\n");  // appears: not seen before the recheck time
+  EXPECT_EQ(files.read(p, buf), ENOENT);
+  EXPECT_TRUE(buf.empty());
+  EXPECT_EQ(files.open_files(), 0u);
+  files.sweep();
+  files.sweep();  // not read since the last sweep: forgotten, so the next read looks again
+  EXPECT_EQ(files.read(p, buf), 0);
+  EXPECT_EQ(buf, "full total=1\n");
+}
+
 TEST(FileCache, SweepClosesFilesNotReadSinceLastSweep) {
   TempDir t;
   auto a = t.write("a", "1");
