@@ -157,7 +157,7 @@ Config parse_config(std::string_view yaml, const std::string& file) {
   Config c;
   YAML::Mark window_mark = root.Mark();
   const std::vector<std::string_view> top{"sample_interval", "peak_window", "listen", "log_level", "roots",
-                                          "probes", "diskstats", "offload_device"};
+                                          "probes", "diskstats", "offload_device", "gpu", "workload"};
   p.each_key(root, "", top, [&](const std::string& key, const std::string& full, const YAML::Node& v) {
     if (key == "sample_interval") {
       c.sample_interval = p.duration(v, full, kMinInterval, kMaxInterval);
@@ -202,6 +202,44 @@ Config parse_config(std::string_view yaml, const std::string& file) {
           p.fail(n.Mark(), f, "expected a regular expression (ECMAScript syntax): " + std::string(e.what()));
         }
         (k == "device_include" ? c.device_include : c.device_exclude) = re;
+      });
+    } else if (key == "gpu") {
+      p.each_key(v, full, {"nvml_library", "process_interval", "memory_model"},
+                 [&](const std::string& k, const std::string& f, const YAML::Node& n) {
+        if (k == "nvml_library") {
+          c.nvml.library = p.scalar(n, f, "a library name or path (libnvidia-ml.so.1)");
+          if (c.nvml.library.empty()) p.fail(n.Mark(), f, "expected a library name or path, got an empty string");
+        } else if (k == "process_interval") {
+          c.nvml.process_interval = p.duration(n, f, kMinInterval, kMaxPeakWindow);
+        } else {
+          auto m = p.scalar(n, f, "auto, unified or discrete");
+          if (m != "auto" && m != "unified" && m != "discrete")
+            p.fail(n.Mark(), f, "expected auto, unified or discrete, got \"" + m + "\"");
+          c.nvml.memory_model = m;
+        }
+      });
+    } else if (key == "workload") {
+      p.each_key(v, full, {"pids", "process_names", "systemd_units"},
+                 [&](const std::string& k, const std::string& f, const YAML::Node& n) {
+        if (n.IsNull()) return;
+        if (!n.IsSequence()) p.fail(n.Mark(), f, "expected a list, e.g. [1234] or [llama-server]");
+        for (const auto& item : n) {
+          auto s = p.scalar(item, f, k == "pids" ? "a process id" : "a name");
+          if (k == "pids") {
+            auto pid = text::parse_u64(s);
+            if (!pid || *pid == 0 || *pid > 4194304) p.fail(item.Mark(), f, "expected a process id 1-4194304, got \"" + s + "\"");
+            c.workload.pids.push_back(static_cast<std::uint32_t>(*pid));
+          } else if (s.empty()) {
+            p.fail(item.Mark(), f, "expected a name, got an empty string");
+          } else if (k == "process_names") {
+            if (s.size() > 15)  // the kernel truncates comm to 15 bytes
+              p.fail(item.Mark(), f, "expected a process name as /proc/<pid>/comm shows it (at most 15 characters), got \"" + s + "\"");
+            c.workload.process_names.push_back(s);
+          } else {
+            if (s.find('/') != std::string::npos) p.fail(item.Mark(), f, "expected a unit name such as ollama.service, got \"" + s + "\"");
+            c.workload.systemd_units.push_back(s);
+          }
+        }
       });
     } else if (key == "offload_device") {
       const std::string expected = "\"auto\" or a list of controller names, block devices or serials (e.g. [nvme0, S4EWNX0R123456])";

@@ -13,7 +13,9 @@
 
 #include "daemon/logging.h"
 #include "probes/host_roots.h"
+#include "probes/gpu_nvml.h"
 #include "probes/offload.h"
+#include "probes/workload.h"
 
 namespace tierscope {
 
@@ -31,6 +33,8 @@ struct Config {
   std::string device_include;          // regex; empty = every device
   std::string device_exclude;          // regex; empty = none
   OffloadSelection offload;
+  NvmlSettings nvml;            // config section gpu
+  WorkloadSelection workload;   // config section workload
 
   Config();  // the defaults, as documented in config/tierscope.yaml
   bool probe_enabled(std::string_view name) const;

@@ -2,11 +2,15 @@
 
 #include "daemon/config.h"
 #include "probes/diskstats.h"
+#include "probes/drm_fdinfo.h"
+#include "probes/gpu_amdgpu.h"
+#include "probes/gpu_nvml.h"
 #include "probes/meminfo.h"
 #include "probes/nvme.h"
 #include "probes/pressure.h"
 #include "probes/swaps.h"
 #include "probes/vmstat.h"
+#include "probes/workload.h"
 
 namespace tierscope {
 
@@ -21,6 +25,11 @@ std::vector<std::unique_ptr<Probe>> make_probes(const Config& config) {
     else if (name == "diskstats")
       probes.push_back(std::make_unique<DiskStatsProbe>(DeviceFilter(config.device_include, config.device_exclude)));
     else if (name == "nvme") probes.push_back(std::make_unique<NvmeProbe>());
+    else if (name == "workload")
+      probes.push_back(std::make_unique<WorkloadProbe>(config.workload, config.nvml.process_interval));
+    else if (name == "gpu_nvml") probes.push_back(std::make_unique<NvmlProbe>(config.nvml));
+    else if (name == "gpu_amdgpu") probes.push_back(std::make_unique<AmdGpuProbe>());
+    else if (name == "drm_fdinfo") probes.push_back(std::make_unique<DrmFdinfoProbe>(config.nvml.process_interval));
   }
   return probes;
 }

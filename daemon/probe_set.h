@@ -14,8 +14,10 @@ namespace tierscope {
 
 struct Config;
 
-inline constexpr std::array<std::string_view, 6> kProbeNames{"meminfo", "vmstat", "pressure",
-                                                              "swaps",   "diskstats", "nvme"};
+// The workload probe runs before the GPU probes, which export per-process
+// series for the processes it found.
+inline constexpr std::array<std::string_view, 10> kProbeNames{
+    "meminfo", "vmstat", "pressure", "swaps", "diskstats", "nvme", "workload", "gpu_nvml", "gpu_amdgpu", "drm_fdinfo"};
 
 // The enabled probes. Throws std::regex_error on a bad device regex (the config
 // parser has already rejected those).

@@ -51,10 +51,14 @@ inline constexpr MetricDef process_start{"process_start_time_seconds",
 // ---- memory tiers --------------------------------------------------------
 inline constexpr MetricDef memory_capacity{"tierscope_memory_capacity_bytes",
     "Capacity of each memory tier, bytes. tier=ram device=host: MemTotal of /proc/meminfo (kB x 1024); "
-    "tier=swap: Size column of /proc/swaps for each swap device or file (KiB x 1024).", kGauge};
+    "tier=swap: Size column of /proc/swaps for each swap device or file (KiB x 1024); tier=vram device=<gpu>: NVML "
+    "memory total or amdgpu mem_info_vram_total (on an APU: the BIOS carve-out); tier=gtt device=<gpu>: amdgpu "
+    "mem_info_gtt_total (system RAM mapped for the GPU).", kGauge};
 inline constexpr MetricDef memory_used{"tierscope_memory_used_bytes",
     "Used bytes of each memory tier. tier=ram device=host: MemTotal - MemAvailable of /proc/meminfo (kB x 1024); "
-    "tier=swap: Used column of /proc/swaps (KiB x 1024).", kGauge};
+    "tier=swap: Used column of /proc/swaps (KiB x 1024); tier=vram, gtt: NVML memory used or amdgpu "
+    "mem_info_{vram,gtt}_used; tier=unified device=<gpu>: what a unified-memory NVIDIA GPU has allocated (sum of its "
+    "process list) - a part of tier=ram, not to be added to it. VRAM and GTT are separate tiers: never add them.", kGauge};
 inline constexpr MetricDef memory_available{"tierscope_memory_available_bytes",
     "MemAvailable of /proc/meminfo: the kernel's estimate of memory available for new work without swapping, bytes.", kGauge};
 inline constexpr MetricDef memory_page_cache{"tierscope_memory_page_cache_bytes",
@@ -146,5 +150,60 @@ inline constexpr MetricDef offload_device_info{"tierscope_offload_device_info",
     "Block devices that form the SSD offload tier and why: role=phison (namespace of a controller with PCI vendor "
     "0x1987, offload_device: auto), role=configured (named in offload_device), role=swap (an NVMe namespace holding an "
     "active swap area). Value is always 1.", kGauge};
+
+// ---- GPUs (probes/gpu.h; NVML in gpu_nvml, amdgpu sysfs in gpu_amdgpu) ----
+inline constexpr MetricDef gpu_info{"tierscope_gpu_info",
+    "GPU identity: NVML (nvmlDeviceGetName/UUID/PciInfo, nvmlSystemGetDriverVersion/CudaDriverVersion) or amdgpu "
+    "sysfs (/sys/class/drm/<card>/device: product_name, unique_id, the PCI address, the driver module version); "
+    "memory_model=unified when the GPU shares system RAM (no device memory reported, or an APU). Value is always 1.", kGauge};
+inline constexpr MetricDef gpu_utilization{"tierscope_gpu_utilization_ratio",
+    "Share of time the GPU was busy, 0-1: NVML nvmlDeviceGetUtilizationRates().gpu / 100, or amdgpu "
+    "gpu_busy_percent / 100.", kGauge};
+inline constexpr MetricDef gpu_memory_utilization{"tierscope_gpu_memory_utilization_ratio",
+    "Share of time device memory was being read or written, 0-1: NVML nvmlDeviceGetUtilizationRates().memory / 100, "
+    "or amdgpu mem_busy_percent / 100.", kGauge};
+inline constexpr MetricDef gpu_power{"tierscope_gpu_power_watts",
+    "Power draw, watts: NVML nvmlDeviceGetPowerUsage (mW / 1000), or amdgpu hwmon power1_average/power1_input "
+    "(uW / 1e6). On an APU (memory_model=unified, vendor=amd) hwmon reports the whole package: this includes the CPU.", kGauge};
+inline constexpr MetricDef gpu_energy{"tierscope_gpu_energy_joules_total",
+    "Energy used since the driver loaded, joules: NVML nvmlDeviceGetTotalEnergyConsumption (mJ / 1000), or amdgpu "
+    "hwmon energy1_input (uJ / 1e6). On an APU it includes the CPU.", kCounter};
+inline constexpr MetricDef gpu_temperature{"tierscope_gpu_temperature_celsius",
+    "Temperature, degrees Celsius: NVML nvmlDeviceGetTemperature(NVML_TEMPERATURE_GPU) as sensor=gpu, or amdgpu "
+    "hwmon temp*_input (millidegrees / 1000) with sensor from temp*_label (edge, junction, mem).", kGauge};
+inline constexpr MetricDef gpu_clock{"tierscope_gpu_clock_hertz",
+    "Current clock, hertz: NVML nvmlDeviceGetClockInfo (MHz x 1e6; clock=sm, memory), or the line marked * in "
+    "amdgpu pp_dpm_sclk / pp_dpm_mclk (clock=graphics, memory).", kGauge};
+inline constexpr MetricDef gpu_pcie_throughput{"tierscope_gpu_pcie_throughput_bytes_per_second",
+    "PCIe throughput over NVML's last 20 ms sample, bytes per second: nvmlDeviceGetPcieThroughput (KB/s x 1024), "
+    "direction=rx (to the GPU) or tx (from the GPU).", kGauge};
+inline constexpr MetricDef gpu_throttle_reasons{"tierscope_gpu_throttle_reasons",
+    "Bit field of NVML nvmlDeviceGetCurrentClocksEventReasons (formerly ...ThrottleReasons): 0x1 idle, 0x2 "
+    "application clocks, 0x4 software power cap, 0x8 hardware slowdown, 0x10 sync boost, 0x20 software thermal, "
+    "0x40 hardware thermal, 0x80 power brake, 0x100 display clocks.", kGauge};
+inline constexpr MetricDef gpu_throttle_active{"tierscope_gpu_throttle_reason_active",
+    "1 when the named NVML clocks-event (throttle) reason is active, else 0; one series per reason.", kGauge};
+inline constexpr MetricDef gpu_memory_reserved{"tierscope_gpu_memory_reserved_bytes",
+    "Device memory reserved by the driver and firmware, NVML nvmlDeviceGetMemoryInfo_v2 reserved, bytes.", kGauge};
+inline constexpr MetricDef gpu_visible_vram_capacity{"tierscope_gpu_visible_vram_capacity_bytes",
+    "CPU-visible part of VRAM (BAR), amdgpu mem_info_vis_vram_total, bytes; a part of tier=vram.", kGauge};
+inline constexpr MetricDef gpu_visible_vram_used{"tierscope_gpu_visible_vram_used_bytes",
+    "Used CPU-visible VRAM, amdgpu mem_info_vis_vram_used, bytes; a part of tier=vram.", kGauge};
+inline constexpr MetricDef gpu_process_memory_sum{"tierscope_gpu_process_memory_sum_bytes",
+    "Sum of the GPU memory of every process the driver lists: NVML compute and graphics running processes "
+    "(usedGpuMemory), bytes. On a unified-memory GPU this is what the GPU has allocated out of system RAM.", kGauge};
+inline constexpr MetricDef process_gpu_memory{"tierscope_process_gpu_memory_bytes",
+    "GPU memory of a watched process (config: workload), bytes: NVML running-process lists (region=vram, or unified "
+    "on a unified-memory GPU), or DRM fdinfo of its open render nodes (drm-resident-<region>, older amdgpu "
+    "drm-memory-<region>; region as the driver names it: amdgpu vram, gtt, cpu; xe vram0, system, stolen), "
+    "de-duplicated by drm-client-id.", kGauge};
+inline constexpr MetricDef gpu_probe_errors{"tierscope_gpu_probe_errors_total",
+    "Failed GPU driver calls since the daemon started, by vendor, call and error (e.g. NVML GPU_IS_LOST); the "
+    "probe re-initialises the driver with backoff until it answers again.", kCounter};
+
+// ---- watched workload (probes/workload.h) -------------------------------
+inline constexpr MetricDef workload_process{"tierscope_workload_process_info",
+    "Processes watched as the workload (config: workload.pids, process_names, systemd_units), with how each was "
+    "matched; comm from /proc/<pid>/comm. Value is always 1.", kGauge};
 
 }  // namespace tierscope::metric

@@ -15,6 +15,11 @@ void render_snapshot(const Snapshot& s, MetricWriter& w) {
   if (s.diskstats) render_diskstats(*s.diskstats, w);
   if (s.nvme) render_nvme(*s.nvme, s.offload, w);
   render_offload(s.offload, w);
+  const WorkloadProcesses* watched = s.workload ? &*s.workload : nullptr;
+  if (s.workload) render_workload(*s.workload, w);
+  if (s.nvml) render_gpus(*s.nvml, watched, w);
+  if (s.amdgpu) render_gpus(*s.amdgpu, watched, w);
+  if (s.drm_fdinfo) render_drm_fdinfo(*s.drm_fdinfo, s.amdgpu ? &*s.amdgpu : nullptr, watched, w);
 
   for (const auto& p : s.disk_peaks) {
     w.add(metric::disk_iops_peak, p.read_iops, {{"device", p.device}, {"op", "read"}});

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "probes/diskstats.h"
+#include "probes/drm_fdinfo.h"
+#include "probes/gpu.h"
 #include "probes/meminfo.h"
 #include "probes/nvme.h"
 #include "probes/offload.h"
@@ -19,6 +21,7 @@
 #include "probes/probe.h"
 #include "probes/swaps.h"
 #include "probes/vmstat.h"
+#include "probes/workload.h"
 
 namespace tierscope {
 
@@ -51,6 +54,10 @@ struct Snapshot {
   std::optional<DiskStats> diskstats;
   std::optional<NvmeInventory> nvme;
   OffloadVerdict offload;
+  std::optional<WorkloadProcesses> workload;  // watched processes (config: workload)
+  std::optional<GpuInventory> nvml;           // NVIDIA GPUs
+  std::optional<GpuInventory> amdgpu;         // AMD GPUs
+  std::optional<DrmMemoryUsage> drm_fdinfo;   // per-process DRM memory of the workload
 
   std::vector<ProbeRun> probes;
   std::vector<DiskPeak> disk_peaks;   // empty until two samples exist

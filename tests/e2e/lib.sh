@@ -64,14 +64,17 @@ stop_daemon() {
   grep -q ' stopped$' "$LOG" || fail "no 'stopped' log line"
 }
 
-# fixture_config HOST FILE [EXTRA YAML]: a config reading tests/fixtures/HOST.
+# fixture_config HOST FILE [EXTRA YAML]: a config reading tests/fixtures/HOST;
+# HOST may be PROCHOST+SYSHOST to take /proc and /dev from one fixture and
+# /sys from another (a GPU tree beside a host's procfs).
 fixture_config() {
-  local fix=$TIERSCOPE_SOURCE_DIR/tests/fixtures/$1
+  local base=$TIERSCOPE_SOURCE_DIR/tests/fixtures
+  local proc=$base/${1%%+*} sys=$base/${1##*+}
   cat >"$2" <<YAML
 sample_interval: 100ms
 peak_window: 1s
 listen: 127.0.0.1:0
-roots: {procfs: $fix/proc, sysfs: $fix/sys, devfs: $fix/dev}
+roots: {procfs: $proc/proc, sysfs: $sys/sys, devfs: $proc/dev}
 ${3:-}
 YAML
 }

@@ -153,6 +153,39 @@ TEST(ProcfsHost, NvmeModelPaddingIsTrimmed) {
   EXPECT_EQ(s->nvme->controllers[0].namespaces[0].name, "nvme0n0");
 }
 
+TEST(ProcfsHost, AmdgpuCardAndTheI915CardSkipped) {
+  auto s = sample("procfs-host");
+  ASSERT_TRUE(s->amdgpu);
+  ASSERT_EQ(s->amdgpu->gpus.size(), 1u);  // card1 is i915
+  const auto& g = s->amdgpu->gpus[0];
+  EXPECT_EQ(g.id, "card0");
+  EXPECT_EQ(g.vendor, "amd");
+  EXPECT_EQ(g.memory_model, "discrete");
+  EXPECT_FALSE(g.power_includes_cpu);
+  EXPECT_EQ(g.pci_bus_id, "0000:09:00.0");  // from PCI_SLOT_NAME: the capture copied device/ as a directory
+  EXPECT_EQ(g.name, "AMD GPU 0x687f");      // product_name is empty there
+  EXPECT_EQ(g.uuid, "0123456789abcdef");
+  EXPECT_FALSE(g.driver_version);
+  EXPECT_EQ(g.vram_total_bytes, 8573157376u);
+  EXPECT_EQ(g.vram_used_bytes, 1490378752u);
+  EXPECT_EQ(g.visible_vram_total_bytes, 8573157376u);
+  EXPECT_EQ(g.visible_vram_used_bytes, 1490378752u);
+  EXPECT_EQ(g.gtt_total_bytes, 8573157376u);
+  EXPECT_EQ(g.gtt_used_bytes, 144560128u);
+  EXPECT_EQ(g.utilization_ratio, 0.04);
+  EXPECT_FALSE(g.memory_utilization_ratio);
+  EXPECT_EQ(g.graphics_clock_hz, 852e6);
+  EXPECT_EQ(g.memory_clock_hz, 167e6);
+  EXPECT_FALSE(g.power_watts);  // no hwmon in the capture: absent, not 0
+  EXPECT_FALSE(g.energy_joules);
+  EXPECT_TRUE(g.temperatures.empty());
+}
+
+TEST(NodeExporterHost, NoAmdGpu) {
+  auto s = sample("node_exporter-host");
+  EXPECT_FALSE(s->amdgpu);
+}
+
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   const fs::path tarball = TIERSCOPE_CAPTURED_TARBALL;

@@ -49,6 +49,8 @@ TEST(Config, ShippedFileIsValidAndEqualsTheDefaults) {
   EXPECT_EQ(shipped.device_include, defaults.device_include);
   EXPECT_EQ(shipped.device_exclude, defaults.device_exclude);
   EXPECT_EQ(shipped.offload, defaults.offload);
+  EXPECT_EQ(shipped.nvml, defaults.nvml);
+  EXPECT_EQ(shipped.workload, defaults.workload);
 }
 
 TEST(Config, ParsesEveryKey) {
@@ -83,10 +85,10 @@ offload_device: [auto, S4EWNX0R123456, nvme1n1]
 TEST(Config, UnknownKeyNamesFileLineColumnAndSuggests) {
   EXPECT_EQ(error_of("listen: 127.0.0.1:1\nsample_intervall: 1s\n"),
             "t.yaml:2:1: sample_intervall: unknown key; did you mean \"sample_interval\"? (expected one of: "
-            "sample_interval, peak_window, listen, log_level, roots, probes, diskstats, offload_device)");
+            "sample_interval, peak_window, listen, log_level, roots, probes, diskstats, offload_device, gpu, workload)");
   EXPECT_EQ(error_of("probes:\n  memnfo: true\n"),
             "t.yaml:2:3: probes.memnfo: unknown key; did you mean \"meminfo\"? (expected one of: meminfo, "
-            "vmstat, pressure, swaps, diskstats, nvme)");
+            "vmstat, pressure, swaps, diskstats, nvme, workload, gpu_nvml, gpu_amdgpu, drm_fdinfo)");
   // Nothing close: no suggestion, still the list.
   EXPECT_EQ(error_of("colour: blue\n").find("t.yaml:1:1: colour: unknown key (expected one of:"), 0u);
 }
@@ -116,6 +118,29 @@ TEST(Config, OutOfRangeAndMistypedValues) {
   EXPECT_NE(error_of("offload_device: []\n").find("got an empty list"), std::string::npos);
   EXPECT_NE(error_of("offload_device: {a: 1}\n").find("expected \"auto\" or a list"), std::string::npos);
   EXPECT_NE(error_of("probes: true\n").find("t.yaml:1:9: probes: expected a mapping of keys"), std::string::npos);
+}
+
+TEST(Config, GpuAndWorkloadSections) {
+  Config c = parse_config(R"(
+gpu: {nvml_library: /opt/nvidia/libnvidia-ml.so.1, process_interval: 2s, memory_model: unified}
+workload: {pids: [42, 4242], process_names: [llama-server], systemd_units: [ollama.service]}
+)",
+                          "t.yaml");
+  EXPECT_EQ(c.nvml.library, "/opt/nvidia/libnvidia-ml.so.1");
+  EXPECT_EQ(c.nvml.process_interval, 2000ms);
+  EXPECT_EQ(c.nvml.memory_model, "unified");
+  EXPECT_EQ(c.workload.pids, (std::vector<std::uint32_t>{42, 4242}));
+  EXPECT_EQ(c.workload.process_names, std::vector<std::string>{"llama-server"});
+  EXPECT_EQ(c.workload.systemd_units, std::vector<std::string>{"ollama.service"});
+  EXPECT_EQ(error_of("gpu:\n  memory_model: shared\n"),
+            "t.yaml:2:17: gpu.memory_model: expected auto, unified or discrete, got \"shared\"");
+  EXPECT_EQ(error_of("workload:\n  pids: [0]\n"), "t.yaml:2:10: workload.pids: expected a process id 1-4194304, got \"0\"");
+  EXPECT_EQ(error_of("workload:\n  pids: 42\n"), "t.yaml:2:9: workload.pids: expected a list, e.g. [1234] or [llama-server]");
+  EXPECT_NE(error_of("workload:\n  process_names: [a-very-long-process-name]\n").find("at most 15 characters"),
+            std::string::npos);
+  EXPECT_NE(error_of("workload:\n  systemd_units: [system.slice/x.service]\n").find("a unit name such as"),
+            std::string::npos);
+  EXPECT_EQ(error_of("gpu:\n  nvml_libary: x\n").find("t.yaml:2:3: gpu.nvml_libary: unknown key; did you mean \"nvml_library\"?"), 0u);
 }
 
 TEST(Config, RepeatedKeysAndYamlSyntaxErrors) {

@@ -1,0 +1,265 @@
+#include "probes/workload.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <deque>
+#include <limits>
+#include <system_error>
+
+#include "exporters/metric_catalog.h"
+#include "exporters/metric_writer.h"
+#include "probes/snapshot.h"
+#include "probes/text.h"
+
+namespace tierscope {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// How deep below <sysfs>/fs/cgroup a unit is looked for when it is not
+// system.slice/<unit> (user@1000.service/app.slice/x.service is depth 5), and
+// how deep the sub-cgroups of a unit are followed.
+constexpr int kUnitSearchDepth = 6;
+constexpr int kSubCgroupDepth = 8;
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// open/read/close of a small per-process file. Deliberately not FileCache:
+// the name scan touches /proc/<pid>/comm of every process on the host, and
+// keeping one descriptor per process open until the next sweep could exhaust
+// RLIMIT_NOFILE (1024 under systemd by default); FileCache would also
+// remember a vanished PID's file as absent for 30 s, hiding a new process
+// that reuses the PID. Returns 0 or errno.
+int read_small_file(const fs::path& path, std::string& buf) {
+  buf.clear();
+  int raw;
+  do {
+    raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  } while (raw < 0 && errno == EINTR);
+  if (raw < 0) return errno;
+  Fd fd(raw);
+  char chunk[256];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), chunk, sizeof chunk);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      buf.clear();
+      return err;
+    }
+    buf.append(chunk, static_cast<std::size_t>(n));
+    // comm is at most 16 bytes and comes whole in the first read: a short
+    // read is the end (saves the read that would return 0).
+    if (static_cast<std::size_t>(n) < sizeof chunk || buf.size() > 4096) break;
+  }
+  return 0;
+}
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::optional<std::uint32_t> parse_pid(std::string_view s) {
+  auto v = text::parse_u64(text::trim(s));
+  if (!v || *v == 0 || *v > std::numeric_limits<std::uint32_t>::max()) return std::nullopt;
+  return static_cast<std::uint32_t>(*v);
+}
+
+bool is_real_directory(const fs::directory_entry& e) {
+  std::error_code ec;
+  return e.symlink_status(ec).type() == fs::file_type::directory;
+}
+
+bool directory_exists(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_directory(p, ec);
+}
+
+// One stat(2) of /proc/<pid>. Gone means not found; a process whose
+// directory cannot be stat'ed for another reason still exists.
+bool process_exists(const HostRoots& roots, std::uint32_t pid) {
+  std::error_code ec;
+  return fs::status(roots.procfs / std::to_string(pid), ec).type() != fs::file_type::not_found;
+}
+
+enum class CommRead { ok, gone, unreadable };
+
+CommRead read_comm(const HostRoots& roots, std::uint32_t pid, std::string& buf, std::string& comm) {
+  int err = read_small_file(roots.procfs / std::to_string(pid) / "comm", buf);
+  if (err == ENOENT || err == ESRCH) return CommRead::gone;
+  if (err != 0) return CommRead::unreadable;
+  comm = std::string(parse_comm(buf));
+  return CommRead::ok;
+}
+
+// Every PID in cgroup.procs of `dir` and of its sub-cgroups.
+void collect_cgroup_pids(ProbeContext& ctx, const fs::path& dir, int depth, std::vector<std::uint32_t>& out) {
+  if (ctx.files.read(dir / "cgroup.procs", ctx.scratch) == 0) {
+    auto pids = parse_cgroup_procs(ctx.scratch);
+    out.insert(out.end(), pids.begin(), pids.end());
+  }
+  if (depth >= kSubCgroupDepth) return;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    if (is_real_directory(*it)) collect_cgroup_pids(ctx, it->path(), depth + 1, out);
+}
+
+}  // namespace
+
+std::string_view parse_comm(std::string_view text) {
+  // The kernel writes the name and one '\n'; a name may itself hold spaces.
+  if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+  return text;
+}
+
+std::vector<std::uint32_t> parse_cgroup_procs(std::string_view text) {
+  std::vector<std::uint32_t> out;
+  text::Lines lines(text);
+  std::string_view line;
+  while (lines.next(line))
+    if (auto pid = parse_pid(line)) out.push_back(*pid);
+  return out;
+}
+
+const WatchedProcess* WorkloadProcesses::find(std::uint32_t pid) const {
+  auto it = std::lower_bound(processes.begin(), processes.end(), pid,
+                             [](const WatchedProcess& p, std::uint32_t v) { return p.pid < v; });
+  return it != processes.end() && it->pid == pid ? &*it : nullptr;
+}
+
+WorkloadProbe::WorkloadProbe(WorkloadSelection selection, std::chrono::milliseconds rescan_interval)
+    : selection_(std::move(selection)), rescan_interval_(rescan_interval) {}
+
+std::optional<fs::path> WorkloadProbe::unit_cgroup(const HostRoots& roots, const std::string& unit) {
+  if (auto it = unit_dirs_.find(unit); it != unit_dirs_.end()) {
+    if (directory_exists(it->second)) return it->second;
+    unit_dirs_.erase(it);
+  }
+  const fs::path root = roots.sys("fs/cgroup");
+  fs::path found = root / "system.slice" / unit;
+  if (!directory_exists(found)) {
+    // Breadth first, so the shallowest match wins (system units before a
+    // user unit of the same name under user@<uid>.service).
+    found.clear();
+    std::deque<std::pair<fs::path, int>> queue{{root, 0}};
+    while (!queue.empty() && found.empty()) {
+      auto [dir, depth] = std::move(queue.front());
+      queue.pop_front();
+      std::error_code ec;
+      for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        if (!is_real_directory(*it)) continue;
+        if (it->path().filename() == unit) {
+          found = it->path();
+          break;
+        }
+        if (depth + 1 < kUnitSearchDepth) queue.emplace_back(it->path(), depth + 1);
+      }
+    }
+    if (found.empty()) return std::nullopt;
+  }
+  unit_dirs_[unit] = found;
+  return found;
+}
+
+void WorkloadProbe::rescan(ProbeContext& ctx) {
+  const HostRoots& roots = ctx.roots;
+  std::string buf;
+  // First match wins: pid, then name, then unit (each in config order).
+  std::map<std::uint32_t, WatchedProcess> found;
+  std::map<std::uint32_t, std::string> comms;  // read during this scan
+
+  for (std::uint32_t pid : selection_.pids) found.emplace(pid, WatchedProcess{pid, {}, "pid"});
+
+  if (!selection_.process_names.empty()) {
+    std::error_code ec;
+    for (fs::directory_iterator it(roots.procfs, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (!all_digits(name)) continue;
+      auto pid = parse_pid(name);
+      if (!pid) continue;
+      std::string comm;
+      if (read_comm(roots, *pid, buf, comm) != CommRead::ok) continue;
+      for (const auto& wanted : selection_.process_names) {
+        if (comm == wanted) {
+          found.emplace(*pid, WatchedProcess{*pid, {}, "name:" + wanted});
+          break;
+        }
+      }
+      comms.emplace(*pid, std::move(comm));
+    }
+  }
+
+  for (const auto& unit : selection_.systemd_units) {
+    auto dir = unit_cgroup(roots, unit);
+    if (!dir) continue;
+    std::vector<std::uint32_t> pids;
+    collect_cgroup_pids(ctx, *dir, 0, pids);
+    for (std::uint32_t pid : pids) found.emplace(pid, WatchedProcess{pid, {}, "unit:" + unit});
+  }
+
+  // comm is refreshed here only; a process that is gone is dropped.
+  WorkloadProcesses next;
+  next.processes.reserve(found.size());
+  for (auto& [pid, proc] : found) {
+    if (auto c = comms.find(pid); c != comms.end()) {
+      proc.comm = c->second;
+    } else {
+      std::string comm;
+      // Gone unless /proc/<pid> itself is still there (then the name is
+      // unknown: "").
+      if (read_comm(roots, pid, buf, comm) == CommRead::gone && !process_exists(roots, pid)) continue;
+      proc.comm = std::move(comm);
+    }
+    next.processes.push_back(std::move(proc));
+  }
+  last_ = std::move(next);
+}
+
+void WorkloadProbe::drop_exited(const ProbeContext& ctx) {
+  std::erase_if(last_.processes, [&](const WatchedProcess& p) { return !process_exists(ctx.roots, p.pid); });
+}
+
+ProbeOutcome WorkloadProbe::sample(ProbeContext& ctx, Snapshot& out) {
+  if (selection_.empty()) return ProbeOutcome::no_data();
+  const auto now = std::chrono::steady_clock::now();
+  if (!scanned_ || !(scanned_roots_ == ctx.roots)) {
+    unit_dirs_.clear();
+    scanned_roots_ = ctx.roots;
+    scanned_ = true;
+    next_scan_ = {};
+  }
+  if (now >= next_scan_) {
+    rescan(ctx);
+    next_scan_ = now + rescan_interval_;
+  } else {
+    // A PID reused by another process within one interval stays listed until
+    // the next rescan re-reads its comm and re-matches it.
+    drop_exited(ctx);
+  }
+  out.workload = last_;
+  return ProbeOutcome::ok();
+}
+
+void render_workload(const WorkloadProcesses& w, MetricWriter& out) {
+  for (const auto& p : w.processes)
+    out.add(metric::workload_process, 1,
+            {{"pid", std::to_string(p.pid)}, {"comm", p.comm}, {"matched_by", p.matched_by}});
+}
+
+}  // namespace tierscope
