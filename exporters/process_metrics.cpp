@@ -8,26 +8,14 @@
 #include <string>
 
 #include "exporters/metric_catalog.h"
+#include "probes/file_cache.h"
 #include "probes/text.h"
 
 namespace tierscope {
 
 namespace {
 
-bool slurp(const char* path, std::string& out) {
-  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  char buf[4096];
-  out.clear();
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return !out.empty();
-}
+bool slurp(const char* path, std::string& out) { return read_uncached(path, out, 1 << 16) == 0 && !out.empty(); }
 
 std::optional<double> boot_time_seconds() {
   std::string stat;

@@ -120,50 +120,12 @@ struct ReadError {
   int err = 0;
 };
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-// open/read/close, at most kMaxFdinfo bytes. fdinfo is deliberately not read
-// through FileCache: its files come and go with the process's descriptors,
-// and FileCache remembers a missing file as absent for 30 s, so a DRM fd
-// closed and opened again under the same number would go unseen for that
-// long. A handful of DRM fds per process makes the extra syscalls cheap.
-// Returns 0 or errno.
+// fdinfo is deliberately read with read_uncached, not through FileCache: its
+// files come and go with the process's descriptors, and FileCache remembers a
+// missing file as absent for 30 s, so a DRM fd closed and opened again under
+// the same number would go unseen for that long. A handful of DRM fds per
+// process makes the extra syscalls cheap.
 constexpr std::size_t kMaxFdinfo = 1 << 20;  // a DRM client's is < 4 KiB
-
-int read_once(const fs::path& path, std::string& buf) {
-  buf.clear();
-  int raw;
-  do {
-    raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  } while (raw < 0 && errno == EINTR);
-  if (raw < 0) return errno;
-  Fd fd(raw);
-  char chunk[4096];
-  while (buf.size() < kMaxFdinfo) {
-    ssize_t n = ::read(fd.get(), chunk, sizeof chunk);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      buf.clear();
-      return err;
-    }
-    if (n == 0) break;
-    buf.append(chunk, static_cast<std::size_t>(n));
-  }
-  return 0;
-}
 
 enum class FdRead { ok, closed, vanished, unreadable };
 
@@ -172,7 +134,7 @@ enum class FdRead { ok, closed, vanished, unreadable };
 FdRead read_drm_fd(const fs::path& proc_dir, unsigned fd, const std::string& node, std::string& buf,
                    std::vector<ClientRead>& clients, ReadError& error) {
   const fs::path path = proc_dir / "fdinfo" / std::to_string(fd);
-  if (int err = read_once(path, buf)) {
+  if (int err = read_uncached(path, buf, kMaxFdinfo)) {
     if (errno_gone(err)) return process_exists(proc_dir) ? FdRead::closed : FdRead::vanished;
     error = {path, err};
     return FdRead::unreadable;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -96,6 +97,27 @@ void FileCache::clear() {
   for (auto& [path, entry] : files_)
     if (entry.fd >= 0) ::close(entry.fd);
   files_.clear();
+}
+
+int read_uncached(const std::filesystem::path& path, std::string& buf, std::size_t max_bytes) {
+  buf.clear();
+  int fd = open_ro(path.native());
+  if (fd < 0) return -fd;
+  char chunk[4096];
+  int err = 0;
+  while (buf.size() < max_bytes) {
+    ssize_t n = ::read(fd, chunk, std::min(sizeof chunk, max_bytes - buf.size()));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      err = errno;
+      buf.clear();
+      break;
+    }
+    if (n == 0) break;
+    buf.append(chunk, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return err;
 }
 
 std::size_t FileCache::open_files() const {

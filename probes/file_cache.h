@@ -56,6 +56,12 @@ class FileCache {
   std::unordered_map<std::string, Entry> files_;
 };
 
+// Reads a file with open/read/close, keeping nothing: for files that come and
+// go with processes (/proc/<pid>/comm, fdinfo, /proc/self/*), where a kept
+// descriptor or a remembered absence would be wrong. Reads at most
+// `max_bytes`. Returns 0 or errno (`buf` emptied on error).
+int read_uncached(const std::filesystem::path& path, std::string& buf, std::size_t max_bytes = 1 << 20);
+
 // "path: strerror(err)" for error messages.
 std::string describe_errno(const std::filesystem::path& path, int err);
 

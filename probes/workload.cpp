@@ -26,51 +26,6 @@ namespace {
 constexpr int kUnitSearchDepth = 6;
 constexpr int kSubCgroupDepth = 8;
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-// open/read/close of a small per-process file. Deliberately not FileCache:
-// the name scan touches /proc/<pid>/comm of every process on the host, and
-// keeping one descriptor per process open until the next sweep could exhaust
-// RLIMIT_NOFILE (1024 under systemd by default); FileCache would also
-// remember a vanished PID's file as absent for 30 s, hiding a new process
-// that reuses the PID. Returns 0 or errno.
-int read_small_file(const fs::path& path, std::string& buf) {
-  buf.clear();
-  int raw;
-  do {
-    raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  } while (raw < 0 && errno == EINTR);
-  if (raw < 0) return errno;
-  Fd fd(raw);
-  char chunk[256];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), chunk, sizeof chunk);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      buf.clear();
-      return err;
-    }
-    buf.append(chunk, static_cast<std::size_t>(n));
-    // comm is at most 16 bytes and comes whole in the first read: a short
-    // read is the end (saves the read that would return 0).
-    if (static_cast<std::size_t>(n) < sizeof chunk || buf.size() > 4096) break;
-  }
-  return 0;
-}
-
 bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
@@ -101,7 +56,7 @@ bool process_exists(const HostRoots& roots, std::uint32_t pid) {
 enum class CommRead { ok, gone, unreadable };
 
 CommRead read_comm(const HostRoots& roots, std::uint32_t pid, std::string& buf, std::string& comm) {
-  int err = read_small_file(roots.procfs / std::to_string(pid) / "comm", buf);
+  int err = read_uncached(roots.procfs / std::to_string(pid) / "comm", buf, 4096);
   if (err == ENOENT || err == ESRCH) return CommRead::gone;
   if (err != 0) return CommRead::unreadable;
   comm = std::string(parse_comm(buf));
