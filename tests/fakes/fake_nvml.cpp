@@ -40,9 +40,20 @@
 #include <string>
 #include <vector>
 
+#include "probes/nvml_api.h"
+
+// The entry points use the very types tierscope declares in probes/nvml_api.h,
+// so a call through the probe's function pointers matches the definition
+// (clang's -fsanitize=function checks exactly that).
+using tierscope::nvml::Device;
+using tierscope::nvml::MemoryV1;
+using tierscope::nvml::MemoryV2;
+using tierscope::nvml::PciInfo;
+using tierscope::nvml::Utilization;
+
 namespace {
 
-using Return = int;
+using Return = tierscope::nvml::Return;
 constexpr Return kSuccess = 0, kInvalidArgument = 2, kNotSupported = 3, kInsufficientSize = 7,
                  kUninitialized = 1, kUnknown = 999;
 
@@ -104,7 +115,7 @@ void refresh(State& s, bool force) {
 }
 
 // Looks up a device; returns its spec or sets `r` to the error to return.
-const nlohmann::json* device(void* handle, Return& r) {
+const nlohmann::json* device(Device handle, Return& r) {
   State& s = state();
   refresh(s, false);
   if (!s.initialized) {
@@ -112,7 +123,7 @@ const nlohmann::json* device(void* handle, Return& r) {
     return nullptr;
   }
   for (std::size_t i = 0; i < s.device_count; ++i) {
-    if (handle == &s.slots[i]) {
+    if (handle == reinterpret_cast<Device>(&s.slots[i])) {
       const auto& spec = s.slots[i].spec;
       if (spec.contains("error")) {
         r = code_of(spec["error"].get<std::string>());
@@ -140,7 +151,7 @@ Return copy_string(const std::string& v, char* buf, unsigned int len) {
 }
 
 template <typename Entry>
-Return processes(void* handle, const char* list, unsigned int* count, void* infos) {
+Return processes(Device handle, const char* list, unsigned int* count, void* infos) {
   DEVICE_OR_RETURN(handle);
   if (!count) return kInvalidArgument;
   if (!spec->contains(list)) return kNotSupported;
@@ -176,12 +187,6 @@ struct ProcessV3Cc {
   unsigned long long usedGpuCcProtectedMemory = 0;
 };
 
-struct PciInfo {
-  char busIdLegacy[16];
-  unsigned int domain, bus, device, pciDeviceId, pciSubSystemId;
-  char busId[32];
-};
-
 }  // namespace
 
 #define EXPORT extern "C" __attribute__((visibility("default")))
@@ -211,31 +216,31 @@ EXPORT Return nvmlDeviceGetCount_v2(unsigned int* count) {
 }
 EXPORT Return nvmlDeviceGetCount(unsigned int* count) { return nvmlDeviceGetCount_v2(count); }
 
-EXPORT Return nvmlDeviceGetHandleByIndex_v2(unsigned int index, void** handle) {
+EXPORT Return nvmlDeviceGetHandleByIndex_v2(unsigned int index, Device* handle) {
   std::lock_guard lock(state().mu);
   refresh(state(), false);
   State& s = state();
   if (!s.initialized) return kUninitialized;
   if (!handle || index >= s.device_count) return kInvalidArgument;
   if (s.slots[index].spec.contains("error")) return code_of(s.slots[index].spec["error"].get<std::string>());
-  *handle = &s.slots[index];
+  *handle = reinterpret_cast<Device>(&s.slots[index]);
   return kSuccess;
 }
-EXPORT Return nvmlDeviceGetHandleByIndex(unsigned int index, void** handle) {
+EXPORT Return nvmlDeviceGetHandleByIndex(unsigned int index, Device* handle) {
   return nvmlDeviceGetHandleByIndex_v2(index, handle);
 }
 
-EXPORT Return nvmlDeviceGetName(void* h, char* buf, unsigned int len) {
+EXPORT Return nvmlDeviceGetName(Device h, char* buf, unsigned int len) {
   DEVICE_OR_RETURN(h);
   if (!spec->contains("name")) return kNotSupported;
   return copy_string((*spec)["name"].get<std::string>(), buf, len);
 }
-EXPORT Return nvmlDeviceGetUUID(void* h, char* buf, unsigned int len) {
+EXPORT Return nvmlDeviceGetUUID(Device h, char* buf, unsigned int len) {
   DEVICE_OR_RETURN(h);
   if (!spec->contains("uuid")) return kNotSupported;
   return copy_string((*spec)["uuid"].get<std::string>(), buf, len);
 }
-EXPORT Return nvmlDeviceGetPciInfo_v3(void* h, PciInfo* pci) {
+EXPORT Return nvmlDeviceGetPciInfo_v3(Device h, PciInfo* pci) {
   DEVICE_OR_RETURN(h);
   if (!spec->contains("pci_bus_id") || !pci) return kNotSupported;
   *pci = PciInfo{};
@@ -246,22 +251,18 @@ EXPORT Return nvmlDeviceGetPciInfo_v3(void* h, PciInfo* pci) {
   return kSuccess;
 }
 
-EXPORT Return nvmlDeviceGetMemoryInfo(void* h, unsigned long long* m /* total, free, used */) {
+EXPORT Return nvmlDeviceGetMemoryInfo(Device h, MemoryV1* m) {
   DEVICE_OR_RETURN(h);
   if (!spec->contains("memory") || !m) return kNotSupported;
   const auto& mem = (*spec)["memory"];
-  m[0] = mem.value("total", 0ull);
-  m[1] = mem.value("free", 0ull);
-  m[2] = mem.value("used", 0ull) + mem.value("reserved", 0ull);  // v1 "used" includes reserved
+  m->total = mem.value("total", 0ull);
+  m->free = mem.value("free", 0ull);
+  m->used = mem.value("used", 0ull) + mem.value("reserved", 0ull);  // v1 "used" includes reserved
   return kSuccess;
 }
 
 #ifndef FAKE_NVML_OLD_DRIVER
-struct MemoryV2 {
-  unsigned int version;
-  unsigned long long total, reserved, free, used;
-};
-EXPORT Return nvmlDeviceGetMemoryInfo_v2(void* h, MemoryV2* m) {
+EXPORT Return nvmlDeviceGetMemoryInfo_v2(Device h, MemoryV2* m) {
   DEVICE_OR_RETURN(h);
   if (!spec->contains("memory") || !m) return kNotSupported;
   if (m->version != (static_cast<unsigned int>(sizeof(MemoryV2)) | (2u << 24))) return 25;  // ARGUMENT_VERSION_MISMATCH
@@ -274,39 +275,39 @@ EXPORT Return nvmlDeviceGetMemoryInfo_v2(void* h, MemoryV2* m) {
 }
 #endif
 
-EXPORT Return nvmlDeviceGetUtilizationRates(void* h, unsigned int* u /* gpu, memory */) {
+EXPORT Return nvmlDeviceGetUtilizationRates(Device h, Utilization* u) {
   DEVICE_OR_RETURN(h);
   if (!spec->contains("utilization") || !u) return kNotSupported;
-  u[0] = (*spec)["utilization"].value("gpu", 0u);
-  u[1] = (*spec)["utilization"].value("memory", 0u);
+  u->gpu = (*spec)["utilization"].value("gpu", 0u);
+  u->memory = (*spec)["utilization"].value("memory", 0u);
   return kSuccess;
 }
-EXPORT Return nvmlDeviceGetPowerUsage(void* h, unsigned int* mw) {
+EXPORT Return nvmlDeviceGetPowerUsage(Device h, unsigned int* mw) {
   DEVICE_OR_RETURN(h);
   if (!spec->contains("power_mw") || !mw) return kNotSupported;
   *mw = (*spec)["power_mw"].get<unsigned int>();
   return kSuccess;
 }
-EXPORT Return nvmlDeviceGetTotalEnergyConsumption(void* h, unsigned long long* mj) {
+EXPORT Return nvmlDeviceGetTotalEnergyConsumption(Device h, unsigned long long* mj) {
   DEVICE_OR_RETURN(h);
   if (!spec->contains("energy_mj") || !mj) return kNotSupported;
   *mj = (*spec)["energy_mj"].get<unsigned long long>();
   return kSuccess;
 }
-EXPORT Return nvmlDeviceGetTemperature(void* h, int sensor, unsigned int* c) {
+EXPORT Return nvmlDeviceGetTemperature(Device h, int sensor, unsigned int* c) {
   DEVICE_OR_RETURN(h);
   if (sensor != 0 || !spec->contains("temperature_c") || !c) return kNotSupported;
   *c = (*spec)["temperature_c"].get<unsigned int>();
   return kSuccess;
 }
-EXPORT Return nvmlDeviceGetClockInfo(void* h, int type, unsigned int* mhz) {
+EXPORT Return nvmlDeviceGetClockInfo(Device h, int type, unsigned int* mhz) {
   DEVICE_OR_RETURN(h);
   const char* key = type == 1 ? "sm" : type == 2 ? "mem" : nullptr;
   if (!key || !spec->contains("clocks_mhz") || !(*spec)["clocks_mhz"].contains(key) || !mhz) return kNotSupported;
   *mhz = (*spec)["clocks_mhz"][key].get<unsigned int>();
   return kSuccess;
 }
-EXPORT Return nvmlDeviceGetPcieThroughput(void* h, int counter, unsigned int* kbps) {
+EXPORT Return nvmlDeviceGetPcieThroughput(Device h, int counter, unsigned int* kbps) {
   DEVICE_OR_RETURN(h);
   const char* key = counter == 0 ? "tx" : counter == 1 ? "rx" : nullptr;
   if (!key || !spec->contains("pcie_kbps") || !(*spec)["pcie_kbps"].contains(key) || !kbps) return kNotSupported;
@@ -314,16 +315,16 @@ EXPORT Return nvmlDeviceGetPcieThroughput(void* h, int counter, unsigned int* kb
   return kSuccess;
 }
 
-static Return clock_events(void* h, unsigned long long* reasons) {
+static Return clock_events(Device h, unsigned long long* reasons) {
   DEVICE_OR_RETURN(h);
   if (!spec->contains("clock_event_reasons") || !reasons) return kNotSupported;
   *reasons = (*spec)["clock_event_reasons"].get<unsigned long long>();
   return kSuccess;
 }
 #ifdef FAKE_NVML_OLD_DRIVER
-EXPORT Return nvmlDeviceGetCurrentClocksThrottleReasons(void* h, unsigned long long* r) { return clock_events(h, r); }
+EXPORT Return nvmlDeviceGetCurrentClocksThrottleReasons(Device h, unsigned long long* r) { return clock_events(h, r); }
 #else
-EXPORT Return nvmlDeviceGetCurrentClocksEventReasons(void* h, unsigned long long* r) { return clock_events(h, r); }
+EXPORT Return nvmlDeviceGetCurrentClocksEventReasons(Device h, unsigned long long* r) { return clock_events(h, r); }
 #endif
 
 EXPORT Return nvmlSystemGetDriverVersion(char* buf, unsigned int len) {
@@ -346,35 +347,35 @@ EXPORT Return nvmlSystemGetCudaDriverVersion_v2(int* v) { return cuda_version(v)
 #endif
 
 // Process lists in the layout of each driver generation.
-EXPORT Return nvmlDeviceGetComputeRunningProcesses(void* h, unsigned int* n, void* infos) {
+EXPORT Return nvmlDeviceGetComputeRunningProcesses(Device h, unsigned int* n, void* infos) {
   return processes<ProcessV1>(h, "compute_processes", n, infos);
 }
-EXPORT Return nvmlDeviceGetGraphicsRunningProcesses(void* h, unsigned int* n, void* infos) {
+EXPORT Return nvmlDeviceGetGraphicsRunningProcesses(Device h, unsigned int* n, void* infos) {
   return processes<ProcessV1>(h, "graphics_processes", n, infos);
 }
 #ifndef FAKE_NVML_OLD_DRIVER
-EXPORT Return nvmlDeviceGetComputeRunningProcesses_v2(void* h, unsigned int* n, void* infos) {
+EXPORT Return nvmlDeviceGetComputeRunningProcesses_v2(Device h, unsigned int* n, void* infos) {
   return processes<ProcessV2>(h, "compute_processes", n, infos);
 }
-EXPORT Return nvmlDeviceGetGraphicsRunningProcesses_v2(void* h, unsigned int* n, void* infos) {
+EXPORT Return nvmlDeviceGetGraphicsRunningProcesses_v2(Device h, unsigned int* n, void* infos) {
   return processes<ProcessV2>(h, "graphics_processes", n, infos);
 }
 #ifdef FAKE_NVML_CC_DRIVER
-EXPORT Return nvmlDeviceGetComputeRunningProcesses_v3(void* h, unsigned int* n, void* infos) {
+EXPORT Return nvmlDeviceGetComputeRunningProcesses_v3(Device h, unsigned int* n, void* infos) {
   return processes<ProcessV3Cc>(h, "compute_processes", n, infos);
 }
-EXPORT Return nvmlDeviceGetGraphicsRunningProcesses_v3(void* h, unsigned int* n, void* infos) {
+EXPORT Return nvmlDeviceGetGraphicsRunningProcesses_v3(Device h, unsigned int* n, void* infos) {
   return processes<ProcessV3Cc>(h, "graphics_processes", n, infos);
 }
-EXPORT Return nvmlDeviceGetConfComputeMemSizeInfo(void*, void*) { return kNotSupported; }
+EXPORT Return nvmlDeviceGetConfComputeMemSizeInfo(Device, void*) { return kNotSupported; }
 #else
-EXPORT Return nvmlDeviceGetComputeRunningProcesses_v3(void* h, unsigned int* n, void* infos) {
+EXPORT Return nvmlDeviceGetComputeRunningProcesses_v3(Device h, unsigned int* n, void* infos) {
   return processes<ProcessV2>(h, "compute_processes", n, infos);
 }
-EXPORT Return nvmlDeviceGetGraphicsRunningProcesses_v3(void* h, unsigned int* n, void* infos) {
+EXPORT Return nvmlDeviceGetGraphicsRunningProcesses_v3(Device h, unsigned int* n, void* infos) {
   return processes<ProcessV2>(h, "graphics_processes", n, infos);
 }
-EXPORT Return nvmlDeviceGetConfComputeMemSizeInfo(void*, void*) { return kNotSupported; }
-EXPORT Return nvmlDeviceGetRunningProcessDetailList(void*, void*) { return kNotSupported; }
+EXPORT Return nvmlDeviceGetConfComputeMemSizeInfo(Device, void*) { return kNotSupported; }
+EXPORT Return nvmlDeviceGetRunningProcessDetailList(Device, void*) { return kNotSupported; }
 #endif
 #endif

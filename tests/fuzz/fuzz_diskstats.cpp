@@ -1,5 +1,7 @@
 // /proc/diskstats: parse_diskstats + DeviceFilter + render_diskstats.
 #include <cstdint>
+#include <algorithm>
+#include <map>
 #include <regex>
 #include <set>
 #include <string>
@@ -64,13 +66,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
              long_lived.keep("nvme0n1"));
 
   // Label values are made valid UTF-8: names that differ only in invalid
-  // bytes share a label, and the first such device's series are exported.
-  std::set<std::string> labels;
-  std::size_t expected_series = 0;
+  // bytes share a label, and the first series of each field is exported.
+  // A field is exported once per label: a label's devices together give as
+  // many series as the one with the most fields.
+  std::map<std::string, std::size_t> fields_by_label;
   for (const auto& dev : d.devices) {
     std::string label = dev.name;
     text::make_valid_utf8(label);
-    if (labels.insert(label).second) expected_series += dev.field_count;
+    auto& n = fields_by_label[label];
+    n = std::max(n, dev.field_count);
+  }
+  std::set<std::string> labels;
+  std::size_t expected_series = 0;
+  for (const auto& [label, n] : fields_by_label) {
+    labels.insert(label);
+    expected_series += n;
   }
 
   MetricWriter w;
