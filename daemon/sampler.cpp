@@ -101,16 +101,13 @@ std::shared_ptr<const Snapshot> Sampler::latest() const {
 }
 
 void Sampler::apply(const Config& config) {
-  {
-    std::lock_guard lock(wake_mutex_);
-    pending_ = std::make_unique<Config>(config);
-  }
-  if (!thread_.joinable()) {
+  if (!thread_.joinable()) {  // not sampling: take it now
     std::lock_guard lock(state_mutex_);
-    std::lock_guard wake(wake_mutex_);
-    adopt_locked(*pending_);
-    pending_.reset();
+    adopt_locked(config);
+    return;
   }
+  std::lock_guard lock(wake_mutex_);
+  pending_ = std::make_unique<Config>(config);  // the thread takes it at its next tick
 }
 
 void Sampler::start() {
