@@ -19,7 +19,7 @@ cd "$(dirname "$0")"
 BUILD_PACKAGES=(g++ cmake make pkg-config prometheus-cpp-dev libsystemd-dev libnvme-dev nlohmann-json3-dev
                 libyaml-cpp-dev libcurl4-openssl-dev)
 TEST_PACKAGES=(libgtest-dev prometheus fio jq curl util-linux stress-ng prometheus-node-exporter clang
-               libclang-rt-14-dev)
+               libclang-rt-14-dev debootstrap systemd-container qemu-system-x86 busybox-static)
 JOBS=${JOBS:-$(nproc)}
 
 missing_packages() {
