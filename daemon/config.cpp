@@ -157,7 +157,7 @@ Config parse_config(std::string_view yaml, const std::string& file) {
   Config c;
   YAML::Mark window_mark = root.Mark();
   const std::vector<std::string_view> top{"sample_interval", "peak_window", "listen", "log_level", "roots",
-                                          "probes", "diskstats", "offload_device", "gpu", "workload"};
+                                          "probes", "diskstats", "offload_device", "gpu", "workload", "nvme"};
   p.each_key(root, "", top, [&](const std::string& key, const std::string& full, const YAML::Node& v) {
     if (key == "sample_interval") {
       c.sample_interval = p.duration(v, full, kMinInterval, kMaxInterval);
@@ -202,6 +202,17 @@ Config parse_config(std::string_view yaml, const std::string& file) {
           p.fail(n.Mark(), f, "expected a regular expression (ECMAScript syntax): " + std::string(e.what()));
         }
         (k == "device_include" ? c.device_include : c.device_exclude) = re;
+      });
+    } else if (key == "nvme") {
+      p.each_key(v, full, {"health_interval"}, [&](const std::string&, const std::string& f, const YAML::Node& n) {
+        const std::string expected = "a duration from " + format_duration(kMinNvmeHealthInterval) + " to " +
+                                     format_duration(kMaxNvmeHealthInterval) + " (e.g. 30s, 5m), or off";
+        auto s = p.scalar(n, f, expected);
+        // off (or 0) disables the admin reads; the sysfs identity stays.
+        auto d = s == "off" ? std::optional(std::chrono::milliseconds{0}) : parse_duration(s);
+        if (!d || (d->count() != 0 && (*d < kMinNvmeHealthInterval || *d > kMaxNvmeHealthInterval)))
+          p.fail(n.Mark(), f, "expected " + expected + ", got \"" + s + "\"");
+        c.nvme.health_interval = *d;
       });
     } else if (key == "gpu") {
       p.each_key(v, full, {"nvml_library", "process_interval", "memory_model"},

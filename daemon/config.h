@@ -14,6 +14,7 @@
 #include "daemon/logging.h"
 #include "probes/host_roots.h"
 #include "probes/gpu_nvml.h"
+#include "probes/nvme.h"
 #include "probes/offload.h"
 #include "probes/workload.h"
 
@@ -22,6 +23,8 @@ namespace tierscope {
 inline constexpr std::chrono::milliseconds kMinInterval{100};
 inline constexpr std::chrono::milliseconds kMaxInterval{60'000};
 inline constexpr std::chrono::milliseconds kMaxPeakWindow{600'000};
+inline constexpr std::chrono::milliseconds kMinNvmeHealthInterval{1'000};
+inline constexpr std::chrono::milliseconds kMaxNvmeHealthInterval{3'600'000};
 
 struct Config {
   std::chrono::milliseconds sample_interval{1000};
@@ -33,6 +36,7 @@ struct Config {
   std::string device_include;          // regex; empty = every device
   std::string device_exclude;          // regex; empty = none
   OffloadSelection offload;
+  NvmeSettings nvme;            // config section nvme
   NvmlSettings nvml;            // config section gpu
   WorkloadSelection workload;   // config section workload
 

@@ -7,6 +7,7 @@
 #include "probes/gpu_nvml.h"
 #include "probes/meminfo.h"
 #include "probes/nvme.h"
+#include "probes/nvme_libnvme.h"
 #include "probes/pressure.h"
 #include "probes/swaps.h"
 #include "probes/vmstat.h"
@@ -24,7 +25,9 @@ std::vector<std::unique_ptr<Probe>> make_probes(const Config& config) {
     else if (name == "swaps") probes.push_back(std::make_unique<SwapsProbe>());
     else if (name == "diskstats")
       probes.push_back(std::make_unique<DiskStatsProbe>(DeviceFilter(config.device_include, config.device_exclude)));
-    else if (name == "nvme") probes.push_back(std::make_unique<NvmeProbe>());
+    else if (name == "nvme")
+      probes.push_back(
+          std::make_unique<NvmeProbe>(std::make_shared<LibnvmeAdminChannel>(), config.nvme.health_interval));
     else if (name == "workload")
       probes.push_back(std::make_unique<WorkloadProbe>(config.workload, config.nvml.process_interval));
     else if (name == "gpu_nvml") probes.push_back(std::make_unique<NvmlProbe>(config.nvml));

@@ -14,6 +14,21 @@ NextDeadline next_deadline(std::chrono::steady_clock::time_point deadline, std::
   return next;
 }
 
+void NvmeAdminLog::observe(const Snapshot& snap, Logger& log) {
+  std::map<std::string, std::string> now;
+  if (snap.nvme)
+    for (const auto& c : snap.nvme->controllers)
+      if (c.admin) now.emplace(c.name, c.admin->problem);
+  for (const auto& [controller, problem] : now) {
+    auto it = last_.find(controller);
+    if (!problem.empty() && (it == last_.end() || it->second != problem))
+      log.warn(controller + ": " + problem);
+    else if (problem.empty() && it != last_.end() && !it->second.empty())
+      log.info(controller + ": Identify Controller and health log readable again");
+  }
+  last_ = std::move(now);
+}
+
 Sampler::Sampler(const Config& config, Logger& log) : log_(log), peaks_(config.peak_window) {
   std::lock_guard lock(state_mutex_);
   adopt_locked(config);
@@ -93,6 +108,7 @@ void Sampler::log_transitions(const Snapshot& snap) {
       log_.warn("offload_device: \"" + n + "\" matches no NVMe controller, namespace or serial");
     last_unmatched_ = snap.offload.unmatched_names;
   }
+  nvme_admin_log_.observe(snap, log_);
 }
 
 std::shared_ptr<const Snapshot> Sampler::latest() const {

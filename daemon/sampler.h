@@ -38,6 +38,19 @@ struct NextDeadline {
 NextDeadline next_deadline(std::chrono::steady_clock::time_point deadline, std::chrono::steady_clock::time_point now,
                            std::chrono::nanoseconds interval);
 
+// Logs changes in whether each NVMe controller's admin data (Identify, health
+// log) could be read: one warning when a read fails (and when the reason
+// changes), one info line when it works again; nothing while it stays the
+// same. Probes have no logger: the nvme probe carries the reason per
+// controller in the snapshot (NvmeController::admin).
+class NvmeAdminLog {
+ public:
+  void observe(const Snapshot& snap, Logger& log);
+
+ private:
+  std::map<std::string, std::string> last_;  // controller -> problem ("" = readable)
+};
+
 class Sampler {
  public:
   using Clock = std::chrono::steady_clock;
@@ -79,6 +92,7 @@ class Sampler {
   std::uint64_t overruns_ = 0;
   std::map<std::string, ProbeRun> last_runs_;
   std::vector<std::string> last_unmatched_;
+  NvmeAdminLog nvme_admin_log_;
 
   mutable std::mutex publish_mutex_;
   std::shared_ptr<const Snapshot> latest_;

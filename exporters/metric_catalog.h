@@ -151,6 +151,71 @@ inline constexpr MetricDef offload_device_info{"tierscope_offload_device_info",
     "0x1987, offload_device: auto), role=configured (named in offload_device), role=swap (an NVMe namespace holding an "
     "active swap area). Value is always 1.", kGauge};
 
+// ---- NVMe admin data (Identify Controller, SMART/health log 02h; libnvme) ----
+// Read from <devfs>/<controller> every nvme.health_interval (default 30s) and
+// cached in between; absent where the read failed (see health_log_up).
+inline constexpr MetricDef nvme_identify_info{"tierscope_nvme_identify_info",
+    "NVMe controller identity from the Identify Controller admin command (CNS 01h) on /dev/<controller>: vid, ssvid "
+    "(PCI vendor and subsystem vendor ids), model (MN), serial (SN), firmware (FR), padding trimmed; compare with "
+    "tierscope_nvme_info (sysfs). Value is always 1.", kGauge};
+inline constexpr MetricDef nvme_health_log_up{"tierscope_nvme_health_log_up",
+    "1 if the last read of the SMART/health log (Get Log Page 02h on /dev/<controller>, every nvme.health_interval) "
+    "succeeded, 0 if it failed (no CAP_SYS_ADMIN, no device node, controller not live; the daemon log says why). "
+    "Absent for controllers whose log was not tried (nvme.health_interval: off).", kGauge};
+inline constexpr MetricDef nvme_health_log_age{"tierscope_nvme_health_log_age_seconds",
+    "Age of the exported SMART/health log reading: time since it was read (it is cached for nvme.health_interval), "
+    "seconds (steady clock).", kGauge};
+inline constexpr MetricDef nvme_critical_warning{"tierscope_nvme_critical_warning",
+    "Critical Warning, SMART/health log byte 0, bit field: 1 available spare below threshold, 2 temperature beyond a "
+    "threshold, 4 reliability degraded by media or internal errors, 8 media read-only, 16 volatile memory backup "
+    "failed, 32 persistent memory region read-only; 0 when none.", kGauge};
+inline constexpr MetricDef nvme_temperature{"tierscope_nvme_temperature_celsius",
+    "Composite Temperature, SMART/health log bytes 1-2 (integer kelvin) - 273, degrees Celsius, as nvme-cli smart-log "
+    "and smartctl print it (the kernel's hwmon subtracts 273.15). Absent when the drive reports 0 K.", kGauge};
+inline constexpr MetricDef nvme_temperature_sensor{"tierscope_nvme_temperature_sensor_celsius",
+    "Temperature Sensor 1-8 (label sensor), SMART/health log bytes 200-215 (integer kelvin each) - 273, degrees "
+    "Celsius as nvme-cli prints it; sensors the drive does not implement (0 K) are absent.", kGauge};
+inline constexpr MetricDef nvme_available_spare{"tierscope_nvme_available_spare_ratio",
+    "Available Spare, SMART/health log byte 3 (percent of spare capacity remaining) / 100, ratio 0-1.", kGauge};
+inline constexpr MetricDef nvme_available_spare_threshold{"tierscope_nvme_available_spare_threshold_ratio",
+    "Available Spare Threshold, SMART/health log byte 4 (percent) / 100, ratio 0-1; critical warning bit 0 is set "
+    "when the available spare falls below it.", kGauge};
+inline constexpr MetricDef nvme_percentage_used{"tierscope_nvme_percentage_used_ratio",
+    "Percentage Used, SMART/health log byte 5 (vendor estimate of the rated life used, percent) / 100, ratio; may "
+    "exceed 1 (the drive reports up to 255 %).", kGauge};
+inline constexpr MetricDef nvme_data_read{"tierscope_nvme_data_read_bytes_total",
+    "Data Units Read, SMART/health log bytes 32-47 (128-bit count of 1000 x 512-byte units, rounded up by the drive) "
+    "x 512000, bytes.", kCounter};
+inline constexpr MetricDef nvme_data_written{"tierscope_nvme_data_written_bytes_total",
+    "Data Units Written, SMART/health log bytes 48-63 (128-bit count of 1000 x 512-byte units, rounded up by the "
+    "drive) x 512000, bytes.", kCounter};
+inline constexpr MetricDef nvme_host_read_commands{"tierscope_nvme_host_read_commands_total",
+    "Host Read Commands completed by the controller, SMART/health log bytes 64-79 (128-bit).", kCounter};
+inline constexpr MetricDef nvme_host_write_commands{"tierscope_nvme_host_write_commands_total",
+    "Host Write Commands completed by the controller, SMART/health log bytes 80-95 (128-bit).", kCounter};
+inline constexpr MetricDef nvme_controller_busy{"tierscope_nvme_controller_busy_seconds_total",
+    "Controller Busy Time, SMART/health log bytes 96-111 (128-bit, minutes with I/O commands outstanding) x 60, "
+    "seconds.", kCounter};
+inline constexpr MetricDef nvme_power_cycles{"tierscope_nvme_power_cycles_total",
+    "Power Cycles, SMART/health log bytes 112-127 (128-bit).", kCounter};
+inline constexpr MetricDef nvme_power_on{"tierscope_nvme_power_on_seconds_total",
+    "Power On Hours, SMART/health log bytes 128-143 (128-bit, whole hours as the drive counts them) x 3600, seconds.",
+    kCounter};
+inline constexpr MetricDef nvme_unsafe_shutdowns{"tierscope_nvme_unsafe_shutdowns_total",
+    "Unsafe Shutdowns (power lost without a shutdown notification), SMART/health log bytes 144-159 (128-bit).", kCounter};
+inline constexpr MetricDef nvme_media_errors{"tierscope_nvme_media_errors_total",
+    "Media and Data Integrity Errors (unrecovered data integrity errors), SMART/health log bytes 160-175 (128-bit).",
+    kCounter};
+inline constexpr MetricDef nvme_error_log_entries{"tierscope_nvme_error_log_entries_total",
+    "Number of Error Information Log Entries over the controller's life, SMART/health log bytes 176-191 (128-bit).",
+    kCounter};
+inline constexpr MetricDef nvme_warning_temperature_time{"tierscope_nvme_warning_temperature_seconds_total",
+    "Warning Composite Temperature Time, SMART/health log bytes 192-195 (minutes at or above the warning threshold "
+    "WCTEMP) x 60, seconds.", kCounter};
+inline constexpr MetricDef nvme_critical_temperature_time{"tierscope_nvme_critical_temperature_seconds_total",
+    "Critical Composite Temperature Time, SMART/health log bytes 196-199 (minutes at or above the critical threshold "
+    "CCTEMP) x 60, seconds.", kCounter};
+
 // ---- GPUs (probes/gpu.h; NVML in gpu_nvml, amdgpu sysfs in gpu_amdgpu) ----
 inline constexpr MetricDef gpu_info{"tierscope_gpu_info",
     "GPU identity: NVML (nvmlDeviceGetName/UUID/PciInfo, nvmlSystemGetDriverVersion/CudaDriverVersion) or amdgpu "

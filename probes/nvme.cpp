@@ -1,6 +1,9 @@
 #include "probes/nvme.h"
 
 #include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <limits>
 
@@ -47,6 +50,175 @@ std::optional<std::string> nvme_namespace_block_device(std::string_view name) {
   return "nvme" + std::string(subsys) + "n" + std::string(nsid);
 }
 
+// ---- admin data: pure parsers ---------------------------------------------
+
+namespace {
+
+// Little-endian 32-bit words of an unsigned integer, rounded once to the
+// nearest double (ties to even).
+double words_to_double(std::span<const std::uint32_t> w) {
+  std::size_t top = w.size();
+  while (top > 0 && w[top - 1] == 0) --top;
+  if (top <= 2) {  // below 2^64: the conversion of the uint64 rounds once
+    std::uint64_t v = top == 0 ? 0 : w[0];
+    if (top == 2) v |= std::uint64_t{w[1]} << 32;
+    return static_cast<double>(v);
+  }
+  // The 64 bits from the highest set bit down, with every bit below them
+  // folded into the lowest (a sticky bit): a double keeps 53, so that bit
+  // only decides ties, as the bits it stands for would.
+  const std::size_t bits = top * 32 - static_cast<std::size_t>(std::countl_zero(w[top - 1]));
+  const std::size_t shift = bits - 64;
+  const std::size_t word = shift / 32, offset = shift % 32;
+  const std::uint64_t low = w[word] | std::uint64_t{w[word + 1]} << 32;
+  const std::uint64_t high = word + 2 < w.size() ? w[word + 2] : 0;
+  std::uint64_t m = offset == 0 ? low : (low >> offset) | (high << (64 - offset));
+  bool sticky = offset != 0 && (low & ((std::uint64_t{1} << offset) - 1)) != 0;
+  for (std::size_t i = 0; i < word; ++i) sticky = sticky || w[i] != 0;
+  if (sticky) m |= 1;
+  return std::ldexp(static_cast<double>(m), static_cast<int>(shift));
+}
+
+std::array<std::uint32_t, 4> words_of(NvmeU128 v) {
+  return {static_cast<std::uint32_t>(v.lo), static_cast<std::uint32_t>(v.lo >> 32),
+          static_cast<std::uint32_t>(v.hi), static_cast<std::uint32_t>(v.hi >> 32)};
+}
+
+std::uint16_t le16(std::span<const std::uint8_t> b, std::size_t at) {
+  return static_cast<std::uint16_t>(b[at] | b[at + 1] << 8);
+}
+std::uint32_t le32(std::span<const std::uint8_t> b, std::size_t at) {
+  return std::uint32_t{le16(b, at)} | std::uint32_t{le16(b, at + 2)} << 16;
+}
+std::uint64_t le64(std::span<const std::uint8_t> b, std::size_t at) {
+  return std::uint64_t{le32(b, at)} | std::uint64_t{le32(b, at + 4)} << 32;
+}
+NvmeU128 le128(std::span<const std::uint8_t> b, std::size_t at) { return {le64(b, at), le64(b, at + 8)}; }
+std::optional<std::uint16_t> kelvin(std::span<const std::uint8_t> b, std::size_t at) {
+  auto k = le16(b, at);
+  if (k == 0) return std::nullopt;  // not implemented / not reported
+  return k;
+}
+
+// An ASCII field of Identify, padding (spaces, NULs) trimmed at both ends.
+std::string identify_string(std::span<const std::uint8_t> b, std::size_t at, std::size_t size) {
+  std::string s(reinterpret_cast<const char*>(b.data() + at), size);
+  auto padding = [](char ch) { return ch == ' ' || ch == '\0'; };
+  auto first = std::find_if_not(s.begin(), s.end(), padding);
+  auto last = std::find_if_not(s.rbegin(), s.rend(), padding).base();
+  return first < last ? std::string(first, last) : std::string();
+}
+
+}  // namespace
+
+double nvme_u128_to_double(NvmeU128 value) { return words_to_double(words_of(value)); }
+
+double nvme_u128_times(NvmeU128 value, std::uint32_t factor) {
+  auto in = words_of(value);
+  std::array<std::uint32_t, 5> product{};
+  std::uint64_t carry = 0;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    std::uint64_t v = std::uint64_t{in[i]} * factor + carry;  // < 2^64
+    product[i] = static_cast<std::uint32_t>(v);
+    carry = v >> 32;
+  }
+  product[4] = static_cast<std::uint32_t>(carry);
+  return words_to_double(product);
+}
+
+std::optional<NvmeIdentify> parse_nvme_identify_controller(std::span<const std::uint8_t> data) {
+  if (data.size() != kNvmeIdentifySize) return std::nullopt;
+  NvmeIdentify id;
+  id.vid = le16(data, 0);
+  id.ssvid = le16(data, 2);
+  id.serial = identify_string(data, 4, 20);
+  id.model = identify_string(data, 24, 40);
+  id.firmware = identify_string(data, 64, 8);
+  return id;
+}
+
+std::optional<NvmeHealth> parse_nvme_smart_log(std::span<const std::uint8_t> page) {
+  if (page.size() != kNvmeSmartLogSize) return std::nullopt;
+  NvmeHealth h;
+  h.critical_warning = page[0];
+  h.composite_temperature_k = kelvin(page, 1);
+  h.available_spare_percent = page[3];
+  h.available_spare_threshold_percent = page[4];
+  h.percentage_used = page[5];
+  h.data_units_read = le128(page, 32);
+  h.data_units_written = le128(page, 48);
+  h.host_read_commands = le128(page, 64);
+  h.host_write_commands = le128(page, 80);
+  h.controller_busy_minutes = le128(page, 96);
+  h.power_cycles = le128(page, 112);
+  h.power_on_hours = le128(page, 128);
+  h.unsafe_shutdowns = le128(page, 144);
+  h.media_errors = le128(page, 160);
+  h.error_log_entries = le128(page, 176);
+  h.warning_temperature_minutes = le32(page, 192);
+  h.critical_temperature_minutes = le32(page, 196);
+  for (std::size_t i = 0; i < h.sensor_temperature_k.size(); ++i) h.sensor_temperature_k[i] = kelvin(page, 200 + 2 * i);
+  return h;
+}
+
+std::string_view nvme_admin_hint(int errnum) {
+  switch (errnum) {
+    case EACCES:
+    case EPERM:
+      return "run as root or grant CAP_SYS_ADMIN (the systemd unit does)";
+    case ENOENT:
+      return "no device node: give the daemon the host's /dev (roots.devfs; in a container, pass the "
+             "controller's character device in)";
+    default:
+      return "";
+  }
+}
+
+// ---- the probe ---------------------------------------------------------------
+
+NvmeProbe::NvmeProbe(std::shared_ptr<NvmeAdminChannel> admin, std::chrono::milliseconds health_interval, Clock clock)
+    : admin_(std::move(admin)), health_interval_(health_interval), clock_(std::move(clock)) {}
+
+void NvmeProbe::read_admin(const HostRoots& roots, NvmeController& c, Cached& cache) {
+  cache.identify.reset();
+  cache.health.reset();
+  cache.problem.clear();
+  auto failed = [](std::string_view what, const NvmeAdminReply& r) {
+    std::string s = std::string(what) + " not readable: " + r.error;
+    if (auto hint = nvme_admin_hint(r.errnum); !hint.empty()) s += "; " + std::string(hint);
+    return s;
+  };
+  // Admin commands to a controller that is resetting, connecting or dead
+  // wait for the kernel's admin timeout: skip them until it is live again.
+  if (c.state && *c.state != "live") {
+    cache.problem = "health log not read: controller state is " + *c.state + ", not live";
+    return;
+  }
+  auto id = admin_->identify_controller(roots, c.name);
+  if (id.ok()) {
+    cache.identify = parse_nvme_identify_controller(id.data);
+    if (!cache.identify)
+      cache.problem = "Identify Controller not readable: " + std::to_string(id.data.size()) + " bytes, expected " +
+                      std::to_string(kNvmeIdentifySize);
+  } else if (id.errnum != 0) {
+    // The device could not be opened or the ioctl refused: the health log
+    // would fail the same way, so it is not tried.
+    cache.problem = failed("health log", id);
+    return;
+  } else {
+    cache.problem = failed("Identify Controller", id);
+  }
+  auto log = admin_->smart_log(roots, c.name);
+  if (!log.ok()) {
+    cache.problem = failed("health log", log);
+    return;
+  }
+  cache.health = parse_nvme_smart_log(log.data);
+  if (!cache.health)
+    cache.problem = "health log not readable: " + std::to_string(log.data.size()) + " bytes, expected " +
+                    std::to_string(kNvmeSmartLogSize);
+}
+
 ProbeOutcome NvmeProbe::sample(ProbeContext& ctx, Snapshot& out) {
   const fs::path cls = ctx.roots.sys("class/nvme");
   std::error_code ec;
@@ -87,8 +259,25 @@ ProbeOutcome NvmeProbe::sample(ProbeContext& ctx, Snapshot& out) {
       }
       c.namespaces.push_back(std::move(ns));
     }
-    if (health_) c.health = health_->read(ctx.roots, c);
     inv.controllers.push_back(std::move(c));
+  }
+  if (admin_ && health_interval_.count() > 0) {
+    const auto now = clock_();
+    std::map<std::string, Cached> kept;  // controllers that are gone are forgotten
+    for (auto& c : inv.controllers) {
+      auto it = cache_.find(c.name);
+      Cached entry;
+      if (it != cache_.end()) entry = std::move(it->second);
+      if (it == cache_.end() || now - entry.read_at >= health_interval_) {
+        read_admin(ctx.roots, c, entry);
+        entry.read_at = now;
+      }
+      c.admin = NvmeAdminStatus{entry.problem, std::chrono::duration<double>(now - entry.read_at).count()};
+      c.identify = entry.identify;
+      c.health = entry.health;
+      kept.emplace(c.name, std::move(entry));
+    }
+    cache_ = std::move(kept);
   }
   if (inv.controllers.empty()) return ProbeOutcome::no_data();
   out.nvme = std::move(inv);
@@ -102,6 +291,36 @@ std::string hex16(const std::optional<std::uint32_t>& v) {
   std::snprintf(buf, sizeof buf, "0x%04x", *v);
   return buf;
 }
+
+void render_nvme_health(const std::string& controller, const NvmeHealth& h, double age_seconds, MetricWriter& w) {
+  const Labels labels{{"controller", controller}};
+  auto count = [&](const MetricDef& def, NvmeU128 v, std::uint32_t factor = 1) {
+    w.add(def, factor == 1 ? nvme_u128_to_double(v) : nvme_u128_times(v, factor), labels);
+  };
+  w.add(metric::nvme_health_log_age, age_seconds, labels);
+  w.add(metric::nvme_critical_warning, h.critical_warning, labels);
+  if (h.composite_temperature_k) w.add(metric::nvme_temperature, nvme_kelvin_to_celsius(*h.composite_temperature_k), labels);
+  for (std::size_t i = 0; i < h.sensor_temperature_k.size(); ++i)
+    if (h.sensor_temperature_k[i])
+      w.add(metric::nvme_temperature_sensor, nvme_kelvin_to_celsius(*h.sensor_temperature_k[i]),
+            {{"controller", controller}, {"sensor", std::to_string(i + 1)}});
+  w.add(metric::nvme_available_spare, h.available_spare_percent / 100.0, labels);
+  w.add(metric::nvme_available_spare_threshold, h.available_spare_threshold_percent / 100.0, labels);
+  w.add(metric::nvme_percentage_used, h.percentage_used / 100.0, labels);
+  count(metric::nvme_data_read, h.data_units_read, 512'000);
+  count(metric::nvme_data_written, h.data_units_written, 512'000);
+  count(metric::nvme_host_read_commands, h.host_read_commands);
+  count(metric::nvme_host_write_commands, h.host_write_commands);
+  count(metric::nvme_controller_busy, h.controller_busy_minutes, 60);
+  count(metric::nvme_power_cycles, h.power_cycles);
+  count(metric::nvme_power_on, h.power_on_hours, 3600);
+  count(metric::nvme_unsafe_shutdowns, h.unsafe_shutdowns);
+  count(metric::nvme_media_errors, h.media_errors);
+  count(metric::nvme_error_log_entries, h.error_log_entries);
+  w.add(metric::nvme_warning_temperature_time, h.warning_temperature_minutes * 60.0, labels);
+  w.add(metric::nvme_critical_temperature_time, h.critical_temperature_minutes * 60.0, labels);
+}
+
 }  // namespace
 
 void render_nvme(const NvmeInventory& inv, const OffloadVerdict& verdict, MetricWriter& w) {
@@ -125,6 +344,16 @@ void render_nvme(const NvmeInventory& inv, const OffloadVerdict& verdict, Metric
         w.add(metric::nvme_namespace_capacity, static_cast<double>(*ns.size_bytes),
               {{"controller", c.name}, {"device", ns.block_device}});
     }
+    if (c.identify)
+      w.add(metric::nvme_identify_info, 1,
+            {{"controller", c.name},
+             {"vid", hex16(c.identify->vid)},
+             {"ssvid", hex16(c.identify->ssvid)},
+             {"model", c.identify->model},
+             {"serial", c.identify->serial},
+             {"firmware", c.identify->firmware}});
+    if (c.admin) w.add(metric::nvme_health_log_up, c.health ? 1 : 0, {{"controller", c.name}});
+    if (c.health) render_nvme_health(c.name, *c.health, c.admin ? c.admin->age_seconds : 0, w);
   }
 }
 

@@ -51,6 +51,7 @@ TEST(Config, ShippedFileIsValidAndEqualsTheDefaults) {
   EXPECT_EQ(shipped.offload, defaults.offload);
   EXPECT_EQ(shipped.nvml, defaults.nvml);
   EXPECT_EQ(shipped.workload, defaults.workload);
+  EXPECT_EQ(shipped.nvme, defaults.nvme);
 }
 
 TEST(Config, ParsesEveryKey) {
@@ -85,7 +86,7 @@ offload_device: [auto, S4EWNX0R123456, nvme1n1]
 TEST(Config, UnknownKeyNamesFileLineColumnAndSuggests) {
   EXPECT_EQ(error_of("listen: 127.0.0.1:1\nsample_intervall: 1s\n"),
             "t.yaml:2:1: sample_intervall: unknown key; did you mean \"sample_interval\"? (expected one of: "
-            "sample_interval, peak_window, listen, log_level, roots, probes, diskstats, offload_device, gpu, workload)");
+            "sample_interval, peak_window, listen, log_level, roots, probes, diskstats, offload_device, gpu, workload, nvme)");
   EXPECT_EQ(error_of("probes:\n  memnfo: true\n"),
             "t.yaml:2:3: probes.memnfo: unknown key; did you mean \"meminfo\"? (expected one of: meminfo, "
             "vmstat, pressure, swaps, diskstats, nvme, workload, gpu_nvml, gpu_amdgpu, drm_fdinfo)");

@@ -65,7 +65,9 @@ TEST(NvmeProbe, ReadsIdentityPciVendorAndNamespaces) {
   ASSERT_EQ(c.namespaces.size(), 1u);
   EXPECT_EQ(c.namespaces[0].block_device, "nvme0n1");
   EXPECT_EQ(c.namespaces[0].size_bytes, 2048u * 512);
-  EXPECT_FALSE(c.health);  // no health reader plugged in
+  EXPECT_FALSE(c.admin);  // no admin channel plugged in: no Identify, no health log
+  EXPECT_FALSE(c.identify);
+  EXPECT_FALSE(c.health);
 }
 
 TEST(NvmeProbe, FabricsControllerHasNoPciIdentityAndMultipathMapsToHead) {
@@ -102,29 +104,4 @@ TEST(NvmeProbe, NoNvmeClassIsNoData) {
   NvmeProbe probe;
   EXPECT_EQ(rig.run(probe).status, ProbeStatus::no_data);
   EXPECT_FALSE(rig.snap.nvme);
-}
-
-namespace {
-class FakeHealth : public NvmeHealthReader {
- public:
-  std::optional<NvmeHealth> read(const HostRoots&, const NvmeController& c) override {
-    seen.push_back(c.name);
-    NvmeHealth h;
-    h.temperature_celsius = 41;
-    return h;
-  }
-  std::vector<std::string> seen;
-};
-}  // namespace
-
-TEST(NvmeProbe, HealthReaderSeamIsCalledPerController) {
-  TempDir t;
-  controller(t, "nvme0", "0x1987", false);
-  ProbeRig rig(t.roots());
-  auto health = std::make_shared<FakeHealth>();
-  NvmeProbe probe(health);
-  ASSERT_EQ(rig.run(probe).status, ProbeStatus::ok);
-  EXPECT_EQ(health->seen, std::vector<std::string>{"nvme0"});
-  ASSERT_TRUE(rig.snap.nvme->controllers[0].health);
-  EXPECT_EQ(rig.snap.nvme->controllers[0].health->temperature_celsius, 41);
 }
