@@ -6,8 +6,10 @@
 #   ./bootstrap.sh run     build and start `tierscope daemon` in the foreground
 #                          with config/tierscope.yaml (http://127.0.0.1:9847/metrics)
 #   ./bootstrap.sh test    build and run the whole test suite: GCC build with
-#                          warnings as errors, then a clang ASan+UBSan build with
-#                          the libFuzzer targets, then the benchmark figures
+#                          warnings as errors (all tiers, the system tests on a
+#                          real systemd and a real kernel included), then a clang
+#                          ASan+UBSan build with the libFuzzer targets, then the
+#                          benchmark figures
 #   ./bootstrap.sh deps [--tests]   only install what is missing
 #   ./bootstrap.sh bench   build and print the benchmark figures only
 #
@@ -16,7 +18,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-BUILD_PACKAGES=(g++ cmake make pkg-config prometheus-cpp-dev libsystemd-dev libnvme-dev nlohmann-json3-dev
+BUILD_PACKAGES=(g++ cmake make pkg-config dpkg-dev prometheus-cpp-dev libsystemd-dev libnvme-dev nlohmann-json3-dev
                 libyaml-cpp-dev libcurl4-openssl-dev)
 TEST_PACKAGES=(libgtest-dev prometheus fio jq curl util-linux stress-ng prometheus-node-exporter clang
                libclang-rt-14-dev debootstrap systemd-container qemu-system-x86 busybox-static)
@@ -73,7 +75,7 @@ case "$cmd" in
     CC=clang CXX=clang++ configure_and_build build-asan -DTIERSCOPE_TESTS=ON -DTIERSCOPE_WERROR=ON \
       -DTIERSCOPE_SANITIZE=ON -DTIERSCOPE_FUZZ=ON -DTIERSCOPE_FUZZ_SECONDS="${TIERSCOPE_FUZZ_SECONDS:-15}"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-      ctest --test-dir build-asan --output-on-failure -LE bench | tee build-asan/ctest.log
+      ctest --test-dir build-asan --output-on-failure -LE 'bench|system' | tee build-asan/ctest.log
     summary+=("asan+ubsan:  $(grep -E 'tests passed|tests failed' build-asan/ctest.log | tail -1)")
     echo "== benchmark figures (printed, never asserted)"
     ctest --test-dir build --output-on-failure -V -L bench | tee build/bench.log

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -11,6 +12,7 @@
 #include "build_info.h"
 #include "daemon/duration.h"
 #include "daemon/sampler.h"
+#include "daemon/service_manager.h"
 #include "exporters/json_output.h"
 #include "exporters/prometheus_exporter.h"
 
@@ -74,6 +76,10 @@ int run_daemon(const CliOptions& opts) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   DaemonStatus status;
+  ServiceManager systemd;
+  // Probe set-up (NVML initialisation, device enumeration) and the first
+  // sample can take a while on a big machine: ask for more start time.
+  systemd.extend_timeout(std::chrono::seconds(60), "initializing probes");
   Sampler sampler(config, log);
   sampler.sample_now();
 
@@ -92,7 +98,42 @@ int run_daemon(const CliOptions& opts) {
   log.info(std::string("tierscope ") + build::kVersion + " (" + build::kRevision + ") " +
            (path.empty() ? std::string("with built-in defaults") : "with config " + path) + ": " +
            describe(config, enabled_probes(config)));
+
+  // What `systemctl status` shows; refreshed from the sampler thread.
+  std::atomic<std::int64_t> interval_ms{config.sample_interval.count()};
+  std::atomic<std::size_t> probe_count{enabled_probes(config)};
+  auto status_text = [&](const Snapshot* snap) {
+    std::optional<std::chrono::seconds> since;
+    auto last = status.last_scrape_steady_ns.load();
+    if (last >= 0)
+      since = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch() -
+                                                               std::chrono::nanoseconds(last));
+    return service_status_text(snap, probe_count.load(), std::chrono::milliseconds(interval_ms.load()), since);
+  };
+  std::optional<WatchdogPacer> pacer;
+  if (auto timeout = systemd.watchdog_timeout()) {
+    pacer.emplace(*timeout, std::chrono::steady_clock::now());
+    log.info("systemd watchdog: timeout " + format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                *timeout)) + ", keep-alive from the sampling thread every half of it");
+  }
+  auto check_watchdog_cadence = [&] {
+    if (pacer && !pacer->feasible(std::chrono::milliseconds(interval_ms.load())))
+      log.warn("sample_interval " + format_duration(std::chrono::milliseconds(interval_ms.load())) +
+               " is not shorter than half the systemd watchdog timeout: raise WatchdogSec= or the service "
+               "will be killed");
+  };
+  check_watchdog_cadence();
+  auto next_status = std::chrono::steady_clock::now();
+  sampler.on_tick([&](const Snapshot& snap) {
+    auto now = std::chrono::steady_clock::now();
+    if (pacer && pacer->due(now, std::chrono::milliseconds(interval_ms.load()))) systemd.watchdog_ping();
+    if (systemd.notify_enabled() && now >= next_status) {
+      systemd.status(status_text(&snap));
+      next_status = now + std::chrono::seconds(5);
+    }
+  });
   sampler.start();
+  systemd.ready(status_text(sampler.latest().get()));
 
   const std::string listen_at_start = config.listen;
   for (;;) {
@@ -104,6 +145,7 @@ int run_daemon(const CliOptions& opts) {
         log.info("reload: no config file in use (built-in defaults); nothing to reload");
         continue;
       }
+      systemd.reloading();
       try {
         Config next = effective_config(opts, path);
         if (next.listen != listen_at_start)
@@ -112,17 +154,23 @@ int run_daemon(const CliOptions& opts) {
         sampler.apply(next);
         log.set_level(next.log_level);
         config = next;
+        interval_ms.store(config.sample_interval.count());
+        probe_count.store(enabled_probes(config));
         status.reloads_ok++;
         status.last_load_ok = true;
         log.info("reloaded " + path + ": " + describe(config, enabled_probes(config)));
+        check_watchdog_cadence();
       } catch (const std::exception& e) {
         status.reloads_failed++;
         status.last_load_ok = false;
         log.error(std::string("reload rejected, keeping the running config: ") + e.what());
       }
+      systemd.ready(status_text(sampler.latest().get()) +
+                    (status.last_load_ok ? "" : "; last reload rejected (see the log)"));
       continue;
     }
     log.info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", stopping");
+    systemd.stopping("stopping");
     break;
   }
   sampler.stop();

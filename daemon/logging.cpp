@@ -43,11 +43,64 @@ bool stderr_is_journal(int fd) {
   return st.st_dev == *dev && st.st_ino == *ino;
 }
 
+LogRateLimiter::Verdict LogRateLimiter::admit(std::string_view line, Clock::time_point now) {
+  Verdict v;
+  auto it = seen_.find(std::string(line));
+  if (it != seen_.end() && now - it->second.window_start >= limits_.repeat_window) {
+    it->second.window_start = now;
+    it->second.written = 0;
+  }
+  if (it != seen_.end() && it->second.written >= limits_.repeat_burst) {
+    it->second.suppressed++;
+    return v;
+  }
+  if (now - window_start_ >= limits_.burst_window) {
+    window_start_ = now;
+    in_window_ = 0;
+  }
+  if (in_window_ >= limits_.burst) {
+    dropped_++;
+    return v;
+  }
+  in_window_++;
+  v.write = true;
+  v.dropped = dropped_;
+  dropped_ = 0;
+  if (it == seen_.end()) {
+    // Bounded memory: forget lines whose window has passed (their
+    // suppressed counts are lost, an acceptable loss for a log).
+    if (seen_.size() >= 1024) {
+      for (auto i = seen_.begin(); i != seen_.end();)
+        i = now - i->second.window_start >= limits_.repeat_window ? seen_.erase(i) : std::next(i);
+      if (seen_.size() >= 1024) seen_.clear();
+    }
+    it = seen_.emplace(std::string(line), Seen{now, 0, 0}).first;
+  }
+  it->second.written++;
+  v.repeats = it->second.suppressed;
+  it->second.suppressed = 0;
+  return v;
+}
+
 Logger::Logger(LogLevel level, int fd, std::optional<bool> journal)
     : level_(level), fd_(fd), journal_(journal.value_or(stderr_is_journal(fd))) {}
 
 void Logger::log(LogLevel level, std::string_view message) {
   if (!enabled(level)) return;
+  std::lock_guard lock(write_mutex_);
+  auto verdict = limiter_.admit(message, clock_());
+  if (!verdict.write) return;
+  if (verdict.dropped > 0)
+    write_line(LogLevel::warn, std::to_string(verdict.dropped) + " log lines dropped by the rate limit");
+  if (verdict.repeats > 0) {
+    write_line(level, std::string(message) + " (" + std::to_string(verdict.repeats) +
+                          " identical lines suppressed since it was last logged)");
+    return;
+  }
+  write_line(level, message);
+}
+
+void Logger::write_line(LogLevel level, std::string_view message) {
   std::string line;
   line.reserve(message.size() + 48);
   if (journal_) {
@@ -72,7 +125,6 @@ void Logger::log(LogLevel level, std::string_view message) {
   // One event, one line: embedded newlines would split it in the journal.
   for (char c : message) line += (c == '\n' ? ' ' : c);
   line += '\n';
-  std::lock_guard lock(write_mutex_);
   std::size_t off = 0;
   while (off < line.size()) {
     ssize_t n = ::write(fd_, line.data() + off, line.size() - off);

@@ -1,5 +1,6 @@
 #include "exporters/prometheus_exporter.h"
 
+#include <chrono>
 #include <stdexcept>
 
 #include "exporters/metric_catalog.h"
@@ -23,6 +24,10 @@ std::vector<prometheus::MetricFamily> collect_all(const Snapshot* snap, const Da
 
 std::vector<prometheus::MetricFamily> SnapshotCollector::Collect() const {
   auto snap = source_();
+  if (status_)
+    status_->last_scrape_steady_ns.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                             std::chrono::steady_clock::now().time_since_epoch())
+                                             .count());
   return collect_all(snap.get(), status_, true);
 }
 

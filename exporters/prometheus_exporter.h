@@ -8,6 +8,7 @@
 #include <prometheus/exposer.h>
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -22,17 +23,19 @@ struct DaemonStatus {
   std::atomic<std::uint64_t> reloads_ok{0};
   std::atomic<std::uint64_t> reloads_failed{0};
   std::atomic<bool> last_load_ok{true};
+  // steady_clock nanoseconds of the last /metrics scrape; -1 before the first.
+  std::atomic<std::int64_t> last_scrape_steady_ns{-1};
 };
 
 class SnapshotCollector final : public prometheus::Collectable {
  public:
   using Source = std::function<std::shared_ptr<const Snapshot>()>;
-  SnapshotCollector(Source source, const DaemonStatus* status) : source_(std::move(source)), status_(status) {}
+  SnapshotCollector(Source source, DaemonStatus* status) : source_(std::move(source)), status_(status) {}
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:
   Source source_;
-  const DaemonStatus* status_;
+  DaemonStatus* status_;
 };
 
 // Everything that a scrape or `tierscope probe` shows for one snapshot.

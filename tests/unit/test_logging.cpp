@@ -75,3 +75,52 @@ TEST(Logging, LevelNames) {
   EXPECT_FALSE(parse_log_level("trace"));
   EXPECT_EQ(to_string(LogLevel::debug), "debug");
 }
+
+namespace {
+using Clock = LogRateLimiter::Clock;
+Clock::time_point at(int seconds) { return Clock::time_point{} + std::chrono::hours(1) + std::chrono::seconds(seconds); }
+}  // namespace
+
+TEST(LogRateLimit, IdenticalLinesPastTheBurstAreSuppressedAndCounted) {
+  LogRateLimiter lim({std::chrono::seconds(60), 2, 1000, std::chrono::seconds(10)});
+  EXPECT_TRUE(lim.admit("probe nvme failed", at(0)).write);
+  EXPECT_TRUE(lim.admit("probe nvme failed", at(1)).write);
+  EXPECT_FALSE(lim.admit("probe nvme failed", at(2)).write);
+  EXPECT_FALSE(lim.admit("probe nvme failed", at(59)).write);
+  EXPECT_TRUE(lim.admit("another line", at(59)).write);  // other lines are independent
+  auto v = lim.admit("probe nvme failed", at(60));         // a new window
+  EXPECT_TRUE(v.write);
+  EXPECT_EQ(v.repeats, 2u);
+  EXPECT_EQ(lim.admit("probe nvme failed", at(61)).repeats, 0u);
+}
+
+TEST(LogRateLimit, BurstLimitDropsAndReportsTheCount) {
+  LogRateLimiter lim({std::chrono::seconds(60), 5, 3, std::chrono::seconds(10)});
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(lim.admit("line " + std::to_string(i), at(0)).write);
+  for (int i = 3; i < 10; ++i) EXPECT_FALSE(lim.admit("line " + std::to_string(i), at(5)).write);
+  auto v = lim.admit("line 10", at(10));
+  EXPECT_TRUE(v.write);
+  EXPECT_EQ(v.dropped, 7u);
+  EXPECT_EQ(lim.admit("line 11", at(10)).dropped, 0u);
+}
+
+TEST(LogRateLimit, LoggerWritesOneLinePerEventAndTheSuppressedCount) {
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);
+  {
+    Logger log(LogLevel::info, p[1], true);
+    int now = 0;
+    log.set_clock([&now] { return at(now); });
+    log.set_rate_limits({std::chrono::seconds(60), 1, 2, std::chrono::seconds(10)});
+    for (int i = 0; i < 50; ++i) log.warn("flood");  // 1 written, 49 suppressed
+    log.info("a");
+    log.info("b");  // burst of 2 in this window exhausted (flood + a)
+    now = 61;
+    log.warn("flood");
+  }
+  ::close(p[1]);
+  EXPECT_EQ(drain(p[0]),
+            "<4>flood\n<6>a\n<4>1 log lines dropped by the rate limit\n"
+            "<4>flood (49 identical lines suppressed since it was last logged)\n");
+  ::close(p[0]);
+}

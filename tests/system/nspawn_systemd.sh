@@ -1,0 +1,582 @@
+#!/usr/bin/env bash
+# System test: the tierscope .deb under a real systemd as PID 1, booted in a
+# systemd-nspawn container (a Debian bookworm root made with debootstrap).
+# Everything below runs inside the container, against the shipped unit and
+# maintainer scripts, unchanged:
+#   1. dpkg -i installs and enables/starts nothing; the conffile is there and
+#      a local edit survives a reinstall (dpkg --force-confold).
+#   2. `systemctl start` returns only after READY=1: the unit is already
+#      active/running and /metrics answers right after it returns; the
+#      STATUS= text ("sampling N probes every 1s; ...") is shown, and says
+#      "last scrape Ns ago" once scraped.
+#   7. the sandbox is in force (capability bounding set = cap_sys_admin,
+#      NoNewPrivs, seccomp, read-only /, DevicePolicy=closed on the unit's
+#      cgroup) and /proc/meminfo metrics are still served;
+#      `systemd-analyze security` score inside the container.
+#   3. `systemctl reload` applies an edited config (sample_interval 2s).
+#   5. the journal gets the daemon's lines at their priorities: 6 for
+#      "listening on", 4 for a reload that changes the listen address, 3 for
+#      a rejected (invalid) reload, after which the old config keeps running.
+#   4. the watchdog: with WatchdogSec=3s (a drop-in written by this test), a
+#      SIGSTOPped daemon is killed ("Watchdog timeout") and restarted.
+#   6. `systemctl stop` takes < 1 s and ends inactive with exit status 0.
+#   8. an upgrade keeps the edited conffile and restarts a running daemon;
+#      apt-get remove stops it and removes the binary; dpkg -P the conffile.
+# The numbers are those of the issue; the steps run in the order above.
+#
+# Cache: the pristine debootstrap root as a tarball under
+# ${TIERSCOPE_SYSTEM_CACHE:-/var/cache/tierscope-system-tests}/nspawn/, keyed
+# by suite, architecture, mirror and package list (the .deb's Depends), so a
+# changed Depends rebuilds it. Optional: without it (or unwritable) the test
+# debootstraps every run. Each run extracts a fresh copy into a temporary
+# directory and removes it at the end; the container is powered off (killed
+# after a timeout) and no process, mount or cgroup of the test remains.
+#
+# The container: systemd-nspawn --boot with its own network namespace, cgroup
+# v2 and bpf(2) allowed (so that the container's systemd can enforce
+# DevicePolicy=; see "boot" below). The unit under test is never changed; the
+# only drop-in is the watchdog step's WatchdogSec=3s, removed after it.
+#
+# Usage: nspawn_systemd.sh BUILD_DIR|DEB. BUILD_DIR: the newest
+# tierscope_*.deb in it. Needs root, debootstrap, systemd-nspawn, nsenter,
+# dpkg-deb, jq and network access to the Debian mirror (only for a cold
+# cache); skips (exit 77) with a message otherwise.
+# Environment: TIERSCOPE_DEBIAN_MIRROR (default http://deb.debian.org/debian),
+# TIERSCOPE_SYSTEM_CACHE, TIERSCOPE_KEEP_ROOT=1 (keep the temp dir for
+# debugging; the container is still stopped).
+set -euo pipefail
+
+skip() { echo "SKIP: $*"; exit 77; }
+[[ $# -eq 1 ]] || { echo "usage: $0 BUILD_DIR|DEB" >&2; exit 2; }
+[[ $(id -u) -eq 0 ]] || skip "needs root (debootstrap, systemd-nspawn, nsenter)"
+for tool in debootstrap systemd-nspawn nsenter dpkg-deb jq tar timeout flock sha256sum mountpoint; do
+  command -v "$tool" >/dev/null || skip "$tool not installed (Debian: debootstrap, systemd-container, util-linux, dpkg, jq)"
+done
+
+if [[ -d $1 ]]; then
+  DEB=$(ls -t "$1"/tierscope_*.deb 2>/dev/null | head -1 || true)
+  [[ -n $DEB ]] || { echo "FAIL: no tierscope_*.deb in $1 (build it: cpack in the build dir)" >&2; exit 1; }
+else
+  DEB=$1
+fi
+DEB=$(realpath "$DEB")
+[[ -f $DEB ]] || { echo "FAIL: $DEB does not exist" >&2; exit 1; }
+
+SUITE=bookworm
+MIRROR=${TIERSCOPE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+ARCH=$(dpkg --print-architecture)
+CACHE_DIR=${TIERSCOPE_SYSTEM_CACHE:-/var/cache/tierscope-system-tests}/nspawn
+CACHE_FORMAT=v1   # bump when what the tarball holds changes
+PORT=9847         # the default listen address of the shipped config
+CONF=/etc/tierscope/tierscope.yaml
+
+# ---- timing ----------------------------------------------------------------
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+T_ALL=$(now)
+TIMINGS=()
+timing() { TIMINGS+=("$(printf '%-44s %8ss' "$1" "$2")"); echo "  [time] $1: $2 s"; }
+step() { echo; echo "=== $* ==="; T_STEP=$(now); }
+step_done() { timing "$1" "$(since "$T_STEP")"; }
+
+# ---- work dir, container and clean-up ---------------------------------------
+WORK=$(mktemp -d /var/tmp/tierscope-nspawn.XXXXXX)
+ROOT=$WORK/root
+MACHINE=tierscope-test-$$
+NSPAWN_PID=""
+CPID=""
+MOUNTED_NSPAWN_TMPFS=""
+CREATED_NSPAWN_DIR=""
+DEVICE_POLICY_PROBE=""
+DEVICE_POLICY_ENFORCEABLE=""
+CGROUPS_BEFORE=$(ls -d /sys/fs/cgroup/payload /sys/fs/cgroup/supervisor /sys/fs/cgroup/*/payload \
+                   /sys/fs/cgroup/*/supervisor 2>/dev/null || true)
+
+# ct CMD...: run CMD inside the container (all its namespaces, its root), with
+# a clean environment and a timeout (CT_TIMEOUT, default 60 s).
+ct() {
+  timeout "${CT_TIMEOUT:-60}" nsenter -t "$CPID" -a \
+    env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 TERM=dumb \
+    SYSTEMD_PAGER=cat SYSTEMD_COLORS=0 DEBIAN_FRONTEND=noninteractive "$@"
+}
+show() { ct systemctl show -p "$1" --value tierscope.service; }
+scrape() { ct curl -sSf --max-time 5 "http://127.0.0.1:$PORT/metrics"; }
+# value 'series{labels}' < metrics: the sample value of one exact series.
+value() { awk -v s="$1" '$1 == s { print $2; found = 1 } END { if (!found) exit 1 }'; }
+
+# reload_and_wait success|failure: systemctl reload (asynchronous: ExecReload
+# is a kill -HUP) and wait (<= 10 s) until the daemon counted that outcome.
+reload_and_wait() {
+  local before after
+  before=$(scrape | value "tierscope_config_reloads_total{result=\"$1\"}") || fail "no reload counter ($1)"
+  ct systemctl reload tierscope.service || fail "systemctl reload failed"
+  for _ in $(seq 50); do
+    after=$(scrape 2>/dev/null | value "tierscope_config_reloads_total{result=\"$1\"}" 2>/dev/null || echo "$before")
+    [[ $after != "$before" ]] && return 0
+    sleep 0.2
+  done
+  fail "reload: tierscope_config_reloads_total{result=\"$1\"} stayed $before for 10 s"
+}
+
+dump_diagnostics() {
+  [[ -n $CPID ]] && kill -0 "$CPID" 2>/dev/null || { echo "--- console (tail):"; tail -40 "$WORK/console.log" 2>/dev/null; return 0; }
+  echo "--- systemctl status tierscope:"
+  CT_TIMEOUT=10 ct systemctl status --no-pager -l tierscope.service 2>&1 || true
+  echo "--- journalctl -u tierscope (tail):"
+  CT_TIMEOUT=10 ct journalctl --no-pager -o short-monotonic -u tierscope.service -n 60 2>&1 || true
+  echo "--- journal warnings and errors of this boot (tail):"
+  CT_TIMEOUT=10 ct journalctl --no-pager -b -p warning -n 30 2>&1 || true
+  echo "--- failed units:"
+  CT_TIMEOUT=10 ct systemctl --failed --no-pager 2>&1 || true
+}
+FAILED=0
+fail() {
+  echo "FAIL: $*" >&2
+  if [[ $FAILED -eq 0 ]]; then FAILED=1; dump_diagnostics >&2 || true; fi
+  exit 1
+}
+
+# The container's processes, found by their root directory (a stray one would
+# keep the temp dir busy).
+container_pids() {
+  local p r
+  for p in /proc/[0-9]*; do
+    r=$(readlink "$p/root" 2>/dev/null) || continue
+    [[ $r == "$ROOT" || $r == "$ROOT"/* ]] && echo "${p#/proc/}"
+  done
+  return 0
+}
+
+stop_container() {
+  [[ -n $NSPAWN_PID ]] && kill -0 "$NSPAWN_PID" 2>/dev/null || return 0
+  local t0 i
+  t0=$(now)
+  if [[ -n $CPID ]] && kill -0 "$CPID" 2>/dev/null; then
+    CT_TIMEOUT=10 ct systemctl --no-block poweroff >/dev/null 2>&1 || true
+  fi
+  for i in $(seq 150); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$NSPAWN_PID" 2>/dev/null; then
+    echo "container did not power off within 15 s: SIGTERM to systemd-nspawn" >&2
+    kill -TERM "$NSPAWN_PID" 2>/dev/null || true
+    for i in $(seq 50); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.1; done
+  fi
+  if kill -0 "$NSPAWN_PID" 2>/dev/null; then
+    echo "systemd-nspawn still running: SIGKILL to the container" >&2
+    # Killing the init of a PID namespace kills every process in it.
+    [[ -n $CPID ]] && kill -KILL "$CPID" 2>/dev/null || true
+    kill -KILL "$NSPAWN_PID" 2>/dev/null || true
+  fi
+  wait "$NSPAWN_PID" 2>/dev/null || true
+  echo "container stopped in $(since "$t0") s"
+}
+
+cleanup() {
+  local rc=$?
+  set +e
+  stop_container
+  local pids
+  pids=$(container_pids)
+  if [[ -n $pids ]]; then
+    echo "killing stray container processes: $pids" >&2
+    kill -KILL $pids 2>/dev/null
+    sleep 0.5
+  fi
+  # Mounts left under the work dir (none expected: they die with the
+  # container's mount namespace), deepest first.
+  awk -v w="$WORK" '$2 == w || index($2, w "/") == 1 { print $2 }' /proc/self/mounts | sort -r |
+    while read -r m; do umount -l "$m" 2>/dev/null; done
+  if [[ -n $MOUNTED_NSPAWN_TMPFS ]]; then
+    umount /run/systemd/nspawn 2>/dev/null || umount -l /run/systemd/nspawn
+    [[ -n $CREATED_NSPAWN_DIR ]] && rmdir /run/systemd/nspawn 2>/dev/null
+  fi
+  # systemd-nspawn without a host systemd (--keep-unit in the root cgroup)
+  # leaves the payload/ and supervisor/ cgroups it made; remove ours.
+  local cg
+  for cg in /sys/fs/cgroup/payload /sys/fs/cgroup/supervisor /sys/fs/cgroup/*/payload /sys/fs/cgroup/*/supervisor; do
+    [[ -d $cg ]] || continue
+    grep -qxF "$cg" <<<"$CGROUPS_BEFORE" && continue
+    find "$cg" -depth -type d -exec rmdir {} \; 2>/dev/null
+  done
+  if [[ ${TIERSCOPE_KEEP_ROOT:-0} == 1 ]]; then
+    echo "kept $WORK (TIERSCOPE_KEEP_ROOT=1)"
+  elif ! awk -v w="$WORK" 'index($2, w) == 1 { found = 1 } END { exit !found }' /proc/self/mounts; then
+    rm -rf --one-file-system "$WORK"
+  else
+    echo "not removing $WORK: something is still mounted under it" >&2
+  fi
+  if [[ ${#TIMINGS[@]} -gt 0 ]]; then
+    echo
+    echo "=== timings ==="
+    printf '  %s\n' "${TIMINGS[@]}"
+    echo "  total: $(since "$T_ALL") s"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'fail "line $LINENO: \"$BASH_COMMAND\" exited with $?"' ERR
+trap 'exit 130' INT TERM
+
+echo "package: $DEB"
+# Runtime dependencies of the package, versions and alternatives stripped.
+DEPENDS=$(dpkg-deb -f "$DEB" Depends | tr ',' '\n' | sed 's/(.*)//; s/|.*//; s/:any//; s/[[:space:]]//g' |
+            grep -v '^$' | sort -u | paste -sd, -)
+PACKAGES="systemd,systemd-sysv,dbus,curl,$DEPENDS"
+echo "root file system: debootstrap --variant=minbase $SUITE ($ARCH) with $PACKAGES"
+
+# ---- 0. the root file system ------------------------------------------------
+step "0. root file system"
+KEY=$(printf '%s\n' "$CACHE_FORMAT" "$SUITE" "$ARCH" "$MIRROR" minbase "$PACKAGES" | sha256sum | cut -c1-16)
+TARBALL=$CACHE_DIR/root-$SUITE-$ARCH-$KEY.tar
+mkdir -p "$ROOT"
+if [[ -f $TARBALL ]] && tar -C "$ROOT" --numeric-owner --xattrs --xattrs-include='*' -xpf "$TARBALL"; then
+  timing "root from cache (extract)" "$(since "$T_STEP")"
+  echo "from cache $TARBALL"
+else
+  rm -rf --one-file-system "$ROOT"; mkdir -p "$ROOT"
+  echo "no cached root for this package list: debootstrap (minutes)"
+  timeout 420 debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$ROOT" "$MIRROR" \
+      >"$WORK/debootstrap.log" 2>&1 ||
+    { tail -30 "$WORK/debootstrap.log" >&2; fail "debootstrap failed (log above; mirror $MIRROR)"; }
+  timing "debootstrap (cold)" "$(since "$T_STEP")"
+  T_SAVE=$(now)
+  # Written under a temporary name and renamed, under a lock: a concurrent
+  # run never extracts half a tarball.
+  if mkdir -p "$CACHE_DIR" 2>/dev/null && exec 9>"$CACHE_DIR/.lock" && flock -w 120 9; then
+    if tar -C "$ROOT" --numeric-owner --xattrs --xattrs-include='*' -cpf "$TARBALL.tmp.$$" . 2>/dev/null; then
+      mv -f "$TARBALL.tmp.$$" "$TARBALL"
+      for old in "$CACHE_DIR"/root-*.tar; do [[ $old == "$TARBALL" ]] || rm -f "$old"; done
+      echo "cached as $TARBALL"
+    else
+      rm -f "$TARBALL.tmp.$$"; echo "note: could not write the cache $CACHE_DIR; not cached"
+    fi
+    exec 9>&-
+  else
+    echo "note: cache $CACHE_DIR not writable; not cached"
+  fi
+  timing "cache the root (tar)" "$(since "$T_SAVE")"
+fi
+cp "$DEB" "$ROOT/root/tierscope.deb"
+echo "$MACHINE" >"$ROOT/etc/hostname"
+
+# ---- boot -------------------------------------------------------------------
+step "boot systemd in the container"
+# systemd-nspawn keeps per-machine state under /run/systemd/nspawn; it must be
+# a tmpfs (it is on a systemd host; where /run is not, mount one).
+if ! mountpoint -q /run/systemd/nspawn && [[ $(stat -fc %T /run 2>/dev/null) != tmpfs ]]; then
+  [[ -d /run/systemd/nspawn ]] || CREATED_NSPAWN_DIR=1
+  mkdir -p /run/systemd/nspawn
+  mount -t tmpfs -o mode=0755 tmpfs /run/systemd/nspawn
+  MOUNTED_NSPAWN_TMPFS=1
+fi
+# Without systemd as the host's PID 1 there is no one to register the machine
+# with or to allocate a scope from: --keep-unit (stay in our own cgroup).
+# --private-network: the container's own loopback, so port 9847 never meets a
+# daemon of the host.
+NSPAWN_FLAGS=(--boot --register=no --private-network --console=passive "--machine=$MACHINE" -D "$ROOT")
+[[ $(cat /proc/1/comm) == systemd ]] || NSPAWN_FLAGS+=(--keep-unit)
+# DevicePolicy=/DeviceAllow= need, in the container's systemd, either a
+# writable cgroup-v1 devices hierarchy (systemd-nspawn mounts the v1
+# controllers read-only) or, on cgroup v2, BPF_PROG_TYPE_CGROUP_DEVICE
+# programs, which need bpf(2) - not in systemd-nspawn's default seccomp
+# allow-list. So: cgroup v2 in the container (as on a Debian 12 host; on a
+# hybrid host nspawn would otherwise give it v1) and bpf(2) allowed. Neither
+# touches the unit under test; without them its DevicePolicy=closed is
+# silently not enforced (systemd logs "does not support BPF/cgroup
+# firewalling" for units with IP firewalls, nothing for device policies).
+NSPAWN_ENV=()
+DEVICE_POLICY_ENFORCEABLE=""
+if [[ $(stat -fc %T /sys/fs/cgroup) == cgroup2fs ]] ||
+   [[ -d /sys/fs/cgroup/unified && $(stat -fc %T /sys/fs/cgroup/unified) == cgroup2fs ]]; then
+  NSPAWN_ENV=(SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1)
+  NSPAWN_FLAGS+=(--system-call-filter=bpf)
+  DEVICE_POLICY_ENFORCEABLE=1
+fi
+env "${NSPAWN_ENV[@]}" systemd-nspawn "${NSPAWN_FLAGS[@]}" </dev/null >"$WORK/console.log" 2>&1 &
+NSPAWN_PID=$!
+# The container's PID 1: the child of systemd-nspawn, once it runs systemd.
+for _ in $(seq 100); do
+  for c in $(cat "/proc/$NSPAWN_PID/task/$NSPAWN_PID/children" 2>/dev/null); do
+    [[ $(cat "/proc/$c/comm" 2>/dev/null) == systemd ]] && CPID=$c
+  done
+  [[ -n $CPID ]] && break
+  kill -0 "$NSPAWN_PID" 2>/dev/null || { cat "$WORK/console.log" >&2; fail "systemd-nspawn exited"; }
+  sleep 0.1
+done
+[[ -n $CPID ]] || { cat "$WORK/console.log" >&2; fail "no systemd in the container after 10 s"; }
+state=""
+for _ in $(seq 120); do
+  state=$(CT_TIMEOUT=5 ct systemctl is-system-running 2>/dev/null || true)
+  [[ $state == running || $state == degraded ]] && break
+  sleep 0.5
+done
+[[ $state == running || $state == degraded ]] || fail "the container did not finish booting within 60 s (state: $state)"
+step_done "boot to $state"
+echo "container PID 1: host pid $CPID, $(ct systemctl --version | head -1), state $state"
+[[ $state == running ]] || { echo "note: failed units in the container:"; ct systemctl --failed --no-pager --plain || true; }
+[[ $(ct cat /proc/1/comm) == systemd ]] || fail "PID 1 in the container is not systemd"
+ct test -f /root/tierscope.deb || fail "nsenter did not land in the container's root"
+
+# ---- 1. install -------------------------------------------------------------
+step "1. dpkg -i: installs, enables and starts nothing, ships the conffile"
+ct dpkg -i /root/tierscope.deb || fail "dpkg -i failed"
+enabled=$(ct systemctl is-enabled tierscope.service || true)
+active=$(ct systemctl is-active tierscope.service || true)
+echo "is-enabled: $enabled; is-active: $active"
+[[ $enabled == disabled ]] || fail "after dpkg -i the unit is '$enabled', expected disabled"
+[[ $active == inactive ]] || fail "after dpkg -i the unit is '$active', expected inactive (nothing started)"
+ct test -f "$CONF" || fail "no conffile $CONF"
+ct dpkg-query -W -f='${Conffiles}\n' tierscope | grep -q "^ $CONF " || fail "$CONF is not a registered conffile"
+[[ $(show LoadState) == loaded ]] || fail "systemd does not know the unit after dpkg -i (postinst daemon-reload)"
+verify=$(ct systemd-analyze verify tierscope.service 2>&1) || fail "systemd-analyze verify failed: $verify"
+[[ -z $verify ]] || fail "systemd-analyze verify tierscope.service is not clean: $verify"
+echo "systemd-analyze verify tierscope.service: clean"
+echo "# local edit by nspawn_systemd.sh" | ct tee -a "$CONF" >/dev/null
+ct dpkg -i --force-confold /root/tierscope.deb || fail "reinstall (dpkg -i --force-confold) failed"
+ct grep -q '^# local edit by nspawn_systemd.sh$' "$CONF" || fail "the local edit of $CONF did not survive a reinstall"
+echo "conffile edit kept across a reinstall"
+step_done "1. install, reinstall"
+
+# ---- 2. start: READY after the listener, STATUS= ----------------------------
+step "2. systemctl start returns after READY=1"
+t0=$(now)
+ct systemctl start tierscope.service || fail "systemctl start failed"
+start_s=$(since "$t0")
+states=$(ct systemctl show -p ActiveState,SubState tierscope.service | paste -sd' ' -)
+curl_rc=0; ct curl -sf --max-time 2 -o /dev/null "http://127.0.0.1:$PORT/metrics" || curl_rc=$?
+echo "systemctl start took $start_s s; right after: $states; curl /metrics rc=$curl_rc"
+[[ $states == *ActiveState=active* && $states == *SubState=running* ]] || fail "right after start: $states"
+[[ $curl_rc -eq 0 ]] || fail "/metrics did not answer right after systemctl start returned (curl rc $curl_rc)"
+timing "2. systemctl start (to READY)" "$start_s"
+ct journalctl --no-pager -o short-monotonic -u tierscope.service -b | sed 's/^/  journal: /'
+# Anything the sandbox breaks shows up as a warning or error at start.
+warnings=$(ct journalctl --no-pager -o cat -u tierscope.service -b -p warning "_PID=$(show MainPID)")
+[[ -z $warnings ]] || echo "note: warnings at start under the sandbox: $warnings"
+status=$(show StatusText)
+echo "StatusText: $status"
+[[ $status =~ ^sampling\ [0-9]+\ probes\ every\ 1s\;\ .+ ]] || fail "unexpected StatusText '$status'"
+ct systemctl status --no-pager tierscope.service | sed 's/^/  /' | head -12
+# The scrape above counts: within one status refresh (5 s) the text says so.
+t0=$(now)
+for _ in $(seq 40); do
+  status=$(show StatusText)
+  [[ $status =~ last\ scrape\ [0-9]+s\ ago ]] && break
+  sleep 0.5
+done
+[[ $status =~ last\ scrape\ [0-9]+s\ ago ]] || fail "StatusText never said 'last scrape Ns ago': '$status'"
+echo "after a scrape (+$(since "$t0") s): StatusText: $status"
+# No scrape since: the next refresh (every 5 s) counts the seconds up.
+for _ in $(seq 30); do
+  status=$(show StatusText)
+  [[ $status =~ last\ scrape\ ([0-9]+)s\ ago && ${BASH_REMATCH[1]} -ge 4 ]] && break
+  sleep 0.5
+done
+[[ $status =~ last\ scrape\ ([0-9]+)s\ ago && ${BASH_REMATCH[1]} -ge 4 ]] || fail "StatusText did not count up: '$status'"
+echo "without scrapes (+$(since "$t0") s): StatusText: $status"
+step_done "2. start, status text"
+
+# ---- 7. hardening under real systemd ----------------------------------------
+step "7. the sandbox is in force, and /proc/meminfo metrics still work"
+MAINPID=$(show MainPID)
+ct systemctl show -p CapabilityBoundingSet,AmbientCapabilities,NoNewPrivileges,ProtectSystem,ProtectHome,PrivateTmp,RestrictNamespaces,MemoryDenyWriteExecute,SystemCallArchitectures,DevicePolicy tierscope.service | sed 's/^/  /'
+ct grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp|Seccomp_filters):' "/proc/$MAINPID/status" | sed 's/^/  \/proc\/MAINPID\/status: /'
+capbnd=$(ct awk '/^CapBnd:/ { print $2 }' "/proc/$MAINPID/status")
+[[ $((16#$capbnd)) -eq $((1 << 21)) ]] || fail "CapBnd $capbnd, expected only cap_sys_admin (0x200000)"
+[[ $(ct awk '/^NoNewPrivs:/ { print $2 }' "/proc/$MAINPID/status") == 1 ]] || fail "NoNewPrivs is not 1"
+[[ $(ct awk '/^Seccomp:/ { print $2 }' "/proc/$MAINPID/status") == 2 ]] || fail "no seccomp filter (Seccomp != 2)"
+# ProtectSystem=strict: the daemon's view of / is read-only.
+ct awk '$5 == "/" { print "  daemon mount namespace, /: " $6 }' "/proc/$MAINPID/mountinfo"
+ct awk '$5 == "/" && $6 !~ /(^|,)ro(,|$)/ { exit 1 }' "/proc/$MAINPID/mountinfo" || fail "/ is writable for the daemon"
+scrape >"$WORK/m.prom" || fail "scrape failed"
+memtotal=$(ct awk '/^MemTotal:/ { printf "%.0f\n", $2 * 1024 }' /proc/meminfo)
+cap=$(value 'tierscope_memory_capacity_bytes{device="host",tier="ram"}' <"$WORK/m.prom") ||
+  fail "no tierscope_memory_capacity_bytes{device=\"host\",tier=\"ram\"}"
+[[ $(awk -v a="$cap" -v b="$memtotal" 'BEGIN { print (a == b) }') == 1 ]] || fail "ram capacity $cap != MemTotal $memtotal"
+for m in tierscope_memory_available_bytes tierscope_memory_page_cache_bytes tierscope_meminfo_mem_total_bytes; do
+  grep -q "^$m " "$WORK/m.prom" || fail "metric $m missing"
+done
+grep -E '^tierscope_(memory_capacity_bytes|memory_available_bytes|probe_success)' "$WORK/m.prom" | sed 's/^/  /'
+for probe in meminfo vmstat pressure swaps diskstats; do
+  [[ $(value "tierscope_probe_success{probe=\"$probe\"}" <"$WORK/m.prom") == 1 ]] || fail "probe $probe fails under the sandbox"
+done
+# The unit's device cgroup: where systemd could apply DevicePolicy=.
+echo "  daemon cgroups: $(ct cat "/proc/$MAINPID/cgroup" | paste -sd' ' -)"
+# DevicePolicy=closed is enforced: a transient service under each policy
+# opens /dev/net/tun (systemd-nspawn gives the container one; it is not in
+# DevicePolicy=closed's list), and a shell placed in tierscope.service's own
+# cgroup (the BPF device program is attached there) may open /dev/null but
+# not /dev/net/tun.
+for policy in auto closed; do
+  r=$(ct systemd-run --quiet --wait --pipe -p DevicePolicy=$policy \
+        sh -c 'exec 3</dev/net/tun && echo opened' 2>&1 | tail -1 || true)
+  echo "  transient unit with DevicePolicy=$policy, open /dev/net/tun: $r"
+  [[ $policy == closed ]] && DEVICE_POLICY_PROBE=$r
+done
+unit_cg=$(ct awk -F: '$1 == "0" { print $3 }' "/proc/$MAINPID/cgroup")
+# (Not through ct: from inside the container's cgroup namespace the kernel
+# refuses to move a process that comes from outside it.)
+r=$(timeout 10 nsenter -t "$CPID" -m -u -i -n -p env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+      sh -c 'echo $$ >"/sys/fs/cgroup$1/cgroup.procs" && exec 3</dev/null 4</dev/net/tun && echo opened' sh "$unit_cg" 2>&1 |
+    tail -1 || true)
+echo "  in tierscope.service's cgroup ($unit_cg): /dev/null opens, /dev/net/tun: $r"
+if [[ -n $DEVICE_POLICY_ENFORCEABLE ]]; then
+  [[ $DEVICE_POLICY_PROBE == *"Operation not permitted"* ]] || fail "DevicePolicy=closed not enforced in a transient unit: '$DEVICE_POLICY_PROBE'"
+  [[ $r == *"/dev/net/tun: Operation not permitted"* ]] || fail "tierscope.service's DevicePolicy=closed is not in force: '$r'"
+else
+  echo "  note: no cgroup v2 on this host: DevicePolicy= cannot be enforced in the container; not checked"
+fi
+echo "  systemd-analyze security (inside the container):"
+ct systemd-analyze security --no-pager tierscope.service >"$WORK/security.txt" 2>&1 || true
+grep -E '✗|Overall' "$WORK/security.txt" | sed 's/^/    /'
+score=$(sed -n 's/.*Overall exposure level for tierscope.service: \([0-9.]*\).*/\1/p' "$WORK/security.txt")
+[[ -n $score ]] || { cat "$WORK/security.txt"; fail "no score from systemd-analyze security"; }
+echo "  exposure score in the container: $score"
+awk -v s="$score" 'BEGIN { exit !(s <= 3.0) }' || fail "exposure $score > 3.0"
+step_done "7. hardening checks"
+
+# ---- 3. reload applies a changed config -------------------------------------
+step "3. systemctl reload applies sample_interval 2s"
+ok_before=$(scrape | value 'tierscope_config_reloads_total{result="success"}') || fail "no reload counter"
+ct sed -i 's/^sample_interval: .*/sample_interval: 2s/' "$CONF"
+t0=$(now)
+ct systemctl reload tierscope.service || fail "systemctl reload failed"
+applied=""
+for _ in $(seq 50); do
+  scrape >"$WORK/m.prom" 2>/dev/null || true
+  ok=$(value 'tierscope_config_reloads_total{result="success"}' <"$WORK/m.prom" 2>/dev/null || echo "$ok_before")
+  interval=$(value tierscope_sample_interval_seconds <"$WORK/m.prom" 2>/dev/null || echo "")
+  status=$(show StatusText)
+  if [[ $ok != "$ok_before" && $interval == 2 && $status == *"every 2s"* ]]; then applied=1; break; fi
+  sleep 0.2
+done
+[[ -n $applied ]] || fail "reload not applied within 10 s (reloads ok $ok_before -> $ok, interval $interval, status '$status')"
+echo "applied after $(since "$t0") s: reloads_total{success} $ok_before -> $ok, sample_interval_seconds $interval"
+echo "StatusText: $status"
+ct journalctl --no-pager -u tierscope.service -o cat | grep '^reloaded ' | tail -1 | sed 's/^/  journal: /'
+ct journalctl --no-pager -u tierscope.service -o cat | grep -q '^reloaded .*every 2s' ||
+  fail "no 'reloaded ... every 2s' journal line"
+[[ $(show ActiveState) == active ]] || fail "not active after the reload"
+step_done "3. reload"
+
+# ---- 5. journal priorities ----------------------------------------------------
+step "5. journal priorities: info 6, warn 4, error 3"
+# A warning: a reload that changes the listen address (applies the rest, keeps
+# serving the old address).
+ct sed -i "s/^listen: .*/listen: 127.0.0.1:$((PORT + 1))/" "$CONF"
+reload_and_wait success
+# An error: an invalid config (sample_interval below 100ms) is rejected.
+ct sed -i "s/^listen: .*/listen: 127.0.0.1:$PORT/; s/^sample_interval: .*/sample_interval: 5ms/" "$CONF"
+reload_and_wait failure
+states=$(ct systemctl show -p ActiveState,SubState tierscope.service | paste -sd' ' -)
+[[ $states == *ActiveState=active* && $states == *SubState=running* ]] || fail "after a rejected reload: $states"
+scrape | value tierscope_sample_interval_seconds | grep -qx 2 || fail "the running config changed on a rejected reload"
+echo "after the rejected reload: $states, StatusText: $(show StatusText)"
+ct journalctl --no-pager -u tierscope.service -b -o json >"$WORK/journal.json"
+jq -r 'select(.SYSLOG_IDENTIFIER == "tierscope") | "PRIORITY=\(.PRIORITY) \(.MESSAGE)"' "$WORK/journal.json" >"$WORK/prio.txt"
+sed 's/^/  /' "$WORK/prio.txt"
+grep -q '^PRIORITY=6 listening on http://127.0.0.1:9847/metrics$' "$WORK/prio.txt" || fail "no 'listening on' line at PRIORITY=6"
+grep -q '^PRIORITY=4 reload: listen address change to ' "$WORK/prio.txt" || fail "no listen-change warning at PRIORITY=4"
+grep -q '^PRIORITY=3 reload rejected, keeping the running config: ' "$WORK/prio.txt" || fail "no 'reload rejected' at PRIORITY=3"
+grep -q '^PRIORITY=[0-9] <' "$WORK/prio.txt" && fail "a '<N>' prefix reached the journal unparsed"
+# Back to the shipped interval for the watchdog step.
+ct sed -i 's/^sample_interval: .*/sample_interval: 1s/' "$CONF"
+reload_and_wait success
+for _ in $(seq 50); do [[ $(show StatusText) == *"every 1s"* ]] && break; sleep 0.2; done
+[[ $(show StatusText) == *"every 1s"* ]] || fail "restoring sample_interval 1s did not apply"
+step_done "5. priorities"
+
+# ---- 4. watchdog --------------------------------------------------------------
+step "4. watchdog: a stopped daemon is killed and restarted"
+ct mkdir -p /etc/systemd/system/tierscope.service.d
+printf '[Service]\nWatchdogSec=3s\n' | ct tee /etc/systemd/system/tierscope.service.d/wd.conf >/dev/null
+ct systemctl daemon-reload
+ct systemctl restart tierscope.service || fail "restart with WatchdogSec=3s failed"
+[[ $(show WatchdogUSec) == 3s ]] || fail "WatchdogUSec is $(show WatchdogUSec), expected 3s"
+old_pid=$(show MainPID)
+old_restarts=$(show NRestarts)
+sleep 4   # more than the timeout: the keep-alives are flowing
+[[ $(show MainPID) == "$old_pid" ]] || fail "the daemon restarted on its own with WatchdogSec=3s (keep-alives missing?)"
+ct journalctl --no-pager -u tierscope.service -o cat "_PID=$old_pid" | grep -i 'watchdog' | sed 's/^/  journal: /'
+t0=$(now)
+# (no /bin/kill in a minimal root: procps is not installed; the shell's builtin)
+ct sh -c 'kill -STOP "$1"' sh "$old_pid"
+killed_s="" new_pid=""
+for _ in $(seq 150); do
+  if [[ -z $killed_s ]] && ct journalctl --no-pager -u tierscope.service -o cat 2>/dev/null | grep -q 'Watchdog timeout'; then
+    killed_s=$(since "$t0")
+  fi
+  p=$(show MainPID); sub=$(show SubState)
+  if [[ $p != 0 && $p != "$old_pid" && $sub == running ]]; then new_pid=$p; break; fi
+  sleep 0.1
+done
+restart_s=$(since "$t0")
+[[ -n $new_pid ]] || fail "no new running daemon within 15 s of SIGSTOP (MainPID $(show MainPID), $(show SubState))"
+new_restarts=$(show NRestarts)
+echo "SIGSTOP pid $old_pid -> 'Watchdog timeout' in the journal after ${killed_s:-?} s -> new MainPID $new_pid running after $restart_s s; NRestarts $old_restarts -> $new_restarts"
+[[ $new_restarts -gt $old_restarts ]] || fail "NRestarts did not increase"
+ct journalctl --no-pager -u tierscope.service -o cat | grep -q 'Watchdog timeout' || fail "no 'Watchdog timeout' in the journal"
+ct journalctl --no-pager -u tierscope.service -o short-monotonic -n 12 | sed 's/^/  journal: /'
+awk -v s="$restart_s" 'BEGIN { exit !(s <= 10) }' || fail "watchdog restart took $restart_s s (> 10 s)"
+timing "4. SIGSTOP -> Watchdog timeout" "${killed_s:-?}"
+timing "4. SIGSTOP -> restarted and running" "$restart_s"
+ct rm -rf /etc/systemd/system/tierscope.service.d
+ct systemctl daemon-reload
+ct systemctl restart tierscope.service || fail "restart with the shipped unit failed"
+step_done "4. watchdog"
+
+# ---- 6. stop ----------------------------------------------------------------
+step "6. systemctl stop is fast and clean"
+pid=$(show MainPID)
+t0=$(now)
+ct systemctl stop tierscope.service || fail "systemctl stop failed"
+stop_s=$(since "$t0")
+props=$(ct systemctl show -p ActiveState,SubState,Result,ExecMainCode,ExecMainStatus tierscope.service | paste -sd' ' -)
+echo "systemctl stop took $stop_s s; then: $props"
+ct journalctl --no-pager -u tierscope.service -o short-monotonic "_PID=$pid" -n 3 | sed 's/^/  journal: /'
+# Result=success: a non-zero exit would be Result=exit-code and a failed unit.
+# ExecMainCode is 1 (exited) with status 0, or 0 when systemd saw the cgroup
+# empty before the SIGCHLD and recorded no exit status (the daemon's exit
+# code 0 on SIGTERM is asserted by the e2e tests).
+[[ $(show ActiveState) == inactive && $(show SubState) == dead && $(show Result) == success ]] ||
+  fail "after stop: $props"
+[[ $(show ExecMainStatus) == 0 ]] || fail "after stop: $props"
+ct journalctl --no-pager -u tierscope.service -o cat "_PID=$pid" | grep -qx 'received SIGTERM, stopping' || fail "no 'received SIGTERM, stopping'"
+ct journalctl --no-pager -u tierscope.service -o cat "_PID=$pid" | grep -qx 'stopped' || fail "no 'stopped'"
+awk -v s="$stop_s" 'BEGIN { exit !(s < 1) }' || fail "systemctl stop took $stop_s s (>= 1 s)"
+timing "6. systemctl stop" "$stop_s"
+step_done "6. stop"
+
+# ---- 8. upgrade, remove, purge ------------------------------------------------
+step "8. upgrade keeps the edited conffile; remove stops; purge removes the conffile"
+# A newer version of the same package whose shipped conffile differs: a real
+# conffile conflict, settled by --force-confold without a prompt.
+rm -rf "$WORK/repack"
+dpkg-deb -R "$DEB" "$WORK/repack"
+sed -i 's/^Version: .*/&+nspawn1/' "$WORK/repack/DEBIAN/control"
+echo "# a new default in the upgraded package" >>"$WORK/repack/etc/tierscope/tierscope.yaml"
+(cd "$WORK/repack" && md5sum $(awk '{ print $2 }' DEBIAN/md5sums) >DEBIAN/md5sums.new &&
+   mv DEBIAN/md5sums.new DEBIAN/md5sums)
+dpkg-deb -b --root-owner-group "$WORK/repack" "$ROOT/root/tierscope-upgrade.deb" >/dev/null
+ct systemctl start tierscope.service
+pid=$(show MainPID)
+ct dpkg -i --force-confold /root/tierscope-upgrade.deb || fail "upgrade failed"
+ct dpkg-query -W -f='${Version}\n' tierscope | sed 's/^/  installed version: /'
+ct grep -q '^# local edit by nspawn_systemd.sh$' "$CONF" || fail "the local conffile edit did not survive the upgrade"
+ct test -f "$CONF.dpkg-dist" || fail "no $CONF.dpkg-dist with the new default"
+new_pid=$(show MainPID)
+echo "upgrade: edit kept, new default as $CONF.dpkg-dist; running daemon restarted: MainPID $pid -> $new_pid ($(show SubState))"
+[[ $new_pid != "$pid" && $new_pid != 0 && $(show SubState) == running ]] || fail "postinst did not restart the running daemon"
+ct apt-get remove -y tierscope >"$WORK/apt.log" 2>&1 || { cat "$WORK/apt.log"; fail "apt-get remove failed"; }
+props=$(ct systemctl show -p ActiveState,LoadState tierscope.service | paste -sd' ' -)
+echo "after apt-get remove: $props; dpkg status: $(ct dpkg-query -W -f='${Status}' tierscope)"
+[[ $(show ActiveState) == inactive && $(show LoadState) == not-found ]] || fail "after remove: $props"
+ct journalctl --no-pager -u tierscope.service -o cat "_PID=$new_pid" | grep -qx 'stopped' || fail "prerm did not stop the daemon"
+ct test ! -e /usr/bin/tierscope || fail "/usr/bin/tierscope still there after remove"
+ct test -f "$CONF" || fail "remove (not purge) deleted the conffile"
+ct dpkg -P tierscope || fail "dpkg -P failed"
+ct test ! -e "$CONF" || fail "$CONF still there after purge"
+ct test ! -e /etc/tierscope || fail "/etc/tierscope still there after purge: $(ct ls -A /etc/tierscope)"
+echo "after dpkg -P: $CONF and /etc/tierscope gone"
+step_done "8. upgrade, remove, purge"
+
+echo
+echo "PASS: tierscope under systemd $(ct systemctl --version | head -1 | cut -d' ' -f2) as PID 1 (systemd-nspawn)"

@@ -1,0 +1,382 @@
+#!/usr/bin/env bash
+# System test: tierscope on a real kernel NVMe driver, under QEMU (TCG, no KVM
+# needed). The guest runs Debian's own kernel (the package linux-image-amd64
+# depends on, fetched with apt-get download and unpacked, never installed on
+# this host) with nvme-core.ko/nvme.ko loaded from a busybox initramfs, and
+# QEMU's emulated NVMe controller (hw/nvme) in front of a sparse raw image.
+# Inside the guest, as root, tierscope probe reads the guest's /proc, /sys
+# and /dev; coreutils dd then writes a known amount with O_DIRECT and
+# tierscope probes again. The host checks:
+#   - identity from sysfs: PCI vendor 0x1b36 (Red Hat, QEMU's devices), model
+#     "QEMU NVMe Ctrl", the serial given to -device nvme, state live, capacity;
+#   - the offload verdict: with offload_device auto the QEMU controller is not
+#     Phison (phison="false", no tierscope_offload_device_info); named in
+#     offload_device it is role="configured" (and phison="true", as METRICS.md
+#     defines the label for a controller the config names);
+#   - diskstats of nvme0n1 moved by exactly dd's count and bytes. Exact,
+#     because with O_DIRECT there is no page cache; one dd write of
+#     TS_BS <= max_sectors_kb is one request (checked against the guest's
+#     queue limits: max_sectors_kb, max_segments), and dd waits for each
+#     write before the next, so nothing merges (merged delta 0 is asserted);
+#   - Identify Controller and the NVMe health log (SMART / Health
+#     Information, log page 02h) read through libnvme ioctls on /dev/nvme0:
+#     identity equal to sysfs, QEMU's temperature, the critical warning set
+#     with smart_critical_warning=, and host write commands / data units
+#     written moved by exactly dd's writes.
+#
+# Caches (all optional; rebuilt when missing): the guest kernel and the
+# initramfs part that does not depend on the tierscope binary (busybox, the
+# NVMe modules) under ${TIERSCOPE_SYSTEM_CACHE:-/var/cache/tierscope-system-tests}/qemu-nvme/,
+# keyed by kernel version. The tierscope binary, its libraries, coreutils dd,
+# the init script and configs form a second cpio archive built on every run
+# and appended to the cached one (the kernel unpacks both in order).
+#
+# Usage: qemu_nvme.sh TIERSCOPE_BINARY. Needs root (apt-get download of the
+# kernel, device nodes in the initramfs), qemu-system-x86_64, a static
+# busybox, dpkg-deb and jq; skips (exit 77) with a message otherwise.
+source "$(dirname "$0")/../e2e/lib.sh"
+bin=$(realpath "$1")
+here=$(cd "$(dirname "$0")" && pwd)
+skip() { echo "SKIP: $*"; exit 77; }
+[[ $(id -u) -eq 0 ]] || skip "needs root (apt-get download, device nodes in the guest initramfs)"
+command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed (Debian: qemu-system-x86)"
+BUSYBOX=/bin/busybox
+[[ -x $BUSYBOX ]] && ! ldd "$BUSYBOX" >/dev/null 2>&1 || skip "no static $BUSYBOX (Debian: busybox-static)"
+for tool in apt-cache apt-get dpkg-deb jq timeout; do
+  command -v "$tool" >/dev/null || skip "$tool not installed"
+done
+[[ -x /usr/bin/dd ]] && /usr/bin/dd --version 2>/dev/null | grep -q coreutils || skip "no coreutils dd"
+
+# ---- test parameters --------------------------------------------------------
+# dd: TS_COUNT writes of TS_BS bytes. 512000 B = 1000 sectors of 512 B = 125
+# pages of 4 KiB: a multiple of the logical block size, page-sized buffers
+# (no split on the NVMe virt boundary), below QEMU's default MDTS (7: 2^7 x
+# 4 KiB = 512 KiB, so max_hw_sectors_kb = 512) and one NVMe data unit
+# (1000 x 512 B) per write, so the health log's data units move exactly.
+TS_BS=512000
+TS_COUNT=8
+SERIAL=TSQEMU0001
+# SMART critical warning injected through QEMU's smart_critical_warning
+# property: bits 0 (spare below threshold) and 2 (reliability degraded).
+# QEMU 7.2 accepts bits 0-4 (bit 5 only with a PMR; nvme_set_smart_warning
+# in hw/nvme/ctrl.c). Bit 1 (temperature) is left clear because
+# nvme_smart_info also sets it on its own when the temperature crosses a
+# threshold, and bit 3 (read-only) because a kernel may act on it.
+CRIT_WARN=5
+IMG_BYTES=$((64 * 1024 * 1024))
+CACHE_ROOT=${TIERSCOPE_SYSTEM_CACHE:-/var/cache/tierscope-system-tests}
+CACHE_FORMAT=v1   # bump when the cached layout changes
+QEMU_TIMEOUT=${TIERSCOPE_QEMU_TIMEOUT:-240}
+
+now() { echo "$EPOCHREALTIME"; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+t_start=$(now)
+
+# ---- guest kernel -----------------------------------------------------------
+kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }')
+[[ -n "$kpkg" ]] || skip "apt-cache knows no linux-image-amd64 (run apt-get update)"
+kver=${kpkg#linux-image-}
+kcache=$CACHE_ROOT/qemu-nvme/$CACHE_FORMAT-$kver
+
+# module_deps FILE: the depends= field of a kernel module's .modinfo section.
+module_deps() {
+  case $1 in
+    *.ko.xz) xz -dc "$1" ;; *.ko.zst) zstd -dc "$1" ;; *.ko.gz) gzip -dc "$1" ;; *) cat "$1" ;;
+  esac | tr '\0' '\n' | sed -n 's/^depends=//p' | tr ',' ' '
+}
+
+# build_kernel_dir DIR: vmlinuz and base.cpio (busybox, the NVMe modules and
+# their dependencies, decompressed for busybox insmod, in load order) in DIR.
+build_kernel_dir() {
+  local out=$1 dl=$TMP/kernel-download x=$TMP/kernel-tree stage=$TMP/base
+  mkdir -p "$dl" "$x" "$out"
+  # apt-get download drops privileges to _apt, which must be able to write here.
+  id _apt >/dev/null 2>&1 && chown _apt "$dl"
+  (cd "$dl" && apt-get download -q "$kpkg") >"$TMP/apt.log" 2>&1 \
+    || { cat "$TMP/apt.log"; fail "apt-get download $kpkg failed"; }
+  dpkg-deb -x "$dl"/"$kpkg"_*.deb "$x"
+  cp "$x/boot/vmlinuz-$kver" "$out/vmlinuz"
+  local mods=$x/lib/modules/$kver
+  mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,lib/modules,etc/tierscope,proc,sys,dev,tmp}
+  cp "$BUSYBOX" "$stage/bin/busybox"
+  ln -s busybox "$stage/bin/sh"
+  mknod -m 600 "$stage/dev/console" c 5 1
+  # Depth-first over depends=, dependencies before dependents; built-in
+  # modules (modules.builtin) need nothing.
+  local -a order=()
+  add_module() {
+    local name=${1//_/-} f dep m
+    for m in "${order[@]}"; do [[ $m == "$name" ]] && return 0; done
+    f=$(find "$mods/kernel" \( -name "$name.ko*" -o -name "${name//-/_}.ko*" \) | head -1)
+    if [[ -z "$f" ]]; then
+      grep -Eq "/(${name}|${name//-/_})\.ko\$" "$mods/modules.builtin" && return 0
+      fail "module $name not found in $kpkg"
+    fi
+    for dep in $(module_deps "$f"); do add_module "$dep"; done
+    case $f in
+      *.ko.xz) xz -dc "$f" ;; *.ko.zst) zstd -dc "$f" ;; *.ko.gz) gzip -dc "$f" ;; *) cat "$f" ;;
+    esac >"$stage/lib/modules/$name.ko"
+    order+=("$name")
+  }
+  add_module nvme
+  printf '%s\n' "${order[@]}" >"$stage/lib/modules/load.order"
+  (cd "$stage" && find . | LC_ALL=C sort | "$BUSYBOX" cpio -o -H newc 2>/dev/null) >"$out/base.cpio"
+  echo "guest kernel $kver: modules $(tr '\n' ' ' <"$stage/lib/modules/load.order")"
+  rm -rf "$dl" "$x" "$stage"
+}
+
+t0=$(now)
+if [[ -s $kcache/vmlinuz && -s $kcache/base.cpio ]]; then
+  kdir=$kcache
+  kernel_note="cached in $kcache"
+else
+  kdir=$TMP/kernel
+  build_kernel_dir "$kdir"
+  kernel_note="fetched and unpacked"
+  # Publish atomically so that a concurrent run never sees half a cache.
+  if mkdir -p "$CACHE_ROOT/qemu-nvme" 2>/dev/null && cp -r "$kdir" "$kcache.tmp.$$" 2>/dev/null; then
+    mv -T "$kcache.tmp.$$" "$kcache" 2>/dev/null || rm -rf "$kcache.tmp.$$"
+    kernel_note+=", cached in $kcache"
+    # Kernels that linux-image-amd64 no longer points at are not needed again.
+    for old in "$CACHE_ROOT"/qemu-nvme/v*; do
+      [[ $old == "$kcache" || $old == *.tmp.* ]] || rm -rf "$old"
+    done
+  else
+    kernel_note+=" (cache $CACHE_ROOT not writable; not cached)"
+  fi
+fi
+t_kernel=$(since "$t0")
+echo "guest kernel: $kpkg ($kernel_note) in ${t_kernel} s"
+
+# ---- per-run initramfs: tierscope + libraries, coreutils dd, init, configs --
+t0=$(now)
+stage=$TMP/run
+mkdir -p "$stage"/{usr/bin,etc/tierscope}
+# copy_elf FILE DEST: FILE at DEST in the guest, with every library ldd lists
+# and the dynamic loader at the paths ldd gives (the guest has no merged /usr:
+# /lib/x86_64-linux-gnu is a real directory there, which the loader searches).
+copy_elf() {
+  cp "$1" "$stage$2"
+  local lib
+  for lib in $(ldd "$1" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+    [[ -e $stage$lib ]] && continue
+    mkdir -p "$stage$(dirname "$lib")"
+    cp -L "$lib" "$stage$lib"
+  done
+}
+copy_elf "$bin" /usr/bin/tierscope
+# Debug info is most of the binary's size and the guest does not need it
+# (a smaller initramfs loads faster under TCG); the code is unchanged.
+strip --strip-debug "$stage/usr/bin/tierscope" 2>/dev/null || true
+copy_elf /usr/bin/dd /usr/bin/dd
+# Libraries tierscope loads with dlopen do not show in ldd: libnvme (health
+# log), if this build loads it that way.
+for soname in $(grep -ao 'libnvme[a-z-]*\.so\.[0-9]*' "$bin" | sort -u); do
+  path=$(ldconfig -p | awk -v s="$soname" '$1 == s && /x86-64/ { print $NF; exit }')
+  if [[ -n "$path" && ! -e $stage$path ]]; then
+    mkdir -p "$stage$(dirname "$path")"
+    cp -L "$path" "$stage$path"
+    for lib in $(ldd "$path" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }'); do
+      [[ -e $stage$lib ]] || { mkdir -p "$stage$(dirname "$lib")"; cp -L "$lib" "$stage$lib"; }
+    done
+  fi
+done
+install -m 755 "$here/qemu/init" "$stage/init"
+cp "$here/qemu/auto.yaml" "$here/qemu/configured.yaml" "$stage/etc/tierscope/"
+printf 'TS_BS=%s\nTS_COUNT=%s\nTS_INTERVAL=%s\n' "$TS_BS" "$TS_COUNT" 200ms >"$stage/etc/tierscope-test.env"
+(cd "$stage" && find . | LC_ALL=C sort | "$BUSYBOX" cpio -o -H newc 2>/dev/null) >"$TMP/run.cpio"
+cat "$kdir/base.cpio" "$TMP/run.cpio" >"$TMP/initrd.cpio"
+t_initrd=$(since "$t0")
+echo "initramfs: $(du -h "$kdir/base.cpio" | cut -f1) per kernel (busybox, modules) + $(du -h "$TMP/run.cpio" | cut -f1) per run (tierscope, dd, libraries) in ${t_initrd} s"
+
+# ---- boot -------------------------------------------------------------------
+truncate -s "$IMG_BYTES" "$TMP/nvme.img"
+CONSOLE=$TMP/console.raw
+t_boot=$(now)
+timeout -k 5 "$QEMU_TIMEOUT" qemu-system-x86_64 \
+  -machine q35 -accel tcg -cpu max -smp 1 -m 512 \
+  -nodefaults -display none -serial stdio -no-reboot \
+  -kernel "$kdir/vmlinuz" -initrd "$TMP/initrd.cpio" \
+  -append 'console=ttyS0 panic=-1 quiet' \
+  -drive file="$TMP/nvme.img",if=none,id=nvm,format=raw \
+  -device nvme,serial=$SERIAL,drive=nvm,smart_critical_warning=$CRIT_WARN \
+  </dev/null >"$CONSOLE" 2>"$TMP/qemu.err" &
+QEMU_PID=$!
+cleanup_qemu() { kill -KILL "$QEMU_PID" 2>/dev/null || true; cleanup_e2e; }
+trap cleanup_qemu EXIT
+t_first=""
+while kill -0 "$QEMU_PID" 2>/dev/null; do
+  if [[ -z "$t_first" ]] && grep -aq '^=== tierscope guest init' "$CONSOLE"; then t_first=$(since "$t_boot"); fi
+  sleep 0.1
+done
+qemu_rc=0
+wait "$QEMU_PID" || qemu_rc=$?
+t_guest=$(since "$t_boot")
+tr -d '\r' <"$CONSOLE" >"$TMP/console.log"
+LOGC=$TMP/console.log
+dump_console() { echo "--- guest console (last 60 lines):" >&2; tail -n 60 "$LOGC" >&2; echo "--- qemu stderr:" >&2; cat "$TMP/qemu.err" >&2; }
+[[ $qemu_rc -eq 124 || $qemu_rc -eq 137 ]] && { dump_console; fail "QEMU ran past ${QEMU_TIMEOUT} s"; }
+[[ $qemu_rc -eq 0 ]] || { dump_console; fail "QEMU exited with $qemu_rc"; }
+grep -q '^=== tierscope guest done' "$LOGC" || { dump_console; fail "guest did not finish its script"; }
+echo "boot: first guest output after ${t_first:-?} s ($(sed -n 's/^=== tierscope guest init at uptime \(.*\) s ===$/\1/p' "$LOGC") s guest uptime), guest powered off after ${t_guest} s"
+
+# ---- guest output -----------------------------------------------------------
+# section NAME: the lines between the guest's BEGIN and END markers of NAME,
+# into $TMP/NAME.out; fails unless the section ran with exit status 0.
+section() {
+  local rc
+  rc=$(sed -n "s/^=== END $1 rc=\([0-9]*\) ===\$/\1/p" "$LOGC")
+  [[ -n "$rc" ]] || { dump_console; fail "guest printed no section $1"; }
+  awk -v b="=== BEGIN $1 ===" -v e="=== END $1 rc=" '$0 == b { on = 1; next } on && index($0, e) == 1 { exit } on' \
+    "$LOGC" >"$TMP/$1.out"
+  [[ "$rc" == 0 ]] || { tail -n 40 "$TMP/$1.out" >&2; fail "guest section $1 exited with $rc"; }
+}
+for s in boot sysfs probe-auto probe-before diskstats-before dd diskstats-after probe-after probe-after-text; do
+  section "$s"
+done
+for s in probe-auto probe-before probe-after probe-after-text; do
+  sed -n "s/^#stderr: /guest $s log: /p" "$TMP/$s.out"
+  sed -i '/^#stderr: /d' "$TMP/$s.out"
+done
+for s in probe-auto probe-before probe-after; do
+  jq -e '.metrics | length > 0' "$TMP/$s.out" >/dev/null || { head -c 2000 "$TMP/$s.out" >&2; fail "$s: not tierscope JSON"; }
+done
+# fact NAME: a NAME=value line of the guest's sysfs section, padding trimmed.
+fact() { sed -n "s/^$1=//p" "$TMP/sysfs.out" | sed 's/ *$//'; }
+echo "guest: $(sed -n 1p "$TMP/boot.out"); nvme0n1 queue: logical_block_size=$(fact logical_block_size)" \
+     "max_sectors_kb=$(fact max_sectors_kb) max_hw_sectors_kb=$(fact max_hw_sectors_kb) max_segments=$(fact max_segments)"
+echo "dd: $(tail -n 1 "$TMP/dd.out")"
+
+# jv FILE NAME [LABELS]: the value of the one sample of family NAME whose labels
+# include LABELS (a JSON object, exact string match); fails unless exactly one.
+jv() {
+  jq -er --arg n "$2" --argjson l "${3:-"{}"}" \
+    '[.metrics[] | select(.name == $n) | .samples[] | select(.labels as $s | $l | to_entries | all(.value == $s[.key])) | .value]
+     | if length == 1 then .[0] else error("\(length) samples") end' "$1" 2>/dev/null
+}
+# count FILE NAME [LABELS]: how many samples match.
+count() {
+  jq -r --arg n "$2" --argjson l "${3:-"{}"}" \
+    '[.metrics[] | select(.name == $n) | .samples[] | select(.labels as $s | $l | to_entries | all(.value == $s[.key]))] | length' "$1"
+}
+# need FILE NAME [LABELS]: like jv, failing the test when absent.
+need() { jv "$@" || fail "$(basename "$1" .out): no single sample of $2 ${3:-}"; }
+# show FILE PATTERN: the matching samples as Prometheus-style lines.
+show() {
+  jq -r --arg p "$2" '.metrics[] | select(.name | test($p)) | .name as $n | .samples[]
+    | "\($n){\(.labels | to_entries | map("\(.key)=\"\(.value)\"") | join(","))} \(.value)"' "$1" | sed 's/^/    /'
+}
+pass() { echo "ok: $*"; }
+
+# ---- identity and the offload verdict --------------------------------------
+ctrl='{"controller":"nvme0"}'
+ns='{"device":"nvme0n1"}'
+echo "guest probe (offload_device: [nvme0]), before dd:"
+show "$TMP/probe-before.out" '^tierscope_(nvme_(info|state|namespace_.*)|offload_device_info|probe_success)$'
+ident="{\"controller\":\"nvme0\",\"pci_vendor\":\"0x1b36\",\"model\":\"QEMU NVMe Ctrl\",\"serial\":\"$SERIAL\",\"transport\":\"pcie\"}"
+for f in probe-auto probe-before probe-after; do
+  [[ $(jv "$TMP/$f.out" tierscope_probe_success '{"probe":"nvme"}') == 1 ]] || fail "$f: nvme probe failed"
+  [[ $(jv "$TMP/$f.out" tierscope_probe_success '{"probe":"diskstats"}') == 1 ]] || fail "$f: diskstats probe failed"
+  [[ $(count "$TMP/$f.out" tierscope_nvme_info "$ident") == 1 ]] \
+    || { show "$TMP/$f.out" '^tierscope_nvme_info$' >&2; fail "$f: tierscope_nvme_info is not $ident"; }
+done
+pass "tierscope_nvme_info: pci_vendor=0x1b36 model=\"QEMU NVMe Ctrl\" serial=$SERIAL transport=pcie (sysfs: vendor=$(fact vendor), model=$(fact model), serial=$(fact serial))"
+need "$TMP/probe-before.out" tierscope_nvme_state '{"controller":"nvme0","state":"live"}' >/dev/null
+cap=$(need "$TMP/probe-before.out" tierscope_nvme_namespace_capacity_bytes '{"controller":"nvme0","device":"nvme0n1"}')
+[[ $cap == "$IMG_BYTES" ]] || fail "namespace capacity $cap != image size $IMG_BYTES"
+pass "nvme0 state live; nvme0n1 capacity $cap B = the raw image"
+
+# offload_device: auto. 0x1b36 is not Phison's 0x1987: no offload series.
+[[ $(count "$TMP/probe-auto.out" tierscope_nvme_info '{"controller":"nvme0","phison":"false"}') == 1 ]] \
+  || fail "offload_device auto: QEMU's controller is not phison=\"false\""
+[[ $(count "$TMP/probe-auto.out" tierscope_offload_device_info) == 0 ]] \
+  || { show "$TMP/probe-auto.out" '^tierscope_offload_device_info$' >&2; fail "offload_device auto: offload series for a non-Phison controller"; }
+pass "offload_device auto: phison=\"false\", no tierscope_offload_device_info"
+# offload_device: [nvme0]. Configured, never detected as Phison; the phison
+# label follows METRICS.md ("phison=true when the PCI vendor is 0x1987 or
+# config names it").
+need "$TMP/probe-before.out" tierscope_offload_device_info '{"controller":"nvme0","device":"nvme0n1","role":"configured"}' >/dev/null
+[[ $(count "$TMP/probe-before.out" tierscope_offload_device_info) == 1 ]] \
+  || fail "offload_device [nvme0]: expected exactly one offload series (role=configured)"
+[[ $(count "$TMP/probe-before.out" tierscope_nvme_info '{"controller":"nvme0","phison":"true"}') == 1 ]] \
+  || fail "offload_device [nvme0]: phison label is not \"true\" for the configured controller"
+pass "offload_device [nvme0]: role=\"configured\" only (no role=\"phison\"), phison=\"true\" as METRICS.md defines it"
+
+# ---- diskstats: exactly dd's writes -----------------------------------------
+# Each dd write is one request only if it fits the queue limits.
+(( TS_BS % $(fact logical_block_size) == 0 )) || fail "bs $TS_BS is not a multiple of the logical block size"
+(( TS_BS <= $(fact max_sectors_kb) * 1024 )) || fail "bs $TS_BS > max_sectors_kb: the kernel would split each write"
+(( TS_BS / 4096 + 1 <= $(fact max_segments) )) || fail "bs $TS_BS needs more than max_segments pages"
+grep -q "^$TS_COUNT+0 records out" "$TMP/dd.out" || fail "dd did not write $TS_COUNT records: $(cat "$TMP/dd.out")"
+d='{"device":"nvme0n1"}'
+w0=$(need "$TMP/probe-before.out" tierscope_disk_writes_completed_total "$d")
+w1=$(need "$TMP/probe-after.out" tierscope_disk_writes_completed_total "$d")
+m0=$(need "$TMP/probe-before.out" tierscope_disk_writes_merged_total "$d")
+m1=$(need "$TMP/probe-after.out" tierscope_disk_writes_merged_total "$d")
+b0=$(need "$TMP/probe-before.out" tierscope_disk_written_bytes_total "$d")
+b1=$(need "$TMP/probe-after.out" tierscope_disk_written_bytes_total "$d")
+printf '%-22s dd: %6d writes %10d B | tierscope: %6d+%-4d writes %10d B\n' "diskstats nvme0n1" \
+  "$TS_COUNT" $((TS_COUNT * TS_BS)) $((w1 - w0)) $((m1 - m0)) $((b1 - b0))
+(( w1 - w0 == TS_COUNT )) || fail "writes completed moved by $((w1 - w0)), dd wrote $TS_COUNT"
+(( m1 - m0 == 0 )) || fail "writes merged moved by $((m1 - m0))"
+(( b1 - b0 == TS_COUNT * TS_BS )) || fail "written bytes moved by $((b1 - b0)), dd wrote $((TS_COUNT * TS_BS))"
+# The daemon's values are the kernel's: /proc/diskstats fields 5, 6, 7 (sectors).
+for phase in before:"$w0 $m0 $b0" after:"$w1 $m1 $b1"; do
+  read -r k_w k_wm k_ws <<<"$(awk '$3 == "nvme0n1" { print $8, $9, $10 }' "$TMP/diskstats-${phase%%:*}.out")"
+  [[ "${phase#*:}" == "$k_w $k_wm $((k_ws * 512))" ]] || fail "tierscope '${phase#*:}' != guest /proc/diskstats ($k_w $k_wm $k_ws sectors) ${phase%%:*} dd"
+done
+pass "diskstats nvme0n1: +$TS_COUNT writes, +0 merged, +$((TS_COUNT * TS_BS)) B, equal to the guest's /proc/diskstats"
+
+# ---- NVMe health log (libnvme) -----------------------------------------------
+# The health series are required: this tree has the reader (probes/nvme_libnvme.cpp).
+echo "guest probe, after dd (health log):"
+show "$TMP/probe-after.out" '^tierscope_nvme_(temperature|critical|host_|data_|percentage|power_on|unsafe|media)'
+for f in probe-before probe-after; do
+  [[ $(jv "$TMP/$f.out" tierscope_nvme_health_log_up "$ctrl") == 1 ]] || fail "$f: health log of nvme0 not read (see the guest log above)"
+done
+pass "tierscope_nvme_health_log_up 1 (Identify and Get Log Page 02h through libnvme on /dev/nvme0)"
+# QEMU 7.2, hw/nvme/ctrl.c: nvme_init_state sets n->temperature =
+# NVME_TEMPERATURE (0x143 = 323 K; NVME_TEMPERATURE_WARNING 0x157 = 343 K is
+# the default over-temperature threshold, temp_thresh_hi) and
+# nvme_smart_info reports it unchanged in the log's kelvins. tierscope
+# exports integer kelvin - 273 (as nvme-cli and smartctl print it; see
+# tierscope_nvme_temperature_celsius in exporters/metric_catalog.h).
+temp=$(need "$TMP/probe-after.out" tierscope_nvme_temperature_celsius "$ctrl")
+[[ $temp == 50 ]] || fail "temperature $temp °C != QEMU's 323 K - 273 = 50 °C"
+pass "temperature $temp °C = QEMU's NVME_TEMPERATURE 0x143 (323 K)"
+# nvme_smart_info: critical_warning = n->smart_critical_warning, plus bit 1
+# when the temperature is at/over temp_thresh_hi or at/under temp_thresh_low
+# (neither here).
+cw=$(need "$TMP/probe-after.out" tierscope_nvme_critical_warning "$ctrl")
+(( cw == CRIT_WARN )) || fail "critical warning $cw != smart_critical_warning=$CRIT_WARN"
+pass "critical warning $cw = smart_critical_warning=$CRIT_WARN"
+# nvme_smart_info: host_write_commands = the backend's BLOCK_ACCT_WRITE ops
+# (one per NVMe Write; flushes and admin commands are not counted), and
+# data_units_written = DIV_ROUND_UP(bytes written / 512, 1000), cumulative.
+hw0=$(need "$TMP/probe-before.out" tierscope_nvme_host_write_commands_total "$ctrl")
+hw1=$(need "$TMP/probe-after.out" tierscope_nvme_host_write_commands_total "$ctrl")
+dw0=$(need "$TMP/probe-before.out" tierscope_nvme_data_written_bytes_total "$ctrl")
+dw1=$(need "$TMP/probe-after.out" tierscope_nvme_data_written_bytes_total "$ctrl")
+s0=$((b0 / 512)) s1=$((b1 / 512))
+units=$(( (s1 + 999) / 1000 - (s0 + 999) / 1000 ))
+printf '%-22s dd: %6d writes %10d B | health log: %6d commands %10d B (%d data units)\n' "health nvme0" \
+  "$TS_COUNT" $((TS_COUNT * TS_BS)) $((hw1 - hw0)) $((dw1 - dw0)) $(((dw1 - dw0) / 512000))
+(( hw1 - hw0 == TS_COUNT )) || fail "host write commands moved by $((hw1 - hw0)), dd wrote $TS_COUNT"
+(( dw1 - dw0 == units * 512000 )) || fail "data written moved by $((dw1 - dw0)) B, expected $units units x 512000"
+pass "health log: +$TS_COUNT write commands, +$units data units = +$((units * 512000)) B"
+# Identify Controller (CNS 01h): QEMU's nvme_init_ctrl fills VID/SSVID
+# from the PCI ids, MN "QEMU NVMe Ctrl", SN from serial=, FR the QEMU
+# version; it must agree with what the kernel shows in sysfs.
+show "$TMP/probe-after.out" '^tierscope_nvme_identify_info$'
+idl=$(jq -nc --arg s "$SERIAL" --arg ss "$(fact subsystem_vendor)" --arg fw "$(fact firmware_rev)" \
+      '{controller: "nvme0", vid: "0x1b36", ssvid: $ss, model: "QEMU NVMe Ctrl", serial: $s, firmware: $fw}')
+need "$TMP/probe-after.out" tierscope_nvme_identify_info "$idl" >/dev/null
+pass "tierscope_nvme_identify_info = sysfs identity: $idl"
+
+# The Prometheus text of the same probe carries the identity line verbatim.
+grep -q "^tierscope_nvme_info{.*model=\"QEMU NVMe Ctrl\".*serial=\"$SERIAL\"" "$TMP/probe-after-text.out" \
+  || fail "prometheus text: no tierscope_nvme_info line for the QEMU controller"
+
+echo "timings: kernel ${t_kernel} s, initramfs ${t_initrd} s, boot to first guest output ${t_first:-?} s," \
+     "guest run ${t_guest} s, total $(since "$t_start") s"
+echo "PASS: real nvme driver under QEMU: identity, offload verdict, exact diskstats and health log"
