@@ -12,6 +12,7 @@
 
 #include "daemon/duration.h"
 #include "daemon/probe_set.h"
+#include "daemon/yaml_reader.h"
 #include "probes/diskstats.h"
 #include "probes/text.h"
 
@@ -77,70 +78,13 @@ namespace {
 
 constexpr std::size_t kMaxRegexLength = 1024;
 
-class Parser {
+class Parser final : public YamlReader {
  public:
   explicit Parser(const std::string& file) : file_(file) {}
 
-  [[noreturn]] void fail(const YAML::Mark& mark, std::string_view key, std::string_view what) const {
-    std::ostringstream os;
-    os << file_;
-    if (mark.line >= 0) os << ':' << mark.line + 1 << ':' << mark.column + 1;
-    os << ": ";
-    if (!key.empty()) os << key << ": ";
-    os << what;
-    throw ConfigError(os.str());
-  }
-
-  // Iterates a mapping, rejecting unknown and repeated keys.
-  template <typename Fn>
-  void each_key(const YAML::Node& map, const std::string& path, const std::vector<std::string_view>& known, Fn fn) {
-    if (map.IsNull()) return;
-    if (!map.IsMap()) fail(map.Mark(), path, "expected a mapping of keys (" + join(known) + ")");
-    std::set<std::string> seen;
-    for (auto it = map.begin(); it != map.end(); ++it) {
-      if (!it->first.IsScalar()) fail(it->first.Mark(), path, "expected a plain key");
-      auto key = it->first.Scalar();
-      auto full = path.empty() ? key : path + "." + key;
-      if (std::find(known.begin(), known.end(), key) == known.end()) {
-        std::string what = "unknown key";
-        if (auto guess = did_you_mean(key, known)) what += "; did you mean \"" + *guess + "\"?";
-        what += " (expected one of: " + join(known) + ")";
-        fail(it->first.Mark(), full, what);
-      }
-      if (!seen.insert(key).second) fail(it->first.Mark(), full, "key given twice");
-      fn(key, full, it->second);
-    }
-  }
-
-  std::string scalar(const YAML::Node& n, const std::string& key, std::string_view expected) const {
-    if (!n.IsScalar()) fail(n.Mark(), key, "expected " + std::string(expected));
-    return n.Scalar();
-  }
-
-  bool boolean(const YAML::Node& n, const std::string& key) const {
-    auto s = scalar(n, key, "true or false");
-    if (s == "true" || s == "yes" || s == "on") return true;
-    if (s == "false" || s == "no" || s == "off") return false;
-    fail(n.Mark(), key, "expected true or false, got \"" + s + "\"");
-  }
-
-  std::chrono::milliseconds duration(const YAML::Node& n, const std::string& key, std::chrono::milliseconds lo,
-                                     std::chrono::milliseconds hi) const {
-    std::string expected = "a duration from " + format_duration(lo) + " to " + format_duration(hi) +
-                           " (e.g. 500ms, 1s, 2m)";
-    auto s = scalar(n, key, expected);
-    auto d = parse_duration(s);
-    if (!d || *d < lo || *d > hi) fail(n.Mark(), key, "expected " + expected + ", got \"" + s + "\"");
-    return *d;
-  }
-
-  static std::string join(const std::vector<std::string_view>& v) {
-    std::string out;
-    for (auto s : v) out += (out.empty() ? "" : ", ") + std::string(s);
-    return out;
-  }
-
  private:
+  std::string origin(const YAML::Mark& mark, std::string_view) const override { return file_position(file_, mark); }
+  [[noreturn]] void raise(const std::string& message) const override { throw ConfigError(message); }
   const std::string& file_;
 };
 

@@ -174,3 +174,23 @@ TEST(Config, ListenAddressForms) {
   EXPECT_TRUE(listen_address_problem("[::1]"));
   EXPECT_TRUE(listen_address_problem("host:port"));
 }
+
+TEST(NvmeConfig, HealthInterval) {
+  EXPECT_EQ(Config{}.nvme.health_interval, 30s);
+  EXPECT_EQ(parse_config("nvme:\n  health_interval: 5m\n", "t.yaml").nvme.health_interval, 300s);
+  EXPECT_EQ(parse_config("nvme: {health_interval: 1s}\n", "t.yaml").nvme.health_interval, 1s);
+  EXPECT_EQ(parse_config("nvme: {health_interval: 1h}\n", "t.yaml").nvme.health_interval, 3600s);
+  EXPECT_EQ(parse_config("nvme: {health_interval: off}\n", "t.yaml").nvme.health_interval, 0ms);
+  EXPECT_EQ(parse_config("nvme: {health_interval: 0}\n", "t.yaml").nvme.health_interval, 0ms);
+  EXPECT_EQ(parse_config("nvme:\n", "t.yaml").nvme.health_interval, 30s);
+  EXPECT_EQ(error_of("nvme:\n  health_interval: 500ms\n"),
+            "t.yaml:2:20: nvme.health_interval: expected a duration from 1s to 3600s (e.g. 30s, 5m), or off, got \"500ms\"");
+  EXPECT_EQ(error_of("nvme: {health_interval: 2h}\n"),
+            "t.yaml:1:25: nvme.health_interval: expected a duration from 1s to 3600s (e.g. 30s, 5m), or off, got \"2h\"");
+  EXPECT_EQ(error_of("nvme: {health_interval: [1]}\n"),
+            "t.yaml:1:25: nvme.health_interval: expected a duration from 1s to 3600s (e.g. 30s, 5m), or off");
+  EXPECT_EQ(error_of("nvme: {health_intervall: 5s}\n"),
+            "t.yaml:1:8: nvme.health_intervall: unknown key; did you mean \"health_interval\"? (expected one of: "
+            "health_interval)");
+  EXPECT_EQ(error_of("nvme: 30s\n"), "t.yaml:1:7: nvme: expected a mapping of keys (health_interval)");
+}

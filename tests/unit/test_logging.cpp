@@ -6,18 +6,11 @@
 #include <string>
 
 #include "daemon/logging.h"
+#include "test_util.h"
 
 using namespace tierscope;
 
-namespace {
-std::string drain(int fd) {
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
-  return out;
-}
-}  // namespace
+using tierscope::testing::drain;
 
 TEST(Logging, JournalLinesCarryPriorityPrefixes) {
   int p[2];

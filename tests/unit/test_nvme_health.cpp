@@ -23,6 +23,7 @@ using namespace tierscope;
 using namespace std::chrono_literals;
 using tierscope::testing::ProbeRig;
 using tierscope::testing::TempDir;
+using tierscope::testing::drain;
 
 namespace {
 
@@ -106,14 +107,6 @@ void controller(const TempDir& t, const std::string& name, const std::string& st
   t.write(dir + "/firmware_rev", "EFCM32.1\n");
   t.write(dir + "/state", state + "\n");
   t.symlink("../../devices/virtual/nvme-fabrics/ctl/" + name, "sys/class/nvme/" + name);
-}
-
-std::string drain(int fd) {
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
-  return out;
 }
 
 // A journal-style logger ("<4>line") writing into a pipe.
@@ -566,35 +559,3 @@ TEST(LibnvmeAdminChannel, MissingNodeNonDeviceAndWrongDevice) {
   EXPECT_EQ(null_dev.error, "/dev/null: Get Log Page 02h (SMART/health): Inappropriate ioctl for device");
 }
 
-// ---- config ------------------------------------------------------------------
-
-namespace {
-std::string config_error(const std::string& yaml) {
-  try {
-    parse_config(yaml, "t.yaml");
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
-}  // namespace
-
-TEST(NvmeConfig, HealthInterval) {
-  EXPECT_EQ(Config{}.nvme.health_interval, 30s);
-  EXPECT_EQ(parse_config("nvme:\n  health_interval: 5m\n", "t.yaml").nvme.health_interval, 300s);
-  EXPECT_EQ(parse_config("nvme: {health_interval: 1s}\n", "t.yaml").nvme.health_interval, 1s);
-  EXPECT_EQ(parse_config("nvme: {health_interval: 1h}\n", "t.yaml").nvme.health_interval, 3600s);
-  EXPECT_EQ(parse_config("nvme: {health_interval: off}\n", "t.yaml").nvme.health_interval, 0ms);
-  EXPECT_EQ(parse_config("nvme: {health_interval: 0}\n", "t.yaml").nvme.health_interval, 0ms);
-  EXPECT_EQ(parse_config("nvme:\n", "t.yaml").nvme.health_interval, 30s);
-  EXPECT_EQ(config_error("nvme:\n  health_interval: 500ms\n"),
-            "t.yaml:2:20: nvme.health_interval: expected a duration from 1s to 3600s (e.g. 30s, 5m), or off, got \"500ms\"");
-  EXPECT_EQ(config_error("nvme: {health_interval: 2h}\n"),
-            "t.yaml:1:25: nvme.health_interval: expected a duration from 1s to 3600s (e.g. 30s, 5m), or off, got \"2h\"");
-  EXPECT_EQ(config_error("nvme: {health_interval: [1]}\n"),
-            "t.yaml:1:25: nvme.health_interval: expected a duration from 1s to 3600s (e.g. 30s, 5m), or off");
-  EXPECT_EQ(config_error("nvme: {health_intervall: 5s}\n"),
-            "t.yaml:1:8: nvme.health_intervall: unknown key; did you mean \"health_interval\"? (expected one of: "
-            "health_interval)");
-  EXPECT_EQ(config_error("nvme: 30s\n"), "t.yaml:1:7: nvme: expected a mapping of keys (health_interval)");
-}

@@ -1,6 +1,8 @@
 #pragma once
 // Helpers for tests: temporary directory trees and fixture roots.
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +15,15 @@
 #include "probes/snapshot.h"
 
 namespace tierscope::testing {
+
+// Everything readable from `fd` until EOF (a pipe whose writer is closed).
+inline std::string drain(int fd) {
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
+  return out;
+}
 
 class TempDir {
  public:
