@@ -19,6 +19,7 @@ constexpr Flag kCommonFlags[] = {
     {"--config", "FILE"}, {"--procfs", "DIR"}, {"--sysfs", "DIR"}, {"--devfs", "DIR"}, {"--log-level", "LEVEL"}};
 
 std::vector<Flag> flags_for(Command c) {
+  if (c == Command::bench) return {{"--url", "URL"}, {"--out", "DIR"}, {"--set", "KEY=VALUE"}, {"--help", ""}};
   std::vector<Flag> flags(std::begin(kCommonFlags), std::end(kCommonFlags));
   if (c == Command::daemon) flags.push_back({"--listen", "HOST:PORT"});
   if (c == Command::probe) {
@@ -29,13 +30,15 @@ std::vector<Flag> flags_for(Command c) {
   return flags;
 }
 
-std::string_view command_name(Command c) { return c == Command::daemon ? "daemon" : "probe"; }
+std::string_view command_name(Command c) {
+  return c == Command::daemon ? "daemon" : c == Command::bench ? "bench" : "probe";
+}
 
 }  // namespace
 
 CliOptions parse_cli(const std::vector<std::string>& args) {
   CliOptions o;
-  if (args.empty()) throw UsageError("missing command (daemon or probe)");
+  if (args.empty()) throw UsageError("missing command (daemon, probe or bench)");
   const std::string& first = args[0];
   if (first == "--help" || first == "-h" || first == "help") {
     o.command = Command::help;
@@ -48,10 +51,11 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
   }
   if (first == "daemon") o.command = Command::daemon;
   else if (first == "probe") o.command = Command::probe;
+  else if (first == "bench") o.command = Command::bench;
   else {
     std::string msg = "unknown command '" + first + "'";
-    if (auto g = did_you_mean(first, {"daemon", "probe"})) msg += "; did you mean '" + *g + "'?";
-    else msg += " (expected daemon or probe)";
+    if (auto g = did_you_mean(first, {"daemon", "probe", "bench"})) msg += "; did you mean '" + *g + "'?";
+    else msg += " (expected daemon, probe or bench)";
     throw UsageError(msg);
   }
   const auto flags = flags_for(o.command);
@@ -67,6 +71,11 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
     if (auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
       value = arg.substr(eq + 1);
       arg = arg.substr(0, eq);
+    }
+    if (o.command == Command::bench && (arg.empty() || arg[0] != '-')) {
+      if (!o.scenario.empty()) throw UsageError(prefix + "unexpected argument '" + arg + "' (one scenario file only)");
+      o.scenario = arg;
+      continue;
     }
     const Flag* flag = nullptr;
     for (const auto& f : flags)
@@ -84,7 +93,17 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
     }
     const std::string& v = *value;
     if (v.empty()) throw UsageError(prefix + arg + ": expected " + std::string(flag->value_hint) + ", got an empty value");
-    if (arg == "--config") o.config = v;
+    if (arg == "--url") {
+      if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0)
+        throw UsageError(prefix + "--url: expected an http:// or https:// URL, got \"" + v + "\"");
+      o.url = v;
+    } else if (arg == "--out") o.out = v;
+    else if (arg == "--set") {
+      auto eq = v.find('=');
+      if (eq == std::string::npos || eq == 0)
+        throw UsageError(prefix + "--set: expected KEY=VALUE (e.g. repetitions=3), got \"" + v + "\"");
+      o.sets.push_back(v);
+    } else if (arg == "--config") o.config = v;
     else if (arg == "--procfs") o.procfs = v;
     else if (arg == "--sysfs") o.sysfs = v;
     else if (arg == "--devfs") o.devfs = v;
@@ -104,6 +123,8 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
       o.interval = v;
     }
   }
+  if (o.command == Command::bench && o.scenario.empty())
+    throw UsageError(prefix + "missing the scenario file (tierscope bench SCENARIO.yaml)");
   return o;
 }
 
@@ -152,11 +173,34 @@ Exit codes: 0 every probe succeeded or found nothing to report, 1 a probe
 failed (the output still shows the rest), 64 bad usage, 78 bad config.
 )";
   }
+  if (command == "bench") {
+    return R"(Usage: tierscope bench SCENARIO.yaml [--url URL] [--out DIR] [--set KEY=VALUE]...
+
+Runs a benchmark scenario against an inference engine (llama.cpp, Ollama,
+vLLM, OpenAI-compatible): a context sweep, a concurrency sweep or a prompt
+protocol, with every request measured (TTFT, inter-token latency, E2E,
+tokens). Scenario keys: README "Benchmarks"; examples in config/scenarios/.
+
+Options:
+  --url URL            engine base URL (overrides engine.url)
+  --out DIR            output directory (default ./bench-<UTC timestamp>):
+                       requests.jsonl, summary.json, summary.csv, scenario.yaml
+  --set KEY=VALUE      override a scenario key before validation; dotted keys,
+                       YAML values: --set repetitions=3 --set contexts=[1024,2048]
+  --help               this text
+
+SIGINT/SIGTERM stop the run; completed requests and the summary stay.
+Exit codes: 0 the run finished (also when a sweep hit its wall or was
+interrupted), 1 runtime failure (engine down or not ready at start, output
+not writable), 64 bad usage, 78 bad scenario.
+)";
+  }
   return R"(Usage: tierscope COMMAND [OPTIONS]
 
 Commands:
   daemon     sample continuously and serve Prometheus metrics on /metrics
   probe      take one sample, print it (Prometheus text or JSON), exit
+  bench      run a benchmark scenario against an inference engine
 
 Options:
   --help     this text; `tierscope COMMAND --help` for a command's options

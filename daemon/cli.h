@@ -1,5 +1,6 @@
 #pragma once
-// Command line: `tierscope daemon|probe [options]`, `--help`, `--version`.
+// Command line: `tierscope daemon|probe [options]`, `tierscope bench SCENARIO.yaml
+// [options]`, `--help`, `--version`.
 // Parsing is separate from running so every error path is testable.
 
 #include <optional>
@@ -17,7 +18,7 @@ inline constexpr int usage = 64;   // EX_USAGE: bad command line
 inline constexpr int config = 78;  // EX_CONFIG: bad configuration file
 }  // namespace exit_code
 
-enum class Command { daemon, probe, help, version };
+enum class Command { daemon, probe, bench, help, version };
 
 struct CliOptions {
   Command command = Command::help;
@@ -25,6 +26,10 @@ struct CliOptions {
   std::optional<std::string> config, listen, procfs, sysfs, devfs, log_level;
   std::string format = "prometheus";  // probe: prometheus | json
   std::optional<std::string> interval;  // probe: time between its two samples
+  // bench: the scenario file, --url, --out and the --set key=value overrides.
+  std::string scenario;
+  std::optional<std::string> url, out;
+  std::vector<std::string> sets;
 };
 
 class UsageError : public std::runtime_error {

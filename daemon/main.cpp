@@ -8,6 +8,7 @@
 
 #include "daemon/cli.h"
 #include "daemon/commands.h"
+#include "workloads/bench_command.h"
 
 int main(int argc, char** argv) {
   using namespace tierscope;
@@ -21,8 +22,9 @@ int main(int argc, char** argv) {
   }
   switch (opts.command) {
     case Command::help:
-      if (!opts.help_topic.empty() && opts.help_topic != "daemon" && opts.help_topic != "probe") {
-        std::cerr << "tierscope: no help for '" << opts.help_topic << "' (commands: daemon, probe)\n";
+      if (!opts.help_topic.empty() && opts.help_topic != "daemon" && opts.help_topic != "probe" &&
+          opts.help_topic != "bench") {
+        std::cerr << "tierscope: no help for '" << opts.help_topic << "' (commands: daemon, probe, bench)\n";
         return exit_code::usage;
       }
       std::cout << usage_text(opts.help_topic);
@@ -34,6 +36,8 @@ int main(int argc, char** argv) {
       return run_daemon(opts);
     case Command::probe:
       return run_probe(opts);
+    case Command::bench:
+      return workloads::run_bench({opts.scenario, opts.url.value_or(""), opts.out.value_or(""), opts.sets});
   }
   return exit_code::failure;
 }

@@ -47,9 +47,9 @@ TEST(Cli, HelpAndVersion) {
 }
 
 TEST(Cli, ErrorsSayWhatWasExpected) {
-  EXPECT_EQ(usage_error({}), "missing command (daemon or probe)");
+  EXPECT_EQ(usage_error({}), "missing command (daemon, probe or bench)");
   EXPECT_EQ(usage_error({"deamon"}), "unknown command 'deamon'; did you mean 'daemon'?");
-  EXPECT_EQ(usage_error({"serve"}), "unknown command 'serve' (expected daemon or probe)");
+  EXPECT_EQ(usage_error({"serve"}), "unknown command 'serve' (expected daemon, probe or bench)");
   EXPECT_EQ(usage_error({"daemon", "--lisen", "x"}), "daemon: unknown option '--lisen'; did you mean '--listen'?");
   EXPECT_EQ(usage_error({"daemon", "--format", "json"}), "daemon: unknown option '--format'");  // probe only
   EXPECT_EQ(usage_error({"probe", "--listen", "127.0.0.1:1"}), "probe: unknown option '--listen'");
@@ -63,4 +63,18 @@ TEST(Cli, ErrorsSayWhatWasExpected) {
             "probe: --interval: expected a duration from 100ms to 60s (e.g. 500ms, 1s), got \"10ms\"");
   EXPECT_EQ(usage_error({"daemon", "--procfs="}), "daemon: --procfs: expected DIR, got an empty value");
   EXPECT_EQ(usage_error({"daemon", "stray"}), "daemon: unexpected argument 'stray'");
+}
+
+TEST(Cli, Bench) {
+  auto o = parse_cli({"bench", "s.yaml", "--url", "http://h:8080", "--out", "d", "--set", "repetitions=3", "--set=contexts=[1,2]"});
+  EXPECT_EQ(o.command, Command::bench);
+  EXPECT_EQ(o.scenario, "s.yaml");
+  EXPECT_EQ(o.url, "http://h:8080");
+  EXPECT_EQ(o.out, "d");
+  EXPECT_EQ(o.sets, (std::vector<std::string>{"repetitions=3", "contexts=[1,2]"}));
+  EXPECT_THROW(parse_cli({"bench"}), UsageError);
+  EXPECT_THROW(parse_cli({"bench", "a.yaml", "b.yaml"}), UsageError);
+  EXPECT_THROW(parse_cli({"bench", "a.yaml", "--set", "novalue"}), UsageError);
+  EXPECT_THROW(parse_cli({"bench", "a.yaml", "--url", "h:8080"}), UsageError);
+  EXPECT_EQ(parse_cli({"bench", "--help"}).help_topic, "bench");
 }

@@ -1,0 +1,76 @@
+#pragma once
+// Live metrics of a running `tierscope bench` (scenario key `listen`), served
+// with the daemon's exporter code (make_exposer). The runner thread updates
+// them; Collect() runs on the exposer's civetweb threads: counters and gauges
+// are atomics, histograms and the token-rate window sit behind a mutex.
+
+#include <prometheus/collectable.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <vector>
+
+#include "exporters/metric_writer.h"
+#include "workloads/engine_stream.h"
+
+namespace tierscope::metric {
+using prometheus::MetricType;
+inline constexpr MetricDef bench_active_streams{"tierscope_bench_active_streams",
+    "Requests of tierscope bench in flight now (sent, response not yet complete).", MetricType::Gauge};
+inline constexpr MetricDef bench_requests{"tierscope_bench_requests_total",
+    "Requests of tierscope bench completed, by outcome (ok, http_error, context_overflow, oom, timeout, "
+    "connection_reset, engine_down, truncated, malformed_stream); warm-up requests included.", MetricType::Counter};
+inline constexpr MetricDef bench_ttft{"tierscope_bench_ttft_seconds",
+    "Time to first token of tierscope bench requests: first response chunk carrying generated text minus the "
+    "send time (client steady clock), seconds.", MetricType::Histogram};
+inline constexpr MetricDef bench_itl{"tierscope_bench_inter_token_latency_seconds",
+    "Gaps between consecutive response chunks carrying generated text, as the tierscope bench client received "
+    "them (client steady clock), seconds.", MetricType::Histogram};
+inline constexpr MetricDef bench_output_rate{"tierscope_bench_output_tokens_per_second",
+    "Output tokens received by tierscope bench per second over the last 5 seconds (content-carrying chunks; "
+    "one token each), tokens per second.", MetricType::Gauge};
+inline constexpr MetricDef bench_step_context{"tierscope_bench_step_context_tokens",
+    "Prompt tokens of the running tierscope bench step (context_sweep and concurrency_sweep), tokens.", MetricType::Gauge};
+inline constexpr MetricDef bench_step_users{"tierscope_bench_step_users",
+    "Concurrent users of the running tierscope bench step, users.", MetricType::Gauge};
+}  // namespace tierscope::metric
+
+namespace tierscope::workloads {
+
+class BenchMetrics final : public prometheus::Collectable {
+ public:
+  BenchMetrics();
+  std::vector<prometheus::MetricFamily> Collect() const override;
+
+  void stream_started() { active_.fetch_add(1, std::memory_order_relaxed); }
+  void stream_ended(Outcome o);
+  void observe_ttft(double seconds);
+  void observe_itl(double seconds);
+  void add_tokens(std::uint64_t n, std::chrono::steady_clock::time_point t);
+  double output_tokens_per_second(std::chrono::steady_clock::time_point now) const;
+  void set_step(std::int64_t context_tokens, std::int64_t users) {
+    context_tokens_.store(context_tokens);
+    users_.store(users);
+  }
+
+ private:
+  struct Histogram {
+    std::vector<double> bounds;
+    std::vector<std::uint64_t> counts;  // per bucket (not cumulative), last = +Inf
+    std::uint64_t count = 0;
+    double sum = 0;
+    void observe(double v);
+  };
+  std::atomic<std::int64_t> active_{0};
+  std::array<std::atomic<std::uint64_t>, kAllOutcomes.size()> outcomes_{};
+  std::atomic<std::int64_t> context_tokens_{-1}, users_{-1};
+  mutable std::mutex mu_;
+  Histogram ttft_, itl_;
+  std::deque<std::pair<std::int64_t, std::uint64_t>> per_100ms_;  // (steady time / 100 ms, tokens)
+};
+
+}  // namespace tierscope::workloads

@@ -1,0 +1,418 @@
+#include "workloads/scenario.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "daemon/config.h"  // did_you_mean, listen_address_problem
+#include "daemon/duration.h"
+#include "daemon/yaml_reader.h"
+#include "probes/text.h"
+
+namespace tierscope::workloads {
+
+std::string_view to_string(EngineKind k) {
+  switch (k) {
+    case EngineKind::llamacpp: return "llamacpp";
+    case EngineKind::ollama: return "ollama";
+    case EngineKind::vllm: return "vllm";
+    case EngineKind::openai: return "openai";
+  }
+  return "?";
+}
+std::string_view to_string(ScenarioKind k) {
+  switch (k) {
+    case ScenarioKind::context_sweep: return "context_sweep";
+    case ScenarioKind::concurrency_sweep: return "concurrency_sweep";
+    case ScenarioKind::protocol: return "protocol";
+  }
+  return "?";
+}
+std::string_view to_string(ArrivalMode m) {
+  switch (m) {
+    case ArrivalMode::closed: return "closed";
+    case ArrivalMode::poisson: return "poisson";
+    case ArrivalMode::gamma: return "gamma";
+  }
+  return "?";
+}
+
+Dialect EngineConfig::dialect() const {
+  switch (kind) {
+    case EngineKind::llamacpp:
+      if (api == "chat") return Dialect::openai_chat;
+      if (api == "completions") return Dialect::openai_completions;
+      return Dialect::llamacpp_completion;
+    case EngineKind::ollama: return api == "chat" ? Dialect::ollama_chat : Dialect::ollama_generate;
+    case EngineKind::vllm:
+    case EngineKind::openai: return api == "completions" ? Dialect::openai_completions : Dialect::openai_chat;
+  }
+  return Dialect::openai_chat;
+}
+
+bool Scenario::effective_ignore_eos() const {
+  if (ignore_eos) return *ignore_eos;
+  return engine.kind == EngineKind::llamacpp || engine.kind == EngineKind::vllm;
+}
+
+namespace {
+
+constexpr std::uint32_t kMaxTokens = 10'000'000;
+constexpr std::uint32_t kMaxUsers = 100'000;
+constexpr std::uint32_t kMaxRequests = 1'000'000;
+constexpr std::size_t kMaxSteps = 10'000;
+
+// The strict reader, with errors located in the file or, for a value that a
+// --set override supplied, at that override.
+class Parser final : public YamlReader {
+ public:
+  Parser(const std::string& file, const std::vector<Override>& overrides) : file_(file), overrides_(overrides) {}
+
+  std::vector<std::uint32_t> int_list(const YAML::Node& n, const std::string& key, std::uint32_t lo,
+                                      std::uint32_t hi) const {
+    if (!n.IsSequence() || n.size() == 0)
+      fail(n.Mark(), key, "expected a non-empty list of integers " + std::to_string(lo) + "-" + std::to_string(hi) +
+                              ", e.g. [1024, 2048]");
+    if (n.size() > kMaxSteps) fail(n.Mark(), key, "expected at most " + std::to_string(kMaxSteps) + " steps");
+    std::vector<std::uint32_t> out;
+    for (const auto& item : n) out.push_back(integer(item, key, lo, hi));
+    return out;
+  }
+
+  const std::string& file() const { return file_; }
+
+ private:
+  std::string origin(const YAML::Mark& mark, std::string_view key) const override {
+    const Override* from = nullptr;
+    for (const auto& o : overrides_)
+      if (!key.empty() && (key == o.key || key.rfind(o.key + ".", 0) == 0)) from = &o;
+    if (from) return "--set " + from->key + "=" + from->value;
+    return file_position(file_, mark);
+  }
+  [[noreturn]] void raise(const std::string& message) const override { throw ScenarioError(message); }
+
+  std::string file_;
+  const std::vector<Override>& overrides_;
+};
+
+void apply_overrides(YAML::Node& root, const std::vector<Override>& overrides) {
+  for (const auto& o : overrides) {
+    YAML::Node value;
+    try {
+      value = YAML::Load(o.value);
+    } catch (const YAML::Exception& e) {
+      throw ScenarioError("--set " + o.key + "=" + o.value + ": expected a YAML value: " + e.msg);
+    }
+    if (!value.IsDefined() || value.IsNull()) value = YAML::Node(o.value);  // empty string stays a string
+    std::vector<std::string> parts;
+    std::size_t start = 0;
+    while (true) {
+      auto dot = o.key.find('.', start);
+      parts.push_back(o.key.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+      if (dot == std::string::npos) break;
+      start = dot + 1;
+    }
+    if (!root.IsDefined() || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+    if (!root.IsMap()) throw ScenarioError("--set " + o.key + ": the scenario file is not a mapping of keys");
+    YAML::Node cur;
+    cur.reset(root);
+    for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+      YAML::Node next = cur[parts[i]];
+      if (!next.IsDefined() || next.IsNull()) cur[parts[i]] = YAML::Node(YAML::NodeType::Map);
+      YAML::Node child = cur[parts[i]];
+      if (!child.IsMap())
+        throw ScenarioError("--set " + o.key + ": " + parts[i] + " is not a mapping of keys");
+      cur.reset(child);
+    }
+    cur[parts.back()] = value;
+  }
+}
+
+std::string strip_slash(std::string url) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
+
+}  // namespace
+
+Override parse_override(std::string_view text) {
+  auto eq = text.find('=');
+  if (eq == std::string_view::npos || eq == 0)
+    throw ScenarioError("--set: expected key=value (e.g. engine.url=http://127.0.0.1:8080), got \"" +
+                        std::string(text) + "\"");
+  Override o{std::string(text.substr(0, eq)), std::string(text.substr(eq + 1))};
+  if (o.key.front() == '.' || o.key.back() == '.' || o.key.find("..") != std::string::npos)
+    throw ScenarioError("--set: expected a dotted key such as engine.url, got \"" + o.key + "\"");
+  return o;
+}
+
+Scenario parse_scenario(std::string_view yaml, const std::string& file, const std::vector<Override>& overrides) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml));
+  } catch (const YAML::ParserException& e) {
+    std::ostringstream os;
+    os << file << ':' << e.mark.line + 1 << ':' << e.mark.column + 1 << ": invalid YAML: " << e.msg;
+    throw ScenarioError(os.str());
+  } catch (const YAML::Exception& e) {
+    throw ScenarioError(file + ": invalid YAML: " + e.msg);
+  }
+  apply_overrides(root, overrides);
+  Parser p(file, overrides);
+  if (!root.IsDefined() || root.IsNull()) throw ScenarioError(file + ": empty scenario (needs at least engine and scenario)");
+  Scenario s;
+  bool have_engine = false, have_kind = false, have_url = false, have_contexts = false, have_users = false,
+       have_prompts = false, have_api = false;
+  YAML::Mark engine_mark = root.Mark();
+  try {
+    p.each_key(root, "",
+               {"engine", "scenario", "contexts", "users", "prompt_tokens", "concurrency", "output_tokens", "warmup",
+                "repetitions", "stop_on_failure", "failure_threshold", "temperature", "ignore_eos",
+                "request_timeout", "run_deadline", "health_timeout", "trim", "arrival", "prompts", "listen"},
+               [&](const std::string& key, const std::string& full, const YAML::Node& v) {
+                 if (key == "engine") {
+                   have_engine = true;
+                   engine_mark = v.Mark();
+                   if (!v.IsMap()) p.fail(v.Mark(), full, "expected a mapping (kind, url, model, api, api_key, num_ctx)");
+                   p.each_key(v, full, {"kind", "url", "model", "api", "api_key", "num_ctx"},
+                              [&](const std::string& k, const std::string& f, const YAML::Node& n) {
+                                if (k == "kind") {
+                                  have_kind = true;
+                                  auto c = p.choice(n, f, {"llamacpp", "ollama", "vllm", "openai"});
+                                  s.engine.kind = c == "llamacpp" ? EngineKind::llamacpp
+                                                  : c == "ollama" ? EngineKind::ollama
+                                                  : c == "vllm"   ? EngineKind::vllm
+                                                                  : EngineKind::openai;
+                                } else if (k == "url") {
+                                  have_url = true;
+                                  auto u = p.scalar(n, f, "an http:// or https:// URL");
+                                  if (u.rfind("http://", 0) != 0 && u.rfind("https://", 0) != 0)
+                                    p.fail(n.Mark(), f, "expected an http:// or https:// URL, got \"" + u + "\"");
+                                  s.engine.url = strip_slash(u);
+                                } else if (k == "model") {
+                                  s.engine.model = p.scalar(n, f, "a model name");
+                                } else if (k == "api") {
+                                  have_api = true;
+                                  s.engine.api = p.choice(n, f, {"completion", "chat", "completions", "generate"});
+                                } else if (k == "api_key") {
+                                  s.engine.api_key = p.scalar(n, f, "a key");
+                                } else if (k == "num_ctx") {
+                                  s.engine.num_ctx = p.integer(n, f, 1, kMaxTokens);
+                                }
+                              });
+                 } else if (key == "scenario") {
+                   auto c = p.choice(v, full, {"context_sweep", "concurrency_sweep", "protocol"});
+                   s.kind = c == "context_sweep"       ? ScenarioKind::context_sweep
+                            : c == "concurrency_sweep" ? ScenarioKind::concurrency_sweep
+                                                       : ScenarioKind::protocol;
+                 } else if (key == "contexts") {
+                   have_contexts = true;
+                   s.contexts = p.int_list(v, full, 1, kMaxTokens);
+                 } else if (key == "users") {
+                   have_users = true;
+                   s.users = p.int_list(v, full, 1, kMaxUsers);
+                 } else if (key == "prompt_tokens") {
+                   s.prompt_tokens = p.integer(v, full, 1, kMaxTokens);
+                 } else if (key == "concurrency") {
+                   s.concurrency = p.integer(v, full, 1, kMaxUsers);
+                 } else if (key == "output_tokens") {
+                   s.output_tokens = p.integer(v, full, 1, kMaxTokens);
+                 } else if (key == "warmup") {
+                   s.warmup = p.integer(v, full, 0, kMaxRequests);
+                 } else if (key == "repetitions") {
+                   s.repetitions = p.integer(v, full, 1, kMaxRequests);
+                 } else if (key == "stop_on_failure") {
+                   s.stop_on_failure = p.boolean(v, full);
+                 } else if (key == "failure_threshold") {
+                   s.failure_threshold = p.number(v, full, 0, 1, true, "a share of requests above 0 and at most 1, e.g. 0.5");
+                 } else if (key == "temperature") {
+                   s.temperature = p.number(v, full, 0, 10, false, "a temperature from 0 to 10");
+                 } else if (key == "ignore_eos") {
+                   s.ignore_eos = p.boolean(v, full);
+                 } else if (key == "request_timeout") {
+                   s.request_timeout = p.duration(v, full, std::chrono::milliseconds(100), std::chrono::hours(24));
+                 } else if (key == "run_deadline") {
+                   s.run_deadline = p.duration(v, full, std::chrono::milliseconds(0), std::chrono::hours(24 * 7));
+                 } else if (key == "health_timeout") {
+                   s.health_timeout = p.duration(v, full, std::chrono::milliseconds(0), std::chrono::hours(24));
+                 } else if (key == "trim") {
+                   s.trim = p.number(v, full, 0, 0.49, false, "a trimmed-mean fraction from 0 to 0.49");
+                 } else if (key == "listen") {
+                   auto l = p.scalar(v, full, "HOST:PORT or off");
+                   if (l != "off") {
+                     if (auto problem = listen_address_problem(l)) p.fail(v.Mark(), full, *problem + ", got \"" + l + "\"");
+                   }
+                   s.listen = l;
+                 } else if (key == "arrival") {
+                   p.each_key(v, full, {"mode", "rate", "burstiness", "seed"},
+                              [&](const std::string& k, const std::string& f, const YAML::Node& n) {
+                                if (k == "mode") {
+                                  auto c = p.choice(n, f, {"closed", "poisson", "gamma"});
+                                  s.arrival.mode = c == "closed"    ? ArrivalMode::closed
+                                                   : c == "poisson" ? ArrivalMode::poisson
+                                                                    : ArrivalMode::gamma;
+                                } else if (k == "rate") {
+                                  s.arrival.rate = p.number(n, f, 0, 1e6, true, "requests per second above 0, e.g. 2.5");
+                                } else if (k == "burstiness") {
+                                  s.arrival.burstiness = p.number(n, f, 0, 1e3, true, "a gamma shape above 0, e.g. 0.5");
+                                } else if (k == "seed") {
+                                  s.arrival.seed = p.integer(n, f, 0, 0xffffffffu);
+                                }
+                              });
+                 } else if (key == "prompts") {
+                   have_prompts = true;
+                   if (!v.IsSequence() || v.size() == 0)
+                     p.fail(v.Mark(), full, "expected a non-empty list of prompts ({name, text, max_tokens, temperature})");
+                   if (v.size() > kMaxSteps) p.fail(v.Mark(), full, "expected at most " + std::to_string(kMaxSteps) + " prompts");
+                   std::set<std::string> names;
+                   std::size_t index = 0;
+                   for (const auto& item : v) {
+                     std::string path = full + "[" + std::to_string(index++) + "]";
+                     PromptSpec ps;
+                     ps.max_tokens = s.output_tokens;
+                     bool have_text = false;
+                     if (!item.IsMap()) p.fail(item.Mark(), path, "expected a mapping (name, text, max_tokens, temperature)");
+                     p.each_key(item, path, {"name", "text", "max_tokens", "temperature"},
+                                [&](const std::string& k, const std::string& f, const YAML::Node& n) {
+                                  if (k == "name") ps.name = p.scalar(n, f, "a name");
+                                  else if (k == "text") {
+                                    ps.text = p.scalar(n, f, "the prompt text");
+                                    have_text = !ps.text.empty();
+                                  } else if (k == "max_tokens") ps.max_tokens = p.integer(n, f, 1, kMaxTokens);
+                                  else if (k == "temperature") ps.temperature = p.number(n, f, 0, 10, false, "a temperature from 0 to 10");
+                                });
+                     if (!have_text) p.fail(item.Mark(), path + ".text", "expected the prompt text (missing or empty)");
+                     if (ps.name.empty()) ps.name = "prompt" + std::to_string(index);
+                     if (!names.insert(ps.name).second) p.fail(item.Mark(), path + ".name", "name \"" + ps.name + "\" given twice");
+                     s.prompts.push_back(std::move(ps));
+                   }
+                 }
+               });
+  } catch (const YAML::Exception& e) {
+    throw ScenarioError(file + ": " + e.msg);
+  }
+  if (!have_engine) p.fail(root.Mark(), "engine", "missing (expected {kind, url, model})");
+  if (!have_kind) p.fail(engine_mark, "engine.kind", "missing (expected llamacpp, ollama, vllm or openai)");
+  if (!have_url) p.fail(engine_mark, "engine.url", "missing (expected e.g. http://127.0.0.1:8080; or --url)");
+  const auto kind = s.engine.kind;
+  if (have_api) {
+    const auto& a = s.engine.api;
+    bool ok = kind == EngineKind::llamacpp  ? (a == "completion" || a == "chat" || a == "completions")
+              : kind == EngineKind::ollama ? (a == "generate" || a == "chat")
+                                            : (a == "chat" || a == "completions");
+    if (!ok)
+      p.fail(engine_mark, "engine.api",
+             "\"" + a + "\" is not an API of " + std::string(to_string(kind)) +
+                 (kind == EngineKind::llamacpp ? " (expected completion, chat or completions)"
+                  : kind == EngineKind::ollama ? " (expected generate or chat)"
+                                               : " (expected chat or completions)"));
+  } else {
+    s.engine.api = kind == EngineKind::llamacpp ? "completion" : kind == EngineKind::ollama ? "generate" : "chat";
+  }
+  if ((kind == EngineKind::vllm || kind == EngineKind::openai || kind == EngineKind::ollama) && s.engine.model.empty())
+    p.fail(engine_mark, "engine.model", "missing (" + std::string(to_string(kind)) + " needs the model name)");
+  if (s.kind == ScenarioKind::context_sweep && !have_contexts)
+    p.fail(root.Mark(), "contexts", "missing (context_sweep needs prompt token counts, e.g. [2048, 4096])");
+  if (s.kind == ScenarioKind::concurrency_sweep && !have_users)
+    p.fail(root.Mark(), "users", "missing (concurrency_sweep needs user counts, e.g. [1, 2, 4, 8])");
+  if (s.kind == ScenarioKind::protocol && !have_prompts) s.prompts = default_protocol_prompts();
+  return s;
+}
+
+Scenario load_scenario(const std::string& path, const std::vector<Override>& overrides) {
+  std::ifstream in(path);
+  if (!in) throw ScenarioError(path + ": cannot read the scenario file: " + std::strerror(errno));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_scenario(ss.str(), path, overrides);
+}
+
+std::string to_yaml(const Scenario& s) {
+  YAML::Emitter out;
+  auto num = [](double v) {
+    std::ostringstream os;
+    os.precision(17);
+    os << v;
+    return os.str();
+  };
+  out << YAML::BeginMap;
+  out << YAML::Key << "engine" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "kind" << YAML::Value << std::string(to_string(s.engine.kind));
+  out << YAML::Key << "url" << YAML::Value << YAML::DoubleQuoted << s.engine.url;
+  out << YAML::Key << "model" << YAML::Value << YAML::DoubleQuoted << s.engine.model;
+  out << YAML::Key << "api" << YAML::Value << s.engine.api;
+  if (!s.engine.api_key.empty()) out << YAML::Key << "api_key" << YAML::Value << "<redacted>";
+  if (s.engine.num_ctx) out << YAML::Key << "num_ctx" << YAML::Value << *s.engine.num_ctx;
+  out << YAML::EndMap;
+  out << YAML::Key << "scenario" << YAML::Value << std::string(to_string(s.kind));
+  if (!s.contexts.empty()) out << YAML::Key << "contexts" << YAML::Value << YAML::Flow << s.contexts;
+  if (!s.users.empty()) out << YAML::Key << "users" << YAML::Value << YAML::Flow << s.users;
+  out << YAML::Key << "prompt_tokens" << YAML::Value << s.prompt_tokens;
+  out << YAML::Key << "concurrency" << YAML::Value << s.concurrency;
+  out << YAML::Key << "output_tokens" << YAML::Value << s.output_tokens;
+  out << YAML::Key << "warmup" << YAML::Value << s.warmup;
+  out << YAML::Key << "repetitions" << YAML::Value << s.repetitions;
+  out << YAML::Key << "stop_on_failure" << YAML::Value << (s.stop_on_failure ? "true" : "false");
+  out << YAML::Key << "failure_threshold" << YAML::Value << num(s.failure_threshold);
+  if (s.temperature) out << YAML::Key << "temperature" << YAML::Value << num(*s.temperature);
+  out << YAML::Key << "ignore_eos" << YAML::Value << (s.effective_ignore_eos() ? "true" : "false");
+  out << YAML::Key << "request_timeout" << YAML::Value << format_duration(s.request_timeout);
+  out << YAML::Key << "run_deadline" << YAML::Value << format_duration(s.run_deadline);
+  out << YAML::Key << "health_timeout" << YAML::Value << format_duration(s.health_timeout);
+  out << YAML::Key << "trim" << YAML::Value << num(s.trim);
+  out << YAML::Key << "arrival" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "mode" << YAML::Value << std::string(to_string(s.arrival.mode));
+  out << YAML::Key << "rate" << YAML::Value << num(s.arrival.rate);
+  out << YAML::Key << "burstiness" << YAML::Value << num(s.arrival.burstiness);
+  out << YAML::Key << "seed" << YAML::Value << s.arrival.seed;
+  out << YAML::EndMap;
+  if (s.kind == ScenarioKind::protocol) {
+    out << YAML::Key << "prompts" << YAML::Value << YAML::BeginSeq;
+    for (const auto& p : s.prompts) {
+      out << YAML::BeginMap;
+      out << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << p.name;
+      out << YAML::Key << "text" << YAML::Value << YAML::DoubleQuoted << p.text;
+      out << YAML::Key << "max_tokens" << YAML::Value << p.max_tokens;
+      if (p.temperature) out << YAML::Key << "temperature" << YAML::Value << num(*p.temperature);
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+  out << YAML::Key << "listen" << YAML::Value << s.listen;
+  out << YAML::EndMap;
+  return std::string(out.c_str(), out.size()) + "\n";
+}
+
+std::vector<PromptSpec> default_protocol_prompts() {
+  const double t = 0.3;
+  return {
+      {"simple_response", "In one sentence, what is the capital of France?", 50, t},
+      {"code", "Write a Python function that returns the n-th Fibonacci number iteratively, with a docstring.", 300, t},
+      {"explanation", "Explain how a hash table handles collisions, for a junior developer.", 400, t},
+      {"multi_step_reasoning",
+       "A train leaves at 9:40 and travels 210 km at 84 km/h, then waits 25 minutes, then travels 96 km at 64 "
+       "km/h. When does it arrive? Reason step by step.",
+       500, t},
+      {"system_design", "Design a URL shortening service: API, storage, scaling, caching and failure handling.", 1000, t},
+      {"algorithm_comparison",
+       "Compare quicksort, mergesort and heapsort: time and space complexity, stability, and when to use each.", 600, t},
+      {"creative_writing", "Write a short story of about 300 words about a lighthouse keeper who finds a message in a bottle.",
+       500, t},
+      {"api_documentation",
+       "Write reference documentation for a REST endpoint POST /v1/orders that creates an order: request fields, "
+       "response, status codes and an example.",
+       700, t},
+      {"analysis",
+       "Analyse the trade-offs of running a large language model on a GPU with too little VRAM, offloading layers "
+       "to system RAM.",
+       800, t},
+  };
+}
+
+}  // namespace tierscope::workloads

@@ -1,0 +1,102 @@
+#pragma once
+// The scenario file of `tierscope bench` (README "Benchmarks"): which engine,
+// which sweep, how many requests. Parsed as strictly as the daemon config:
+// unknown keys, wrong types and out-of-range values are errors naming
+// "file:line:col: key: expected …", with a did-you-mean for misspelt keys.
+// `--set key=value` overrides are applied to the YAML tree (dotted keys,
+// values read as YAML, e.g. contexts=[1024,2048]) before validation.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "workloads/engine_stream.h"
+
+namespace tierscope::workloads {
+
+class ScenarioError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class EngineKind { llamacpp, ollama, vllm, openai };
+enum class ScenarioKind { context_sweep, concurrency_sweep, protocol };
+enum class ArrivalMode { closed, poisson, gamma };
+
+std::string_view to_string(EngineKind k);
+std::string_view to_string(ScenarioKind k);
+std::string_view to_string(ArrivalMode m);
+
+struct EngineConfig {
+  EngineKind kind = EngineKind::llamacpp;
+  std::string url;    // base URL, e.g. http://127.0.0.1:8080 (no trailing slash after parsing)
+  std::string model;  // sent as "model"; may be empty for llama.cpp
+  std::string api;    // llamacpp: completion|chat|completions; openai/vllm: chat|completions; ollama: generate|chat
+  std::string api_key;                 // sent as "Authorization: Bearer …"; empty: none
+  std::optional<std::uint32_t> num_ctx;  // Ollama options.num_ctx; default prompt + output tokens + 64
+  Dialect dialect() const;
+};
+
+struct ArrivalConfig {
+  ArrivalMode mode = ArrivalMode::closed;
+  double rate = 1.0;        // requests per second (poisson, gamma)
+  double burstiness = 1.0;  // gamma shape; 1 = Poisson, < 1 burstier, > 1 more regular
+  std::uint64_t seed = 1;
+};
+
+struct PromptSpec {
+  std::string name;
+  std::string text;
+  std::uint32_t max_tokens = 128;
+  std::optional<double> temperature;
+};
+
+struct Scenario {
+  EngineConfig engine;
+  ScenarioKind kind = ScenarioKind::context_sweep;
+  std::vector<std::uint32_t> contexts;  // context_sweep: prompt tokens per step
+  std::vector<std::uint32_t> users;     // concurrency_sweep: concurrent users per step
+  std::uint32_t prompt_tokens = 512;    // concurrency_sweep: prompt tokens of every request
+  std::uint32_t concurrency = 1;        // context_sweep, protocol: requests in flight
+  std::uint32_t output_tokens = 128;
+  std::uint32_t warmup = 1;
+  std::uint32_t repetitions = 5;
+  bool stop_on_failure = true;
+  double failure_threshold = 0.5;  // share of a step's counted requests failing that fails the step
+  std::optional<double> temperature;
+  std::optional<bool> ignore_eos;  // default: true for llamacpp and vllm, false otherwise
+  std::chrono::milliseconds request_timeout{std::chrono::seconds(300)};
+  std::chrono::milliseconds run_deadline{0};  // 0: none
+  std::chrono::milliseconds health_timeout{std::chrono::seconds(120)};
+  double trim = 0.10;
+  ArrivalConfig arrival;
+  std::vector<PromptSpec> prompts;  // protocol
+  std::string listen = "off";       // live /metrics address HOST:PORT, or off
+
+  bool effective_ignore_eos() const;
+};
+
+struct Override {
+  std::string key;    // dotted, e.g. engine.url
+  std::string value;  // YAML text
+};
+
+// Parses "key=value" (--set). Throws ScenarioError.
+Override parse_override(std::string_view text);
+
+// `file` names the source in messages. Throws ScenarioError.
+Scenario parse_scenario(std::string_view yaml, const std::string& file, const std::vector<Override>& overrides = {});
+Scenario load_scenario(const std::string& path, const std::vector<Override>& overrides = {});
+
+// The scenario as YAML, every key explicit; parse_scenario() reads it back to
+// the same Scenario.
+std::string to_yaml(const Scenario& s);
+
+// The nine-prompt protocol set (config/scenarios/protocol.yaml ships the same).
+std::vector<PromptSpec> default_protocol_prompts();
+
+}  // namespace tierscope::workloads
