@@ -35,6 +35,21 @@ namespace tierscope::fuzz {
     if (!(cond)) ::tierscope::fuzz::violated(#cond, __FILE__, __LINE__ __VA_OPT__(, ) __VA_ARGS__); \
   } while (0)
 
+// Splits `body` into chunks of 1..max_chunk bytes at boundaries drawn from a
+// tiny deterministic generator seeded by `seed` (stream parsers must give the
+// same result however the bytes arrive).
+inline std::vector<std::string_view> chunk(std::string_view body, std::uint8_t seed, std::size_t max_chunk) {
+  std::vector<std::string_view> chunks;
+  std::uint32_t state = seed * 2654435761u + 1;
+  while (!body.empty()) {
+    state = state * 1664525u + 1013904223u;
+    const std::size_t n = std::min<std::size_t>(body.size(), 1 + (state >> 24) % max_chunk);
+    chunks.push_back(body.substr(0, n));
+    body.remove_prefix(n);
+  }
+  return chunks;
+}
+
 inline std::string_view as_text(const std::uint8_t* data, std::size_t size) {
   return {reinterpret_cast<const char*>(data), size};
 }

@@ -24,17 +24,6 @@ struct Result {
   bool operator==(const Result&) const = default;
 };
 
-std::vector<std::string_view> chunk(std::string_view body, std::uint8_t seed) {
-  std::vector<std::string_view> chunks;
-  std::uint32_t state = seed * 2654435761u + 7;
-  while (!body.empty()) {
-    state = state * 1664525u + 1013904223u;
-    const std::size_t n = std::min<std::size_t>(body.size(), 1 + (state >> 24) % 23);
-    chunks.push_back(body.substr(0, n));
-    body.remove_prefix(n);
-  }
-  return chunks;
-}
 
 Result split(const std::vector<std::string_view>& chunks, std::size_t cap) {
   NdjsonSplitter s(cap);
@@ -89,7 +78,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   for (std::size_t cap : {std::size_t{48}, kDefaultMaxEventBytes}) {
     const Result whole = split({body}, cap);
-    FUZZ_CHECK(split(chunk(body, seed), cap) == whole, "random chunks differ from whole");
+    FUZZ_CHECK(split(fuzz::chunk(body, seed, 23), cap) == whole, "random chunks differ from whole");
     if (body.size() <= 4096) {
       std::vector<std::string_view> bytes;
       for (std::size_t i = 0; i < body.size(); ++i) bytes.push_back(body.substr(i, 1));
@@ -112,7 +101,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   for (Dialect d : {Dialect::ollama_generate, Dialect::ollama_chat}) {
     const Decoded whole = decode(d, {body});
-    FUZZ_CHECK(decode(d, chunk(body, seed)) == whole, "decoded messages depend on chunking");
+    FUZZ_CHECK(decode(d, fuzz::chunk(body, seed, 23)) == whole, "decoded messages depend on chunking");
   }
   return 0;
 }

@@ -33,18 +33,6 @@ struct Result {
   bool operator==(const Result&) const = default;
 };
 
-// Chunk boundaries from a tiny deterministic generator seeded by `seed`.
-std::vector<std::string_view> chunk(std::string_view body, std::uint8_t seed) {
-  std::vector<std::string_view> chunks;
-  std::uint32_t state = seed * 2654435761u + 1;
-  while (!body.empty()) {
-    state = state * 1664525u + 1013904223u;
-    const std::size_t n = std::min<std::size_t>(body.size(), 1 + (state >> 24) % 17);
-    chunks.push_back(body.substr(0, n));
-    body.remove_prefix(n);
-  }
-  return chunks;
-}
 
 Result parse(const std::vector<std::string_view>& chunks, std::size_t cap) {
   SseParser p(cap);
@@ -120,7 +108,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   for (std::size_t cap : {std::size_t{64}, kDefaultMaxEventBytes}) {
     const Result whole = parse({body}, cap);
-    FUZZ_CHECK(parse(chunk(body, seed), cap) == whole, "random chunks differ from whole");
+    FUZZ_CHECK(parse(fuzz::chunk(body, seed, 17), cap) == whole, "random chunks differ from whole");
     if (body.size() <= 4096) {
       std::vector<std::string_view> bytes;
       for (std::size_t i = 0; i < body.size(); ++i) bytes.push_back(body.substr(i, 1));
@@ -134,7 +122,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   for (Dialect d : {Dialect::openai_chat, Dialect::openai_completions, Dialect::llamacpp_completion}) {
     const Decoded whole = decode(d, {body});
-    FUZZ_CHECK(decode(d, chunk(body, seed)) == whole, "decoded messages depend on chunking");
+    FUZZ_CHECK(decode(d, fuzz::chunk(body, seed, 17)) == whole, "decoded messages depend on chunking");
   }
 
   // The body as one error response.

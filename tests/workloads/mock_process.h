@@ -24,6 +24,20 @@ extern char** environ;
 
 namespace tierscope::testing {
 
+// True in an AddressSanitizer build: timing tests keep their correctness
+// checks there but skip upper bounds that only the sanitizer's slowdown breaks.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool kSanitized = true;
+#else
+inline constexpr bool kSanitized = false;
+#endif
+#else
+inline constexpr bool kSanitized = false;
+#endif
+
 class MockEngineProcess {
  public:
 #ifdef MOCK_ENGINE_BIN

@@ -23,6 +23,7 @@ namespace {
 
 using json = nlohmann::json;
 using tierscope::testing::MockEngineProcess;
+using tierscope::testing::kSanitized;
 using namespace std::chrono_literals;
 
 // One engine with default flags for the tests that need nothing special.
@@ -560,18 +561,6 @@ TEST(StreamLoop, ClassifiesCurlResults) {
 }
 
 // ------------------------------------------------------------ accuracy
-
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
 
 // Injected: TTFT 50 ms, 20 ms per token, 16 tokens. Bounds are loose on
 // purpose (a loaded 2-core machine); tests/bench/bench_stream_client.cpp

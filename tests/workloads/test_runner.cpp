@@ -22,6 +22,7 @@
 
 using namespace tierscope::workloads;
 using tierscope::testing::MockEngineProcess;
+using tierscope::testing::kSanitized;
 using nlohmann::json;
 namespace fs = std::filesystem;
 
@@ -381,18 +382,6 @@ TEST(Runner, SigintToTheBinaryKeepsRecords) {
   EXPECT_TRUE(fs::exists(fs::path(out) / "scenario.yaml"));
   fs::remove_all(dir);
 }
-#endif
-
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
 #endif
 
 TEST(Runner, AccuracyAgainstInjectedDelays) {
