@@ -1,9 +1,13 @@
 #include "daemon/cli.h"
 
-#include "build_info.h"
+#include <iostream>
+
+#include "core/build_info.h"
+#include "core/did_you_mean.h"
+#include "core/duration.h"
+#include "core/listen_address.h"
+#include "core/logging.h"
 #include "daemon/config.h"
-#include "daemon/duration.h"
-#include "daemon/logging.h"
 
 namespace tierscope {
 
@@ -206,6 +210,15 @@ Options:
   --help     this text; `tierscope COMMAND --help` for a command's options
   --version  version, git revision and compiler
 )";
+}
+
+int print_help(const std::string& topic) {
+  if (!topic.empty() && topic != "daemon" && topic != "probe" && topic != "bench") {
+    std::cerr << "tierscope: no help for '" << topic << "' (commands: daemon, probe, bench)\n";
+    return exit_code::usage;
+  }
+  std::cout << usage_text(topic);
+  return exit_code::ok;
 }
 
 std::string version_text() {

@@ -9,14 +9,9 @@
 #include <string_view>
 #include <vector>
 
-namespace tierscope {
+#include "core/exit_codes.h"
 
-namespace exit_code {
-inline constexpr int ok = 0;
-inline constexpr int failure = 1;  // runtime failure (cannot bind, a probe failed in `probe`)
-inline constexpr int usage = 64;   // EX_USAGE: bad command line
-inline constexpr int config = 78;  // EX_CONFIG: bad configuration file
-}  // namespace exit_code
+namespace tierscope {
 
 enum class Command { daemon, probe, bench, help, version };
 
@@ -40,6 +35,9 @@ class UsageError : public std::runtime_error {
 // `args` excludes argv[0]. Throws UsageError with a one-line message.
 CliOptions parse_cli(const std::vector<std::string>& args);
 std::string usage_text(std::string_view command);
+// Prints usage_text(topic) to stdout and returns 0, or says there is no such
+// topic on stderr and returns the usage exit code.
+int print_help(const std::string& topic);
 std::string version_text();
 
 }  // namespace tierscope

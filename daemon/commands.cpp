@@ -9,8 +9,8 @@
 #include <iostream>
 #include <thread>
 
-#include "build_info.h"
-#include "daemon/duration.h"
+#include "core/build_info.h"
+#include "core/duration.h"
 #include "daemon/sampler.h"
 #include "daemon/service_manager.h"
 #include "exporters/json_output.h"

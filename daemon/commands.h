@@ -4,9 +4,9 @@
 
 #include <string>
 
+#include "core/logging.h"
 #include "daemon/cli.h"
 #include "daemon/config.h"
-#include "daemon/logging.h"
 
 namespace tierscope {
 

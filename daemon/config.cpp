@@ -10,11 +10,13 @@
 #include <set>
 #include <sstream>
 
-#include "daemon/duration.h"
+#include "core/did_you_mean.h"
+#include "core/duration.h"
+#include "core/listen_address.h"
+#include "core/text.h"
+#include "core/yaml_reader.h"
 #include "daemon/probe_set.h"
-#include "daemon/yaml_reader.h"
 #include "probes/diskstats.h"
-#include "probes/text.h"
 
 namespace tierscope {
 
@@ -25,53 +27,6 @@ Config::Config() : device_exclude(DeviceFilter::kDefaultExclude) {
 bool Config::probe_enabled(std::string_view name) const {
   auto it = probes.find(std::string(name));
   return it != probes.end() && it->second;
-}
-
-std::optional<std::string> did_you_mean(std::string_view word, const std::vector<std::string_view>& candidates) {
-  // Levenshtein distance; accept up to a third of the word's length (at least 1, at most 3).
-  auto distance = [](std::string_view a, std::string_view b) {
-    std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-    for (std::size_t i = 1; i <= a.size(); ++i) {
-      cur[0] = i;
-      for (std::size_t j = 1; j <= b.size(); ++j)
-        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      std::swap(prev, cur);
-    }
-    return prev[b.size()];
-  };
-  std::size_t limit = std::clamp<std::size_t>(word.size() / 3, 1, 3);
-  std::optional<std::string> best;
-  std::size_t best_d = limit + 1;
-  for (auto c : candidates) {
-    auto d = distance(word, c);
-    if (d < best_d) {
-      best_d = d;
-      best = std::string(c);
-    }
-  }
-  return best;
-}
-
-std::optional<std::string> listen_address_problem(std::string_view listen) {
-  std::string_view host, port;
-  if (!listen.empty() && listen.front() == '[') {
-    auto close = listen.find(']');
-    if (close == std::string_view::npos || close + 1 >= listen.size() || listen[close + 1] != ':')
-      return "expected [IPV6]:PORT";
-    host = listen.substr(1, close - 1);
-    port = listen.substr(close + 2);
-  } else {
-    auto colon = listen.rfind(':');
-    if (colon == std::string_view::npos) return "expected HOST:PORT, e.g. 127.0.0.1:9847";
-    host = listen.substr(0, colon);
-    port = listen.substr(colon + 1);
-    if (host.find(':') != std::string_view::npos) return "an IPv6 address needs brackets: [::1]:9847";
-  }
-  if (host.empty()) return "expected a host before the port (0.0.0.0 for every interface)";
-  auto p = text::parse_u64(port);
-  if (!p || *p > 65535) return "expected a port number 0-65535 after the colon";
-  return std::nullopt;
 }
 
 namespace {

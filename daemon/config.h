@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "daemon/logging.h"
-#include "probes/host_roots.h"
+#include "core/host_roots.h"
+#include "core/logging.h"
 #include "probes/gpu_nvml.h"
 #include "probes/nvme.h"
 #include "probes/offload.h"
@@ -53,11 +53,5 @@ class ConfigError : public std::runtime_error {
 Config parse_config(std::string_view yaml, const std::string& file);
 // Reads and parses; an unreadable file is a ConfigError too.
 Config load_config(const std::string& path);
-
-// Validates "HOST:PORT" / "[V6]:PORT"; returns an explanation when invalid.
-std::optional<std::string> listen_address_problem(std::string_view listen);
-
-// Closest candidate within a small edit distance, for "did you mean".
-std::optional<std::string> did_you_mean(std::string_view word, const std::vector<std::string_view>& candidates);
 
 }  // namespace tierscope

@@ -1,6 +1,7 @@
-// tierscope: memory-tier, swap, pressure, block-device and NVMe sampler and
-// Prometheus exporter. main() only dispatches; everything else lives in the
-// tierscope_core library.
+// tierscope: memory-tier, swap, pressure, block-device, NVMe and GPU sampler
+// and Prometheus exporter. main() only dispatches: everything else lives in
+// the libraries of each folder. `bench` runs in the helper executable
+// tierscope-workloads (daemon/helper_exec.h).
 
 #include <iostream>
 #include <string>
@@ -8,7 +9,7 @@
 
 #include "daemon/cli.h"
 #include "daemon/commands.h"
-#include "workloads/bench_command.h"
+#include "daemon/helper_exec.h"
 
 int main(int argc, char** argv) {
   using namespace tierscope;
@@ -22,13 +23,7 @@ int main(int argc, char** argv) {
   }
   switch (opts.command) {
     case Command::help:
-      if (!opts.help_topic.empty() && opts.help_topic != "daemon" && opts.help_topic != "probe" &&
-          opts.help_topic != "bench") {
-        std::cerr << "tierscope: no help for '" << opts.help_topic << "' (commands: daemon, probe, bench)\n";
-        return exit_code::usage;
-      }
-      std::cout << usage_text(opts.help_topic);
-      return exit_code::ok;
+      return print_help(opts.help_topic);
     case Command::version:
       std::cout << version_text();
       return exit_code::ok;
@@ -37,7 +32,7 @@ int main(int argc, char** argv) {
     case Command::probe:
       return run_probe(opts);
     case Command::bench:
-      return workloads::run_bench({opts.scenario, opts.url.value_or(""), opts.out.value_or(""), opts.sets});
+      return exec_helper(kWorkloadsHelper, args);
   }
   return exit_code::failure;
 }

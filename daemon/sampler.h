@@ -19,10 +19,10 @@
 #include <thread>
 #include <vector>
 
+#include "core/file_cache.h"
+#include "core/logging.h"
 #include "daemon/config.h"
-#include "daemon/logging.h"
 #include "daemon/peaks.h"
-#include "probes/file_cache.h"
 #include "probes/probe.h"
 #include "probes/snapshot.h"
 

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "daemon/duration.h"
+#include "core/duration.h"
 #include "probes/snapshot.h"
 
 namespace tierscope {

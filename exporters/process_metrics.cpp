@@ -7,9 +7,10 @@
 
 #include <string>
 
-#include "exporters/metric_catalog.h"
-#include "probes/file_cache.h"
-#include "probes/text.h"
+#include "core/file_cache.h"
+#include "core/metric_catalog.h"
+#include "core/text.h"
+#include "core/unique_fd.h"
 
 namespace tierscope {
 
@@ -62,11 +63,10 @@ void render_process_metrics(MetricWriter& w) {
     auto secs = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6; };
     w.add(metric::process_cpu, secs(ru.ru_utime) + secs(ru.ru_stime));
   }
-  if (DIR* d = ::opendir("/proc/self/fd")) {
+  if (UniqueDir d(::opendir("/proc/self/fd")); d) {
     long n = 0;
-    while (const dirent* e = ::readdir(d))
+    while (const dirent* e = ::readdir(d.get()))
       if (e->d_name[0] != '.') ++n;
-    ::closedir(d);
     w.add(metric::process_open_fds, static_cast<double>(n - 1));  // minus the one opendir holds
   }
   struct rlimit rl{};

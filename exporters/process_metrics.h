@@ -2,7 +2,7 @@
 // The daemon's own footprint as the standard process_* metrics. Always read
 // from the live /proc/self, whatever roots the probes are pointed at.
 
-#include "exporters/metric_writer.h"
+#include "core/metric_writer.h"
 
 namespace tierscope {
 

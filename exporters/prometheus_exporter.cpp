@@ -3,7 +3,7 @@
 #include <chrono>
 #include <stdexcept>
 
-#include "exporters/metric_catalog.h"
+#include "core/metric_catalog.h"
 #include "exporters/process_metrics.h"
 #include "exporters/render.h"
 

@@ -13,7 +13,7 @@
 #include <memory>
 #include <string>
 
-#include "exporters/metric_writer.h"
+#include "core/metric_writer.h"
 #include "probes/snapshot.h"
 
 namespace tierscope {

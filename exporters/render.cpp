@@ -2,8 +2,8 @@
 
 #include <chrono>
 
-#include "build_info.h"
-#include "exporters/metric_catalog.h"
+#include "core/build_info.h"
+#include "core/metric_catalog.h"
 
 namespace tierscope {
 

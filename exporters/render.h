@@ -6,7 +6,7 @@
 
 #include <vector>
 
-#include "exporters/metric_writer.h"
+#include "core/metric_writer.h"
 #include "probes/snapshot.h"
 
 namespace tierscope {

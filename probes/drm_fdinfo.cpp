@@ -14,11 +14,12 @@
 #include <system_error>
 #include <tuple>
 
-#include "exporters/metric_catalog.h"
-#include "exporters/metric_writer.h"
+#include "core/metric_catalog.h"
+#include "core/metric_writer.h"
+#include "core/text.h"
+#include "core/unique_fd.h"
 #include "probes/gpu.h"
 #include "probes/snapshot.h"
-#include "probes/text.h"
 #include "probes/workload.h"
 
 namespace tierscope {
@@ -96,10 +97,6 @@ std::optional<std::string> node_name(std::string_view rest) {
 
 bool errno_gone(int err) { return err == ENOENT || err == ESRCH; }
 
-struct DirCloser {
-  void operator()(DIR* d) const { ::closedir(d); }
-};
-
 bool process_exists(const fs::path& proc_dir) {
   std::error_code ec;
   return fs::status(proc_dir, ec).type() != fs::file_type::not_found;
@@ -168,7 +165,7 @@ ReadResult discover_process(ProbeContext& ctx, std::uint32_t pid, DrmFdinfoProbe
 
   // opendir + readlinkat on its descriptor: each link is looked up in fd/
   // alone, not walked from / through /proc/<pid> again.
-  std::unique_ptr<DIR, DirCloser> dir(::opendir(fd_dir.c_str()));
+  UniqueDir dir(::opendir(fd_dir.c_str()));
   if (!dir) return fail(fd_dir, errno);
   std::vector<unsigned> fds;
   for (;;) {

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <map>
 
-#include "exporters/metric_catalog.h"
+#include "core/metric_catalog.h"
 #include "probes/workload.h"
 
 namespace tierscope {

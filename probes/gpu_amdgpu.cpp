@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "core/text.h"
 #include "probes/snapshot.h"
 #include "probes/sysfs.h"
-#include "probes/text.h"
 
 namespace fs = std::filesystem;
 

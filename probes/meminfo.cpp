@@ -3,9 +3,9 @@
 #include <limits>
 #include <unordered_set>
 
-#include "exporters/metric_catalog.h"
+#include "core/metric_catalog.h"
+#include "core/text.h"
 #include "probes/snapshot.h"
-#include "probes/text.h"
 
 namespace tierscope {
 

@@ -7,11 +7,11 @@
 #include <cstdio>
 #include <limits>
 
-#include "exporters/metric_catalog.h"
+#include "core/metric_catalog.h"
+#include "core/text.h"
 #include "probes/offload.h"
 #include "probes/snapshot.h"
 #include "probes/sysfs.h"
-#include "probes/text.h"
 
 namespace fs = std::filesystem;
 

@@ -10,7 +10,8 @@
 #include <cstring>
 #include <filesystem>
 
-#include "probes/file_cache.h"
+#include "core/file_cache.h"
+#include "core/unique_fd.h"
 
 namespace tierscope {
 
@@ -19,28 +20,14 @@ namespace {
 static_assert(sizeof(nvme_id_ctrl) == kNvmeIdentifySize);
 static_assert(sizeof(nvme_smart_log) == kNvmeSmartLogSize);
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 // Opens the controller's character device, runs `command` (a libnvme call
 // filling a T) and returns T's bytes. libnvme returns -1 with errno for a
 // failed ioctl, or the NVMe status (> 0) when the controller rejected it.
 template <typename T, typename Command>
 NvmeAdminReply admin_command(const HostRoots& roots, std::string_view controller, const char* what, Command command) {
   const std::filesystem::path dev = roots.dev(controller);
-  Fd fd(::open(dev.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) {
+  UniqueFd fd(::open(dev.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
     int err = errno;
     return NvmeAdminReply::failure(err, describe_errno(dev, err));
   }

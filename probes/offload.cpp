@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "exporters/metric_catalog.h"
+#include "core/metric_catalog.h"
 #include "probes/nvme.h"
 #include "probes/swaps.h"
 

@@ -4,9 +4,9 @@
 #include <cerrno>
 #include <filesystem>
 
-#include "exporters/metric_catalog.h"
+#include "core/metric_catalog.h"
+#include "core/text.h"
 #include "probes/snapshot.h"
-#include "probes/text.h"
 
 namespace tierscope {
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "probes/file_cache.h"
-#include "probes/host_roots.h"
+#include "core/file_cache.h"
+#include "core/host_roots.h"
 
 namespace tierscope {
 

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <system_error>
 
-#include "probes/text.h"
+#include "core/text.h"
 
 namespace fs = std::filesystem;
 

@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "probes/file_cache.h"
-#include "probes/host_roots.h"
+#include "core/file_cache.h"
+#include "core/host_roots.h"
 
 namespace tierscope::sysfs {
 

@@ -2,9 +2,9 @@
 
 #include <limits>
 
-#include "exporters/metric_catalog.h"
+#include "core/metric_catalog.h"
+#include "core/text.h"
 #include "probes/snapshot.h"
-#include "probes/text.h"
 
 namespace tierscope {
 

@@ -9,10 +9,10 @@
 #include <limits>
 #include <system_error>
 
-#include "exporters/metric_catalog.h"
-#include "exporters/metric_writer.h"
+#include "core/metric_catalog.h"
+#include "core/metric_writer.h"
+#include "core/text.h"
 #include "probes/snapshot.h"
-#include "probes/text.h"
 
 namespace tierscope {
 

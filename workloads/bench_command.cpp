@@ -9,6 +9,7 @@
 #include <iostream>
 #include <memory>
 
+#include "core/exit_codes.h"
 #include "exporters/prometheus_exporter.h"
 #include "workloads/bench_metrics.h"
 #include "workloads/runner.h"
@@ -49,7 +50,7 @@ int run_bench(const BenchArgs& args) {
     sc = load_scenario(args.scenario_path, overrides);
   } catch (const ScenarioError& e) {
     std::cerr << "tierscope bench: " << e.what() << "\n";
-    return 78;
+    return exit_code::config;
   }
   BenchMetrics metrics;
   std::unique_ptr<prometheus::Exposer> exposer;
@@ -63,7 +64,7 @@ int run_bench(const BenchArgs& args) {
                 << (ports.empty() ? 0 : ports.front()) << "/metrics\n";
     } catch (const std::exception& e) {
       std::cerr << "tierscope bench: " << e.what() << "\n";
-      return 1;
+      return exit_code::failure;
     }
   }
   RunOptions opts;
@@ -85,7 +86,7 @@ int run_bench(const BenchArgs& args) {
   } catch (const std::exception& e) {
     g_runner.store(nullptr);
     std::cerr << "tierscope bench: " << e.what() << "\n";
-    return 1;
+    return exit_code::failure;
   }
   g_runner.store(nullptr);
   ::sigaction(SIGINT, &old_int, nullptr);
@@ -93,12 +94,12 @@ int run_bench(const BenchArgs& args) {
   if (exposer) exposer->RemoveCollectable(metrics_ref);
   if (!r.started) {
     std::cerr << "tierscope bench: " << r.error << "\n";
-    return 1;
+    return exit_code::failure;
   }
   if (!r.error.empty()) std::cerr << "tierscope bench: " << r.error << "\n";
   if (r.interrupted) std::cerr << "tierscope bench: interrupted; completed requests and the summary are in " << opts.out_dir << "\n";
   if (r.deadline) std::cerr << "tierscope bench: run_deadline passed; in-flight requests recorded as timeout\n";
-  return 0;
+  return exit_code::ok;
 }
 
 }  // namespace tierscope::workloads

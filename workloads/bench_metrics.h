@@ -14,7 +14,7 @@
 #include <mutex>
 #include <vector>
 
-#include "exporters/metric_writer.h"
+#include "core/metric_writer.h"
 #include "workloads/engine_stream.h"
 
 namespace tierscope::metric {

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <limits>
 
-#include "probes/text.h"
+#include "core/text.h"
 
 namespace tierscope::workloads {
 

@@ -10,10 +10,11 @@
 #include <set>
 #include <sstream>
 
-#include "daemon/config.h"  // did_you_mean, listen_address_problem
-#include "daemon/duration.h"
-#include "daemon/yaml_reader.h"
-#include "probes/text.h"
+#include "core/did_you_mean.h"
+#include "core/duration.h"
+#include "core/listen_address.h"
+#include "core/text.h"
+#include "core/yaml_reader.h"
 
 namespace tierscope::workloads {
 

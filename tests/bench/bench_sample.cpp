@@ -41,11 +41,11 @@
 #include <utility>
 #include <vector>
 
+#include "core/logging.h"
+#include "core/metric_writer.h"
 #include "daemon/config.h"
-#include "daemon/logging.h"
 #include "daemon/sampler.h"
 #include "exporters/json_output.h"
-#include "exporters/metric_writer.h"
 #include "exporters/process_metrics.h"
 #include "exporters/prometheus_exporter.h"
 #include "probes/diskstats.h"

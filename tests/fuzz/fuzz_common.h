@@ -17,8 +17,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/metric_writer.h"
 #include "exporters/json_output.h"
-#include "exporters/metric_writer.h"
 
 namespace tierscope::fuzz {
 

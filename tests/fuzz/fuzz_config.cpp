@@ -9,11 +9,12 @@
 #include <string>
 #include <typeinfo>
 
+#include "core/duration.h"
+#include "core/listen_address.h"
+#include "core/text.h"
 #include "daemon/config.h"
-#include "daemon/duration.h"
 #include "daemon/probe_set.h"
 #include "probes/diskstats.h"
-#include "probes/text.h"
 #include "tests/fuzz/fuzz_common.h"
 
 using namespace tierscope;

@@ -6,8 +6,8 @@
 #include <set>
 #include <string>
 
+#include "core/text.h"
 #include "probes/diskstats.h"
-#include "probes/text.h"
 #include "tests/fuzz/fuzz_common.h"
 
 using namespace tierscope;

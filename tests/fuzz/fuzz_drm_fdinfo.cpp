@@ -4,10 +4,10 @@
 #include <set>
 #include <string>
 
-#include "exporters/metric_catalog.h"
+#include "core/metric_catalog.h"
+#include "core/text.h"
 #include "probes/drm_fdinfo.h"
 #include "probes/gpu.h"
-#include "probes/text.h"
 #include "probes/workload.h"
 #include "tests/fuzz/fuzz_common.h"
 

@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <string>
 
-#include "daemon/duration.h"
-#include "probes/text.h"
+#include "core/duration.h"
+#include "core/text.h"
 #include "tests/fuzz/fuzz_common.h"
 
 using namespace tierscope;

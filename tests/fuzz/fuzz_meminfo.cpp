@@ -6,7 +6,7 @@
 #include <set>
 #include <string>
 
-#include "exporters/metric_catalog.h"
+#include "core/metric_catalog.h"
 #include "probes/meminfo.h"
 #include "tests/fuzz/fuzz_common.h"
 

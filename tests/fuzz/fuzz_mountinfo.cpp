@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <string>
 
+#include "core/text.h"
 #include "probes/swaps.h"
-#include "probes/text.h"
 #include "tests/fuzz/fuzz_common.h"
 
 using namespace tierscope;

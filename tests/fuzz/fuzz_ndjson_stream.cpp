@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "probes/text.h"
+#include "core/text.h"
 #include "tests/fuzz/fuzz_common.h"
 #include "workloads/engine_stream.h"
 #include "workloads/ndjson.h"

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "exporters/metric_catalog.h"
+#include "core/metric_catalog.h"
 #include "probes/nvme.h"
 #include "probes/offload.h"
 #include "tests/fuzz/fuzz_common.h"

@@ -7,9 +7,9 @@
 #include <optional>
 #include <string>
 
-#include "exporters/metric_catalog.h"
+#include "core/metric_catalog.h"
+#include "core/text.h"
 #include "probes/pressure.h"
-#include "probes/text.h"
 #include "tests/fuzz/fuzz_common.h"
 
 using namespace tierscope;

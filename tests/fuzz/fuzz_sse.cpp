@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "probes/text.h"
+#include "core/text.h"
 #include "tests/fuzz/fuzz_common.h"
 #include "workloads/engine_stream.h"
 #include "workloads/sse.h"

@@ -5,9 +5,9 @@
 #include <set>
 #include <string>
 
-#include "exporters/metric_catalog.h"
+#include "core/metric_catalog.h"
+#include "core/text.h"
 #include "probes/swaps.h"
-#include "probes/text.h"
 #include "tests/fuzz/fuzz_common.h"
 
 using namespace tierscope;

@@ -9,7 +9,7 @@
 #include <optional>
 #include <string>
 
-#include "probes/text.h"
+#include "core/text.h"
 #include "tests/fuzz/fuzz_common.h"
 
 using namespace tierscope;

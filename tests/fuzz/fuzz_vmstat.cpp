@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "exporters/metric_catalog.h"
+#include "core/metric_catalog.h"
 #include "probes/vmstat.h"
 #include "tests/fuzz/fuzz_common.h"
 

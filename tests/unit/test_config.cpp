@@ -3,6 +3,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/did_you_mean.h"
+#include "core/listen_address.h"
 #include "daemon/config.h"
 #include "probes/diskstats.h"
 

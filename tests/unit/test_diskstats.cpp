@@ -2,7 +2,7 @@
 
 #include <map>
 
-#include "exporters/metric_writer.h"
+#include "core/metric_writer.h"
 #include "probes/diskstats.h"
 
 using namespace tierscope;

@@ -10,7 +10,7 @@
 #include <filesystem>
 #include <string>
 
-#include "exporters/metric_writer.h"
+#include "core/metric_writer.h"
 #include "probes/drm_fdinfo.h"
 #include "probes/gpu.h"
 #include "probes/workload.h"

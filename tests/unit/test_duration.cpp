@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "daemon/duration.h"
+#include "core/duration.h"
 
 using namespace tierscope;
 using namespace std::chrono_literals;

@@ -3,7 +3,7 @@
 #include <cerrno>
 #include <string>
 
-#include "probes/file_cache.h"
+#include "core/file_cache.h"
 #include "test_util.h"
 
 using namespace tierscope;

@@ -4,7 +4,7 @@
 #include <map>
 #include <string>
 
-#include "exporters/metric_writer.h"
+#include "core/metric_writer.h"
 #include "probes/gpu_amdgpu.h"
 #include "probes/snapshot.h"
 #include "test_util.h"

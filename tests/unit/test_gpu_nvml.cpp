@@ -10,7 +10,7 @@
 #include <sstream>
 #include <thread>
 
-#include "exporters/metric_writer.h"
+#include "core/metric_writer.h"
 #include "probes/gpu_nvml.h"
 #include "test_util.h"
 

@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "daemon/logging.h"
+#include "core/logging.h"
 #include "test_util.h"
 
 using namespace tierscope;

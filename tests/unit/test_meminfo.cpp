@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "exporters/metric_writer.h"
+#include "core/metric_writer.h"
 #include "probes/meminfo.h"
 
 using namespace tierscope;

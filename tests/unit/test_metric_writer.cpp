@@ -1,9 +1,9 @@
 #include <gtest/gtest.h>
 #include <prometheus/check_names.h>
 
+#include "core/metric_catalog.h"
+#include "core/metric_writer.h"
 #include "exporters/json_output.h"
-#include "exporters/metric_catalog.h"
-#include "exporters/metric_writer.h"
 
 using namespace tierscope;
 

@@ -10,9 +10,9 @@
 #include <initializer_list>
 #include <map>
 
+#include "core/metric_writer.h"
 #include "daemon/config.h"
 #include "daemon/sampler.h"
-#include "exporters/metric_writer.h"
 #include "probes/nvme.h"
 #include "probes/nvme_libnvme.h"
 #include "probes/offload.h"

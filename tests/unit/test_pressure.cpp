@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "exporters/metric_writer.h"
+#include "core/metric_writer.h"
 #include "probes/pressure.h"
 #include "probes/snapshot.h"
 #include "test_util.h"

@@ -2,7 +2,7 @@
 
 #include <map>
 
-#include "exporters/metric_writer.h"
+#include "core/metric_writer.h"
 #include "probes/snapshot.h"
 #include "probes/swaps.h"
 #include "probes/sysfs.h"

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "probes/text.h"
+#include "core/text.h"
 
 using namespace tierscope;
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/host_roots.h"
 #include "daemon/sampler.h"
-#include "probes/host_roots.h"
 #include "probes/snapshot.h"
 
 namespace tierscope::testing {

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "exporters/metric_writer.h"
+#include "core/metric_writer.h"
 #include "probes/vmstat.h"
 
 using namespace tierscope;

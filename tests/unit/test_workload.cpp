@@ -8,7 +8,7 @@
 #include <chrono>
 #include <filesystem>
 
-#include "exporters/metric_writer.h"
+#include "core/metric_writer.h"
 #include "probes/workload.h"
 #include "test_util.h"
 

@@ -17,6 +17,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "core/unique_fd.h"
+
 namespace tierscope {
 
 class FileCache {
@@ -24,7 +26,6 @@ class FileCache {
   static constexpr std::chrono::seconds kRecheckAbsentAfter{30};
 
   FileCache() = default;
-  ~FileCache();
   FileCache(const FileCache&) = delete;
   FileCache& operator=(const FileCache&) = delete;
 
@@ -48,7 +49,7 @@ class FileCache {
 
  private:
   struct Entry {
-    int fd = -1;  // -1: known absent
+    UniqueFd fd;  // none: known absent
     bool used = false;
     int error = 0;  // why it is absent
     std::chrono::steady_clock::time_point retry_at{};

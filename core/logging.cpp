@@ -1,4 +1,4 @@
-#include "daemon/logging.h"
+#include "core/logging.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <ctime>
 
-#include "probes/text.h"
+#include "core/text.h"
 
 namespace tierscope {
 

@@ -1,13 +1,13 @@
-#include "daemon/yaml_reader.h"
+#include "core/yaml_reader.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <exception>
 
-#include "daemon/config.h"  // did_you_mean
-#include "daemon/duration.h"
-#include "probes/text.h"
+#include "core/did_you_mean.h"
+#include "core/duration.h"
+#include "core/text.h"
 
 namespace tierscope {
 

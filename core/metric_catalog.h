@@ -4,7 +4,7 @@
 // Dashboards and alert rules depend on these names; rename one only with a
 // changelog entry in the README.
 
-#include "exporters/metric_writer.h"
+#include "core/metric_writer.h"
 
 namespace tierscope::metric {
 

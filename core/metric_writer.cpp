@@ -1,8 +1,8 @@
-#include "exporters/metric_writer.h"
+#include "core/metric_writer.h"
 
 #include <algorithm>
 
-#include "probes/text.h"
+#include "core/text.h"
 
 namespace tierscope {
 

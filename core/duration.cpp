@@ -1,8 +1,8 @@
-#include "daemon/duration.h"
+#include "core/duration.h"
 
 #include <cmath>
 
-#include "probes/text.h"
+#include "core/text.h"
 
 namespace tierscope {
 

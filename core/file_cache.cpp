@@ -1,4 +1,4 @@
-#include "probes/file_cache.h"
+#include "core/file_cache.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+
+#include "core/unique_fd.h"
 
 namespace tierscope {
 namespace {
@@ -33,22 +35,22 @@ int read_all(int fd, std::string& buf, FileCache::Read mode) {
   return 0;
 }
 
-int open_ro(const std::string& path) {
+// The open file, or the errno of the failed open.
+UniqueFd open_ro(const std::string& path, int& err) {
   int fd;
   do {
     fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   } while (fd < 0 && errno == EINTR);
-  return fd < 0 ? -errno : fd;
+  err = fd < 0 ? errno : 0;
+  return UniqueFd(fd);
 }
 
 }  // namespace
 
-FileCache::~FileCache() { clear(); }
-
 int FileCache::read(const std::filesystem::path& path, std::string& buf, Read mode) {
   const std::string& key = path.native();
   auto it = files_.find(key);
-  if (it != files_.end() && it->second.fd < 0) {
+  if (it != files_.end() && !it->second.fd) {
     // Known absent: answer without a syscall until it is time to look again.
     if (std::chrono::steady_clock::now() < it->second.retry_at) {
       it->second.used = true;
@@ -60,31 +62,26 @@ int FileCache::read(const std::filesystem::path& path, std::string& buf, Read mo
   }
   if (it != files_.end()) {
     it->second.used = true;
-    if (read_all(it->second.fd, buf, mode) == 0) return 0;
+    if (read_all(it->second.fd.get(), buf, mode) == 0) return 0;
     // Stale descriptor (device removed and perhaps re-added): reopen once.
-    ::close(it->second.fd);
     files_.erase(it);
   }
-  int fd = open_ro(key);
-  if (fd < 0) {
+  int open_error = 0;
+  UniqueFd fd = open_ro(key, open_error);
+  if (!fd) {
     buf.clear();
-    if (fd == -ENOENT || fd == -EOPNOTSUPP)
-      files_.emplace(key, Entry{-1, true, -fd, std::chrono::steady_clock::now() + kRecheckAbsentAfter});
-    return -fd;
+    if (open_error == ENOENT || open_error == EOPNOTSUPP)
+      files_.emplace(key, Entry{UniqueFd(), true, open_error, std::chrono::steady_clock::now() + kRecheckAbsentAfter});
+    return open_error;
   }
-  int err = read_all(fd, buf, mode);
-  if (err != 0) {
-    ::close(fd);
-    return err;
-  }
-  files_.emplace(key, Entry{fd, true, 0, {}});
+  if (int err = read_all(fd.get(), buf, mode)) return err;
+  files_.emplace(key, Entry{std::move(fd), true, 0, {}});
   return 0;
 }
 
 void FileCache::sweep() {
   for (auto it = files_.begin(); it != files_.end();) {
     if (!it->second.used) {
-      if (it->second.fd >= 0) ::close(it->second.fd);
       it = files_.erase(it);
     } else {
       it->second.used = false;
@@ -93,20 +90,16 @@ void FileCache::sweep() {
   }
 }
 
-void FileCache::clear() {
-  for (auto& [path, entry] : files_)
-    if (entry.fd >= 0) ::close(entry.fd);
-  files_.clear();
-}
+void FileCache::clear() { files_.clear(); }
 
 int read_uncached(const std::filesystem::path& path, std::string& buf, std::size_t max_bytes) {
   buf.clear();
-  int fd = open_ro(path.native());
-  if (fd < 0) return -fd;
-  char chunk[4096];
   int err = 0;
+  UniqueFd fd = open_ro(path.native(), err);
+  if (!fd) return err;
+  char chunk[4096];
   while (buf.size() < max_bytes) {
-    ssize_t n = ::read(fd, chunk, std::min(sizeof chunk, max_bytes - buf.size()));
+    ssize_t n = ::read(fd.get(), chunk, std::min(sizeof chunk, max_bytes - buf.size()));
     if (n < 0) {
       if (errno == EINTR) continue;
       err = errno;
@@ -116,13 +109,12 @@ int read_uncached(const std::filesystem::path& path, std::string& buf, std::size
     if (n == 0) break;
     buf.append(chunk, static_cast<std::size_t>(n));
   }
-  ::close(fd);
   return err;
 }
 
 std::size_t FileCache::open_files() const {
   std::size_t n = 0;
-  for (const auto& [path, entry] : files_) n += entry.fd >= 0 ? 1 : 0;
+  for (const auto& [path, entry] : files_) n += entry.fd ? 1 : 0;
   return n;
 }
 

@@ -1,4 +1,4 @@
-#include "probes/text.h"
+#include "core/text.h"
 
 #include <charconv>
 #include <cmath>

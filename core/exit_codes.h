@@ -1,0 +1,12 @@
+#pragma once
+// Process exit codes of every tierscope command (sysexits.h values where one
+// fits). Scripts and systemd units rely on them: README "Commands".
+
+namespace tierscope::exit_code {
+
+inline constexpr int ok = 0;
+inline constexpr int failure = 1;  // runtime failure (cannot bind, a probe failed in `probe`, engine down)
+inline constexpr int usage = 64;   // EX_USAGE: bad command line
+inline constexpr int config = 78;  // EX_CONFIG: bad configuration or scenario file
+
+}  // namespace tierscope::exit_code
