@@ -1,9 +1,7 @@
 #include "daemon/commands.h"
 
 #include <signal.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -11,10 +9,12 @@
 
 #include "core/build_info.h"
 #include "core/duration.h"
-#include "daemon/sampler.h"
+#include "core/signals.h"
 #include "daemon/service_manager.h"
 #include "exporters/json_output.h"
 #include "exporters/prometheus_exporter.h"
+#include "probes/offload.h"
+#include "probes/sampler.h"
 
 namespace tierscope {
 
@@ -39,17 +39,79 @@ Config effective_config(const CliOptions& opts, const std::string& path) {
 namespace {
 
 std::string describe(const Config& c, std::size_t probes) {
-  std::string offload = c.offload.auto_detect ? "auto (PCI vendor 0x1987)" : "";
-  for (const auto& n : c.offload.names) offload += (offload.empty() ? "" : ", ") + n;
+  const auto& selection = c.section<OffloadSelection>();
+  std::string offload = selection.auto_detect ? "auto (PCI vendor 0x1987)" : "";
+  for (const auto& n : selection.names) offload += (offload.empty() ? "" : ", ") + n;
   return "sampling " + std::to_string(probes) + " probes every " + format_duration(c.sample_interval) +
          ", peak window " + format_duration(c.peak_window) + ", offload device " + offload + ", roots " +
          c.roots.procfs.native() + " " + c.roots.sysfs.native() + " " + c.roots.devfs.native();
 }
 
-std::size_t enabled_probes(const Config& c) {
-  std::size_t n = 0;
-  for (const auto& [name, on] : c.probes) n += on ? 1 : 0;
-  return n;
+}  // namespace
+
+namespace {
+
+// What `systemctl status` shows: the sampler's cadence and probe count, the
+// snapshot's failures and offload devices, and the time since the last scrape.
+std::string status_text(const Sampler& sampler, const DaemonStatus& status, const Snapshot* snap) {
+  std::optional<std::chrono::seconds> since;
+  auto last = status.last_scrape_steady_ns.load();
+  if (last >= 0)
+    since = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch() -
+                                                             std::chrono::nanoseconds(last));
+  return service_status_text(snap, sampler.probe_count(), sampler.interval(), since);
+}
+
+// Keep-alives from the sampling thread (so a stuck sampler gets the service
+// restarted) and the STATUS= line every 5 s.
+void hook_systemd(Sampler& sampler, ServiceManager& systemd, const DaemonStatus& status,
+                  std::optional<WatchdogPacer>& pacer) {
+  auto next_status = std::chrono::steady_clock::now();
+  sampler.on_tick([&sampler, &systemd, &status, &pacer, next_status](const Snapshot& snap) mutable {
+    auto now = std::chrono::steady_clock::now();
+    if (pacer && pacer->due(now, sampler.interval())) systemd.watchdog_ping();
+    if (systemd.notify_enabled() && now >= next_status) {
+      systemd.status(status_text(sampler, status, &snap));
+      next_status = now + std::chrono::seconds(5);
+    }
+  });
+}
+
+void warn_if_watchdog_too_short(const std::optional<WatchdogPacer>& pacer, std::chrono::milliseconds interval,
+                                Logger& log) {
+  if (pacer && !pacer->feasible(interval))
+    log.warn("sample_interval " + format_duration(interval) +
+             " is not shorter than half the systemd watchdog timeout: raise WatchdogSec= or the service "
+             "will be killed");
+}
+
+// SIGHUP: re-read the config file; an invalid one is rejected and the
+// running config stays.
+void reload(const CliOptions& opts, const std::string& path, const std::string& listen_at_start, Sampler& sampler,
+            ServiceManager& systemd, DaemonStatus& status, const std::optional<WatchdogPacer>& pacer, Logger& log) {
+  if (path.empty()) {
+    log.info("reload: no config file in use (built-in defaults); nothing to reload");
+    return;
+  }
+  systemd.reloading();
+  try {
+    Config next = effective_config(opts, path);
+    if (next.listen != listen_at_start)
+      log.warn("reload: listen address change to " + next.listen + " needs a restart; still serving " +
+               listen_at_start);
+    sampler.apply(next);
+    log.set_level(next.log_level);
+    status.reloads_ok++;
+    status.last_load_ok = true;
+    log.info("reloaded " + path + ": " + describe(next, next.enabled_probe_count()));
+    warn_if_watchdog_too_short(pacer, next.sample_interval, log);
+  } catch (const std::exception& e) {
+    status.reloads_failed++;
+    status.last_load_ok = false;
+    log.error(std::string("reload rejected, keeping the running config: ") + e.what());
+  }
+  systemd.ready(status_text(sampler, status, sampler.latest().get()) +
+                (status.last_load_ok ? "" : "; last reload rejected (see the log)"));
 }
 
 }  // namespace
@@ -68,12 +130,7 @@ int run_daemon(const CliOptions& opts) {
 
   // Signals are taken synchronously by this thread; every thread started
   // below inherits the blocked mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGHUP);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  SignalWaiter signals{SIGHUP, SIGTERM, SIGINT};
 
   DaemonStatus status;
   ServiceManager systemd;
@@ -97,79 +154,28 @@ int run_daemon(const CliOptions& opts) {
     log.info("listening on http://" + host + ":" + std::to_string(port) + "/metrics");
   log.info(std::string("tierscope ") + build::kVersion + " (" + build::kRevision + ") " +
            (path.empty() ? std::string("with built-in defaults") : "with config " + path) + ": " +
-           describe(config, enabled_probes(config)));
+           describe(config, config.enabled_probe_count()));
 
-  // What `systemctl status` shows; refreshed from the sampler thread.
-  std::atomic<std::int64_t> interval_ms{config.sample_interval.count()};
-  std::atomic<std::size_t> probe_count{enabled_probes(config)};
-  auto status_text = [&](const Snapshot* snap) {
-    std::optional<std::chrono::seconds> since;
-    auto last = status.last_scrape_steady_ns.load();
-    if (last >= 0)
-      since = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch() -
-                                                               std::chrono::nanoseconds(last));
-    return service_status_text(snap, probe_count.load(), std::chrono::milliseconds(interval_ms.load()), since);
-  };
   std::optional<WatchdogPacer> pacer;
   if (auto timeout = systemd.watchdog_timeout()) {
     pacer.emplace(*timeout, std::chrono::steady_clock::now());
     log.info("systemd watchdog: timeout " + format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                 *timeout)) + ", keep-alive from the sampling thread every half of it");
   }
-  auto check_watchdog_cadence = [&] {
-    if (pacer && !pacer->feasible(std::chrono::milliseconds(interval_ms.load())))
-      log.warn("sample_interval " + format_duration(std::chrono::milliseconds(interval_ms.load())) +
-               " is not shorter than half the systemd watchdog timeout: raise WatchdogSec= or the service "
-               "will be killed");
-  };
-  check_watchdog_cadence();
-  auto next_status = std::chrono::steady_clock::now();
-  sampler.on_tick([&](const Snapshot& snap) {
-    auto now = std::chrono::steady_clock::now();
-    if (pacer && pacer->due(now, std::chrono::milliseconds(interval_ms.load()))) systemd.watchdog_ping();
-    if (systemd.notify_enabled() && now >= next_status) {
-      systemd.status(status_text(&snap));
-      next_status = now + std::chrono::seconds(5);
-    }
-  });
+  warn_if_watchdog_too_short(pacer, sampler.interval(), log);
+  hook_systemd(sampler, systemd, status, pacer);
   sampler.start();
-  systemd.ready(status_text(sampler.latest().get()));
+  systemd.ready(status_text(sampler, status, sampler.latest().get()));
 
   const std::string listen_at_start = config.listen;
   for (;;) {
-    siginfo_t info{};
-    int sig = sigwaitinfo(&signals, &info);
-    if (sig < 0) continue;  // EINTR
-    if (sig == SIGHUP) {
-      if (path.empty()) {
-        log.info("reload: no config file in use (built-in defaults); nothing to reload");
-        continue;
-      }
-      systemd.reloading();
-      try {
-        Config next = effective_config(opts, path);
-        if (next.listen != listen_at_start)
-          log.warn("reload: listen address change to " + next.listen + " needs a restart; still serving " +
-                   listen_at_start);
-        sampler.apply(next);
-        log.set_level(next.log_level);
-        config = next;
-        interval_ms.store(config.sample_interval.count());
-        probe_count.store(enabled_probes(config));
-        status.reloads_ok++;
-        status.last_load_ok = true;
-        log.info("reloaded " + path + ": " + describe(config, enabled_probes(config)));
-        check_watchdog_cadence();
-      } catch (const std::exception& e) {
-        status.reloads_failed++;
-        status.last_load_ok = false;
-        log.error(std::string("reload rejected, keeping the running config: ") + e.what());
-      }
-      systemd.ready(status_text(sampler.latest().get()) +
-                    (status.last_load_ok ? "" : "; last reload rejected (see the log)"));
+    auto sig = signals.wait();
+    if (!sig) continue;
+    if (*sig == SIGHUP) {
+      reload(opts, path, listen_at_start, sampler, systemd, status, pacer, log);
       continue;
     }
-    log.info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", stopping");
+    log.info(std::string("received ") + (*sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", stopping");
     systemd.stopping("stopping");
     break;
   }

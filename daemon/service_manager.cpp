@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "core/duration.h"
+#include "probes/offload.h"
 #include "probes/snapshot.h"
 
 namespace tierscope {
@@ -63,10 +64,12 @@ std::string service_status_text(const Snapshot* snap, std::size_t probes, std::c
     if (!failing.empty()) s += "; failing: " + failing;
     std::string offload;
     std::vector<std::string_view> seen;
-    for (const auto& d : snap->offload.devices) {
+    static const OffloadVerdict kNone;
+    const OffloadVerdict& verdict = snap->get(kOffload) ? *snap->get(kOffload) : kNone;
+    for (const auto& d : verdict.devices) {
       if (std::find(seen.begin(), seen.end(), d.device) != seen.end()) continue;
       seen.push_back(d.device);
-      const auto& phison = snap->offload.phison_controllers;
+      const auto& phison = verdict.phison_controllers;
       bool is_phison = std::find(phison.begin(), phison.end(), d.controller) != phison.end();
       offload += (offload.empty() ? "" : ", ") + d.device;
       if (!d.controller.empty()) offload += " (" + d.controller + (is_phison ? ", Phison)" : ")");

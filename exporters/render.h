@@ -1,6 +1,7 @@
 #pragma once
-// Turns a Snapshot into metric families: each probe's reading, how each probe
-// ran, the peaks from the history ring, and the sampler's counters.
+// Turns a Snapshot into metric families: each registered probe's and
+// post-sample step's render function (probes/registry.h), how each probe ran,
+// and the sampler's counters. Adding a probe needs no change here.
 
 #include <prometheus/metric_family.h>
 

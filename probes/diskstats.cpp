@@ -4,6 +4,7 @@
 
 #include "core/metric_catalog.h"
 #include "core/text.h"
+#include "probes/registry.h"
 #include "probes/snapshot.h"
 
 namespace tierscope {
@@ -58,7 +59,7 @@ ProbeOutcome DiskStatsProbe::sample(ProbeContext& ctx, Snapshot& out) {
   DiskStats d;
   d.devices = parse_diskstats(ctx.scratch);
   std::erase_if(d.devices, [&](const DiskStat& s) { return !filter_.keep(s.name); });
-  out.diskstats = std::move(d);
+  out.put(kDiskstats, std::move(d));
   return ProbeOutcome::ok();
 }
 
@@ -87,5 +88,46 @@ void render_diskstats(const DiskStats& d, MetricWriter& w) {
     }
   }
 }
+
+namespace {
+
+// std::regex compiles recursively: bound the pattern so a long one cannot
+// exhaust the stack. Device-name patterns are short.
+constexpr std::size_t kMaxRegexLength = 1024;
+
+void parse_diskstats_section(const YamlReader& p, const YAML::Node& v, const std::string& key, ProbeSettings& out) {
+  DiskstatsSettings s = out.get<DiskstatsSettings>();
+  p.each_key(v, key, {"device_include", "device_exclude"}, [&](const std::string& k, const std::string& f, const YAML::Node& n) {
+    auto re = n.IsNull() ? std::string() : p.scalar(n, f, "a regular expression (ECMAScript syntax)");
+    if (re.size() > kMaxRegexLength)
+      p.fail(n.Mark(), f, "expected a regular expression of at most " + std::to_string(kMaxRegexLength) +
+                              " characters, got " + std::to_string(re.size()));
+    try {
+      std::regex check(re, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      p.fail(n.Mark(), f, "expected a regular expression (ECMAScript syntax): " + std::string(e.what()));
+    }
+    (k == "device_include" ? s.device_include : s.device_exclude) = re;
+  });
+  out.set(std::move(s));
+}
+
+constexpr ConfigSection kDiskstatsSection{"diskstats", parse_diskstats_section};
+
+}  // namespace
+
+constinit const ProbeRegistration kDiskstatsProbe{
+    .name = "diskstats",
+    .section = &kDiskstatsSection,
+    .make =
+        [](const ProbeSettings& settings) -> std::unique_ptr<Probe> {
+          const auto& s = settings.get<DiskstatsSettings>();
+          return std::make_unique<DiskStatsProbe>(DeviceFilter(s.device_include, s.device_exclude));
+        },
+    .render =
+        [](const Snapshot& snap, MetricWriter& w) {
+          if (const auto* r = snap.get(kDiskstats)) render_diskstats(*r, w);
+        },
+};
 
 }  // namespace tierscope

@@ -14,8 +14,11 @@
 #include <vector>
 
 #include "probes/probe.h"
+#include "probes/snapshot.h"
 
 namespace tierscope {
+
+struct ProbeRegistration;
 
 class MetricWriter;
 
@@ -67,6 +70,14 @@ class DeviceFilter {
   std::unordered_map<std::string, bool> cache_;
 };
 
+// Config section `diskstats`: which block devices are exported, as
+// ECMAScript regular expressions on the kernel name; empty include = all.
+struct DiskstatsSettings {
+  std::string device_include;
+  std::string device_exclude{DeviceFilter::kDefaultExclude};
+  bool operator==(const DiskstatsSettings&) const = default;
+};
+
 class DiskStatsProbe final : public Probe {
  public:
   explicit DiskStatsProbe(DeviceFilter filter) : filter_(std::move(filter)) {}
@@ -78,5 +89,11 @@ class DiskStatsProbe final : public Probe {
 };
 
 void render_diskstats(const DiskStats& d, MetricWriter& w);
+
+// What the diskstats probe puts in the snapshot.
+inline constexpr ReadingKey<DiskStats> kDiskstats{"diskstats"};
+
+// The registration entry (probes/registry.h).
+extern const ProbeRegistration kDiskstatsProbe;
 
 }  // namespace tierscope

@@ -19,6 +19,8 @@
 #include "core/text.h"
 #include "core/unique_fd.h"
 #include "probes/gpu.h"
+#include "probes/gpu_amdgpu.h"
+#include "probes/registry.h"
 #include "probes/snapshot.h"
 #include "probes/workload.h"
 
@@ -325,11 +327,12 @@ DrmFdinfoProbe::DrmFdinfoProbe(std::chrono::milliseconds rediscover_interval)
     : rediscover_interval_(rediscover_interval) {}
 
 ProbeOutcome DrmFdinfoProbe::sample(ProbeContext& ctx, Snapshot& out) {
-  if (!out.workload || out.workload->processes.empty()) {
+  const auto* workload = out.get(kWorkload);
+  if (!workload || workload->processes.empty()) {
     known_.clear();
     return ProbeOutcome::no_data();
   }
-  const auto& watched = out.workload->processes;
+  const auto& watched = workload->processes;
   if (!(roots_ == ctx.roots)) {
     roots_ = ctx.roots;
     known_.clear();
@@ -390,7 +393,7 @@ ProbeOutcome DrmFdinfoProbe::sample(ProbeContext& ctx, Snapshot& out) {
   }
   usage.entries.reserve(sums.size());
   for (auto& [key, e] : sums) usage.entries.push_back(std::move(e));
-  out.drm_fdinfo = std::move(usage);
+  out.put(kDrmFdinfo, std::move(usage));
   return ProbeOutcome::ok();
 }
 
@@ -414,5 +417,22 @@ void render_drm_fdinfo(const DrmMemoryUsage& usage, const GpuInventory* amdgpu, 
            {"region", e.region}});
   }
 }
+
+namespace {
+constexpr std::string_view kDrmFdinfoAfter[] = {"workload"};
+}  // namespace
+
+constinit const ProbeRegistration kDrmFdinfoProbe{
+    .name = "drm_fdinfo",
+    .section = &kGpuSection,
+    .after = kDrmFdinfoAfter,
+    .make = [](const ProbeSettings& settings) -> std::unique_ptr<Probe> {
+      return std::make_unique<DrmFdinfoProbe>(settings.get<GpuSettings>().process_interval);
+    },
+    .render =
+        [](const Snapshot& snap, MetricWriter& w) {
+          if (const auto* usage = snap.get(kDrmFdinfo)) render_drm_fdinfo(*usage, snap.get(kGpuAmdgpu), snap.get(kWorkload), w);
+        },
+};
 
 }  // namespace tierscope

@@ -21,8 +21,11 @@
 #include <vector>
 
 #include "probes/probe.h"
+#include "probes/snapshot.h"
 
 namespace tierscope {
+
+struct ProbeRegistration;
 
 class MetricWriter;
 struct GpuInventory;
@@ -102,8 +105,8 @@ class DrmFdinfoProbe final : public Probe {
   // has no drm- keys).
   explicit DrmFdinfoProbe(std::chrono::milliseconds rediscover_interval = std::chrono::seconds(5));
   std::string_view name() const override { return "drm_fdinfo"; }
-  // Reads the fdinfo of the processes in out.workload (the workload probe runs
-  // first); no_data when no process is watched. A process that exits while
+  // Reads the fdinfo of the processes of the workload reading (it runs after
+  // the workload probe); no_data when no process is watched. A process that exits while
   // being read or whose fd/fdinfo is unreadable is skipped and counted; the
   // probe fails (with the path and errno) only when every watched process was
   // unreadable.
@@ -126,5 +129,12 @@ class DrmFdinfoProbe final : public Probe {
 // card whose PCI address is drm-pdev, else the pdev itself.
 void render_drm_fdinfo(const DrmMemoryUsage& usage, const GpuInventory* amdgpu, const WorkloadProcesses* watched,
                        MetricWriter& w);
+
+// What the drm_fdinfo probe puts in the snapshot.
+inline constexpr ReadingKey<DrmMemoryUsage> kDrmFdinfo{"drm_fdinfo"};
+
+// The registration entry (probes/registry.h): runs after `workload`; its fd
+// rediscovery cadence is the gpu section's process_interval.
+extern const ProbeRegistration kDrmFdinfoProbe;
 
 }  // namespace tierscope

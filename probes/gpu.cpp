@@ -5,6 +5,7 @@
 #include <map>
 
 #include "core/metric_catalog.h"
+#include "probes/settings.h"
 #include "probes/workload.h"
 
 namespace tierscope {
@@ -91,5 +92,34 @@ void render_gpus(const GpuInventory& inv, const WorkloadProcesses* watched, Metr
     }
   }
 }
+
+namespace {
+
+// The cadence bounds of the sampler: 100 ms to 10 min.
+constexpr std::chrono::milliseconds kMinProcessInterval{100};
+constexpr std::chrono::milliseconds kMaxProcessInterval{600'000};
+
+void parse_gpu_section(const YamlReader& p, const YAML::Node& v, const std::string& key, ProbeSettings& out) {
+  GpuSettings s = out.get<GpuSettings>();
+  p.each_key(v, key, {"nvml_library", "process_interval", "memory_model"},
+             [&](const std::string& k, const std::string& f, const YAML::Node& n) {
+               if (k == "nvml_library") {
+                 s.nvml_library = p.scalar(n, f, "a library name or path (libnvidia-ml.so.1)");
+                 if (s.nvml_library.empty()) p.fail(n.Mark(), f, "expected a library name or path, got an empty string");
+               } else if (k == "process_interval") {
+                 s.process_interval = p.duration(n, f, kMinProcessInterval, kMaxProcessInterval);
+               } else {
+                 auto m = p.scalar(n, f, "auto, unified or discrete");
+                 if (m != "auto" && m != "unified" && m != "discrete")
+                   p.fail(n.Mark(), f, "expected auto, unified or discrete, got \"" + m + "\"");
+                 s.memory_model = m;
+               }
+             });
+  out.set(std::move(s));
+}
+
+}  // namespace
+
+constinit const ConfigSection kGpuSection{"gpu", parse_gpu_section};
 
 }  // namespace tierscope

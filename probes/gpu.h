@@ -15,6 +15,7 @@
 //             never summed into one "GPU memory" figure; hwmon power
 //             includes the CPU.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -23,7 +24,25 @@
 namespace tierscope {
 
 class MetricWriter;
+struct ConfigSection;
 struct WorkloadProcesses;
+
+// Config section `gpu`. The NVIDIA probe reads all of it; the cadence of the
+// per-process scans (process_interval) also paces the workload probe's
+// rescans and the drm_fdinfo probe's fd discovery.
+struct GpuSettings {
+  std::string nvml_library = "libnvidia-ml.so.1";       // dlopen name or path
+  std::chrono::milliseconds process_interval{5000};      // cadence of the process lists and scans
+  std::string memory_model = "auto";                    // auto | unified | discrete
+  // Re-initialisation after a lost GPU or a failed init: first retry after
+  // retry_min, doubling up to retry_max; a host without NVIDIA driver or GPU
+  // is looked at again every retry_max. Not in the config file (tests shorten it).
+  std::chrono::milliseconds retry_min{1000};
+  std::chrono::milliseconds retry_max{60'000};
+
+  bool operator==(const GpuSettings&) const = default;
+};
+extern const ConfigSection kGpuSection;
 
 struct GpuProcessMemory {
   std::uint32_t pid = 0;

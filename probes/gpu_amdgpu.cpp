@@ -9,8 +9,10 @@
 #include <vector>
 
 #include "core/text.h"
+#include "probes/registry.h"
 #include "probes/snapshot.h"
 #include "probes/sysfs.h"
+#include "probes/workload.h"
 
 namespace fs = std::filesystem;
 
@@ -223,7 +225,7 @@ struct TempSensor {
 
 // Facts of a card that hold while the same device stays bound to amdgpu; they
 // are learnt again when its uevent (driver, PCI id and slot) changes.
-struct AmdGpuProbe::State {
+struct GpuAmdgpuProbe::State {
   struct Card {
     std::string uevent;
     fs::path device;  // <sysfs>/class/drm/cardN/device
@@ -236,8 +238,8 @@ struct AmdGpuProbe::State {
   std::map<std::string, Card> cards;
 };
 
-AmdGpuProbe::AmdGpuProbe() : state_(std::make_unique<State>()) {}
-AmdGpuProbe::~AmdGpuProbe() = default;
+GpuAmdgpuProbe::GpuAmdgpuProbe() : state_(std::make_unique<State>()) {}
+GpuAmdgpuProbe::~GpuAmdgpuProbe() = default;
 
 namespace {
 
@@ -297,7 +299,7 @@ std::optional<IpVersion> read_ip_version(Reader& rd, const fs::path& instance) {
   return IpVersion{static_cast<unsigned>(*major), static_cast<unsigned>(*minor), static_cast<unsigned>(*rev)};
 }
 
-void learn(Reader& rd, AmdGpuProbe::State::Card& c, const fs::path& card_dir) {
+void learn(Reader& rd, GpuAmdgpuProbe::State::Card& c, const fs::path& card_dir) {
   const std::string_view uevent = c.uevent;
   c.device = card_dir / "device";
   const fs::path& dev = c.device;
@@ -353,7 +355,7 @@ void learn(Reader& rd, AmdGpuProbe::State::Card& c, const fs::path& card_dir) {
 
 }  // namespace
 
-ProbeOutcome AmdGpuProbe::sample(ProbeContext& ctx, Snapshot& out) {
+ProbeOutcome GpuAmdgpuProbe::sample(ProbeContext& ctx, Snapshot& out) {
   const fs::path cls = ctx.roots.sys("class/drm");
   std::error_code ec;
   if (!fs::is_directory(cls, ec)) return ProbeOutcome::no_data();
@@ -424,8 +426,17 @@ ProbeOutcome AmdGpuProbe::sample(ProbeContext& ctx, Snapshot& out) {
   std::erase_if(state_->cards, [](const auto& entry) { return !entry.second.seen; });
 
   if (inv.gpus.empty()) return ProbeOutcome::no_data();
-  out.amdgpu = std::move(inv);
+  out.put(kGpuAmdgpu, std::move(inv));
   return ProbeOutcome::ok();
 }
+
+constinit const ProbeRegistration kGpuAmdgpuProbe{
+    .name = "gpu_amdgpu",
+    .make = [](const ProbeSettings&) -> std::unique_ptr<Probe> { return std::make_unique<GpuAmdgpuProbe>(); },
+    .render =
+        [](const Snapshot& snap, MetricWriter& w) {
+          if (const auto* inv = snap.get(kGpuAmdgpu)) render_gpus(*inv, snap.get(kWorkload), w);
+        },
+};
 
 }  // namespace tierscope

@@ -19,15 +19,18 @@
 
 #include "probes/gpu.h"
 #include "probes/probe.h"
+#include "probes/snapshot.h"
 
 namespace tierscope {
 
-class AmdGpuProbe final : public Probe {
+struct ProbeRegistration;
+
+class GpuAmdgpuProbe final : public Probe {
  public:
-  AmdGpuProbe();
-  ~AmdGpuProbe() override;
-  AmdGpuProbe(const AmdGpuProbe&) = delete;
-  AmdGpuProbe& operator=(const AmdGpuProbe&) = delete;
+  GpuAmdgpuProbe();
+  ~GpuAmdgpuProbe() override;
+  GpuAmdgpuProbe(const GpuAmdgpuProbe&) = delete;
+  GpuAmdgpuProbe& operator=(const GpuAmdgpuProbe&) = delete;
 
   std::string_view name() const override { return "gpu_amdgpu"; }
   // no_data when there is no amdgpu card.
@@ -38,6 +41,12 @@ class AmdGpuProbe final : public Probe {
  private:
   std::unique_ptr<State> state_;
 };
+
+// What the gpu_amdgpu probe puts in the snapshot.
+inline constexpr ReadingKey<GpuInventory> kGpuAmdgpu{"gpu_amdgpu"};
+
+// The registration entry (probes/registry.h).
+extern const ProbeRegistration kGpuAmdgpuProbe;
 
 // ---- Pure parsers (tests/unit/test_gpu_amdgpu.cpp) ----
 

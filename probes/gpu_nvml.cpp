@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "probes/nvml_api.h"
+#include "probes/registry.h"
 #include "probes/snapshot.h"
+#include "probes/workload.h"
 
 namespace tierscope {
 
@@ -171,9 +173,9 @@ bool known_integrated(const std::string& name) {
 
 }  // namespace
 
-class NvmlProbe::Impl {
+class GpuNvmlProbe::Impl {
  public:
-  explicit Impl(NvmlSettings s) : settings_(std::move(s)) {}
+  explicit Impl(GpuSettings s) : settings_(std::move(s)) {}
   ~Impl() { unload(); }
 
   ProbeOutcome sample(Snapshot& out);
@@ -215,7 +217,7 @@ class NvmlProbe::Impl {
     for (const auto& [key, count] : errors_) inv.errors.push_back({key.first, key.second, count});
   }
 
-  NvmlSettings settings_;
+  GpuSettings settings_;
   std::unique_ptr<Library> lib_;
   bool initialized_ = false;
   bool ever_answered_ = false;
@@ -228,7 +230,7 @@ class NvmlProbe::Impl {
   Clock::time_point next_process_scan_{};
 };
 
-ProbeOutcome NvmlProbe::Impl::initialise(Clock::time_point now) {
+ProbeOutcome GpuNvmlProbe::Impl::initialise(Clock::time_point now) {
   fatal_.reset();
   nvml::Return r = lib_->init();
   unsigned int count = 0;
@@ -305,7 +307,7 @@ ProbeOutcome NvmlProbe::Impl::initialise(Clock::time_point now) {
   return ProbeOutcome::ok();
 }
 
-void NvmlProbe::Impl::read_dynamic(Device& d, GpuReading& g) {
+void GpuNvmlProbe::Impl::read_dynamic(Device& d, GpuReading& g) {
   auto h = d.handle;
   if (g.memory_model == "discrete") {
     if (lib_->get_memory_v2) {
@@ -360,7 +362,7 @@ void NvmlProbe::Impl::read_dynamic(Device& d, GpuReading& g) {
   }
 }
 
-void NvmlProbe::Impl::read_processes(Device& d) {
+void GpuNvmlProbe::Impl::read_processes(Device& d) {
   const std::string region = d.static_info.memory_model == "unified" ? "unified" : "vram";
   std::map<std::uint32_t, std::uint64_t> per_pid;  // a process in both lists counts once
   bool any_list = false;
@@ -404,13 +406,13 @@ void NvmlProbe::Impl::read_processes(Device& d) {
   d.process_sum = sum;
 }
 
-ProbeOutcome NvmlProbe::Impl::sample(Snapshot& out) {
+ProbeOutcome GpuNvmlProbe::Impl::sample(Snapshot& out) {
   const auto now = Clock::now();
   if (!lib_) {
     if (now < next_attempt_) return ProbeOutcome::no_data();
     std::string error;
     bool loaded = false;
-    lib_ = Library::open(settings_.library, error, loaded);
+    lib_ = Library::open(settings_.nvml_library, error, loaded);
     if (!lib_) {
       // No NVIDIA driver installed: nothing to report. Looked for again later
       // (a driver installed while the daemon runs). A library that loads but
@@ -424,7 +426,7 @@ ProbeOutcome NvmlProbe::Impl::sample(Snapshot& out) {
       if (ever_answered_ || !down_reason_.empty()) {
         GpuInventory inv;
         attach_errors(inv);
-        out.nvml = std::move(inv);
+        out.put(kGpuNvml, std::move(inv));
         return ProbeOutcome::failed(down_reason_);
       }
       return ProbeOutcome::no_data();
@@ -440,7 +442,7 @@ ProbeOutcome NvmlProbe::Impl::sample(Snapshot& out) {
         if (down_reason_.empty()) down_reason_ = init.error + "; re-initialising with backoff";
         GpuInventory inv;
         attach_errors(inv);
-        out.nvml = std::move(inv);
+        out.put(kGpuNvml, std::move(inv));
         return ProbeOutcome::failed(down_reason_);
       }
       return init;
@@ -470,19 +472,31 @@ ProbeOutcome NvmlProbe::Impl::sample(Snapshot& out) {
     if (down_reason_.empty()) down_reason_ = why + "; re-initialising with backoff";
     GpuInventory down;
     attach_errors(down);
-    out.nvml = std::move(down);
+    out.put(kGpuNvml, std::move(down));
     return ProbeOutcome::failed(down_reason_);
   }
   ever_answered_ = true;
   down_reason_.clear();
   backoff_ = std::chrono::milliseconds(0);
   attach_errors(inv);
-  out.nvml = std::move(inv);
+  out.put(kGpuNvml, std::move(inv));
   return ProbeOutcome::ok();
 }
 
-NvmlProbe::NvmlProbe(NvmlSettings settings) : impl_(std::make_unique<Impl>(std::move(settings))) {}
-NvmlProbe::~NvmlProbe() = default;
-ProbeOutcome NvmlProbe::sample(ProbeContext&, Snapshot& out) { return impl_->sample(out); }
+GpuNvmlProbe::GpuNvmlProbe(GpuSettings settings) : impl_(std::make_unique<Impl>(std::move(settings))) {}
+GpuNvmlProbe::~GpuNvmlProbe() = default;
+ProbeOutcome GpuNvmlProbe::sample(ProbeContext&, Snapshot& out) { return impl_->sample(out); }
+
+constinit const ProbeRegistration kGpuNvmlProbe{
+    .name = "gpu_nvml",
+    .section = &kGpuSection,
+    .make = [](const ProbeSettings& settings) -> std::unique_ptr<Probe> {
+      return std::make_unique<GpuNvmlProbe>(settings.get<GpuSettings>());
+    },
+    .render =
+        [](const Snapshot& snap, MetricWriter& w) {
+          if (const auto* inv = snap.get(kGpuNvml)) render_gpus(*inv, snap.get(kWorkload), w);
+        },
+};
 
 }  // namespace tierscope

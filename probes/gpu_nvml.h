@@ -8,26 +8,18 @@
 
 #include "probes/gpu.h"
 #include "probes/probe.h"
+#include "probes/snapshot.h"
 
 namespace tierscope {
 
-struct NvmlSettings {
-  std::string library = "libnvidia-ml.so.1";            // dlopen name or path
-  std::chrono::milliseconds process_interval{5000};      // cadence of the process lists
-  std::string memory_model = "auto";                    // auto | unified | discrete
-  // Re-initialisation after a lost GPU or a failed init: first retry after
-  // retry_min, doubling up to retry_max; a host without NVIDIA driver or GPU
-  // is looked at again every retry_max. Not in the config file (tests shorten it).
-  std::chrono::milliseconds retry_min{1000};
-  std::chrono::milliseconds retry_max{60'000};
+struct ProbeRegistration;
 
-  bool operator==(const NvmlSettings&) const = default;
-};
-
-class NvmlProbe final : public Probe {
+// Reads the gpu section's nvml_library, memory_model, process_interval and
+// the retry cadence.
+class GpuNvmlProbe final : public Probe {
  public:
-  explicit NvmlProbe(NvmlSettings settings);
-  ~NvmlProbe() override;
+  explicit GpuNvmlProbe(GpuSettings settings);
+  ~GpuNvmlProbe() override;
   std::string_view name() const override { return "gpu_nvml"; }
   ProbeOutcome sample(ProbeContext& ctx, Snapshot& out) override;
 
@@ -36,5 +28,11 @@ class NvmlProbe final : public Probe {
  private:
   std::unique_ptr<Impl> impl_;
 };
+
+// What the gpu_nvml probe puts in the snapshot.
+inline constexpr ReadingKey<GpuInventory> kGpuNvml{"gpu_nvml"};
+
+// The registration entry (probes/registry.h).
+extern const ProbeRegistration kGpuNvmlProbe;
 
 }  // namespace tierscope

@@ -5,6 +5,7 @@
 
 #include "core/metric_catalog.h"
 #include "core/text.h"
+#include "probes/registry.h"
 #include "probes/snapshot.h"
 
 namespace tierscope {
@@ -49,7 +50,7 @@ ProbeOutcome MemInfoProbe::sample(ProbeContext& ctx, Snapshot& out) {
   if (auto err = ctx.read_proc("meminfo"); !err.empty()) return ProbeOutcome::failed(err);
   auto m = parse_meminfo(ctx.scratch);
   if (m.fields.empty()) return ProbeOutcome::failed(ctx.roots.proc("meminfo").native() + ": no parsable field");
-  out.meminfo = std::move(m);
+  out.put(kMeminfo, std::move(m));
   return ProbeOutcome::ok();
 }
 
@@ -153,5 +154,14 @@ void render_meminfo(const MemInfo& m, MetricWriter& w) {
   if (auto anon = m.get("AnonPages")) w.add(metric::memory_anon, static_cast<double>(*anon));
   if (auto shmem = m.get("Shmem")) w.add(metric::memory_shmem, static_cast<double>(*shmem));
 }
+
+constinit const ProbeRegistration kMeminfoProbe{
+    .name = "meminfo",
+    .make = [](const ProbeSettings&) -> std::unique_ptr<Probe> { return std::make_unique<MemInfoProbe>(); },
+    .render =
+        [](const Snapshot& snap, MetricWriter& w) {
+          if (const auto* r = snap.get(kMeminfo)) render_meminfo(*r, w);
+        },
+};
 
 }  // namespace tierscope

@@ -8,8 +8,11 @@
 #include <vector>
 
 #include "probes/probe.h"
+#include "probes/snapshot.h"
 
 namespace tierscope {
+
+struct ProbeRegistration;
 
 class MetricWriter;
 
@@ -38,5 +41,11 @@ class MemInfoProbe final : public Probe {
 std::string meminfo_metric_suffix(std::string_view field);
 
 void render_meminfo(const MemInfo& m, MetricWriter& w);
+
+// What the meminfo probe puts in the snapshot.
+inline constexpr ReadingKey<MemInfo> kMeminfo{"meminfo"};
+
+// The registration entry (probes/registry.h).
+extern const ProbeRegistration kMeminfoProbe;
 
 }  // namespace tierscope

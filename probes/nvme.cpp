@@ -7,8 +7,10 @@
 #include <cstdio>
 #include <limits>
 
+#include "core/duration.h"
 #include "core/metric_catalog.h"
 #include "core/text.h"
+#include "probes/nvme_libnvme.h"
 #include "probes/offload.h"
 #include "probes/snapshot.h"
 #include "probes/sysfs.h"
@@ -280,7 +282,7 @@ ProbeOutcome NvmeProbe::sample(ProbeContext& ctx, Snapshot& out) {
     cache_ = std::move(kept);
   }
   if (inv.controllers.empty()) return ProbeOutcome::no_data();
-  out.nvme = std::move(inv);
+  out.put(kNvme, std::move(inv));
   return ProbeOutcome::ok();
 }
 
@@ -356,5 +358,66 @@ void render_nvme(const NvmeInventory& inv, const OffloadVerdict& verdict, Metric
     if (c.health) render_nvme_health(c.name, *c.health, c.admin ? c.admin->age_seconds : 0, w);
   }
 }
+
+void NvmeAdminLog::observe(const Snapshot& snap, Logger& log) {
+  std::map<std::string, std::string> now;
+  if (const auto* nvme = snap.get(kNvme))
+    for (const auto& c : nvme->controllers)
+      if (c.admin) now.emplace(c.name, c.admin->problem);
+  for (const auto& [controller, problem] : now) {
+    auto it = last_.find(controller);
+    if (!problem.empty() && (it == last_.end() || it->second != problem))
+      log.warn(controller + ": " + problem);
+    else if (problem.empty() && it != last_.end() && !it->second.empty())
+      log.info(controller + ": Identify Controller and health log readable again");
+  }
+  last_ = std::move(now);
+}
+
+namespace {
+
+constexpr std::chrono::milliseconds kMinNvmeHealthInterval{1'000};
+constexpr std::chrono::milliseconds kMaxNvmeHealthInterval{3'600'000};
+
+void parse_nvme_section(const YamlReader& p, const YAML::Node& v, const std::string& key, ProbeSettings& out) {
+  NvmeSettings s = out.get<NvmeSettings>();
+  p.each_key(v, key, {"health_interval"}, [&](const std::string&, const std::string& f, const YAML::Node& n) {
+    const std::string expected = "a duration from " + format_duration(kMinNvmeHealthInterval) + " to " +
+                                 format_duration(kMaxNvmeHealthInterval) + " (e.g. 30s, 5m), or off";
+    auto text = p.scalar(n, f, expected);
+    // off (or 0) disables the admin reads; the sysfs identity stays.
+    auto d = text == "off" ? std::optional(std::chrono::milliseconds{0}) : parse_duration(text);
+    if (!d || (d->count() != 0 && (*d < kMinNvmeHealthInterval || *d > kMaxNvmeHealthInterval)))
+      p.fail(n.Mark(), f, "expected " + expected + ", got \"" + text + "\"");
+    s.health_interval = *d;
+  });
+  out.set(std::move(s));
+}
+
+constexpr ConfigSection kNvmeSection{"nvme", parse_nvme_section};
+
+}  // namespace
+
+constinit const ProbeRegistration kNvmeProbe{
+    .name = "nvme",
+    .section = &kNvmeSection,
+    .make =
+        [](const ProbeSettings& settings) -> std::unique_ptr<Probe> {
+          return std::make_unique<NvmeProbe>(std::make_shared<LibnvmeAdminChannel>(),
+                                             settings.get<NvmeSettings>().health_interval);
+        },
+    .render =
+        [](const Snapshot& snap, MetricWriter& w) {
+          const auto* inv = snap.get(kNvme);
+          if (!inv) return;
+          const auto* verdict = snap.get(kOffload);
+          render_nvme(*inv, verdict ? *verdict : OffloadVerdict{}, w);
+        },
+};
+
+constinit const PostSampleRegistration kNvmeAdminLogStep{
+    .name = "nvme_admin_log",
+    .make = []() -> std::unique_ptr<PostSampleStep> { return std::make_unique<NvmeAdminLog>(); },
+};
 
 }  // namespace tierscope

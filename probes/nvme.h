@@ -20,7 +20,10 @@
 #include <string_view>
 #include <vector>
 
+#include "core/logging.h"
 #include "probes/probe.h"
+#include "probes/registry.h"
+#include "probes/snapshot.h"
 
 namespace tierscope {
 
@@ -188,5 +191,27 @@ class NvmeProbe final : public Probe {
 // Identity, state and namespaces, and the admin data (Identify, health log)
 // where it was read; the phison label comes from the verdict.
 void render_nvme(const NvmeInventory& inv, const OffloadVerdict& verdict, MetricWriter& w);
+
+// What the nvme probe puts in the snapshot.
+inline constexpr ReadingKey<NvmeInventory> kNvme{"nvme"};
+
+// Logs changes in whether each NVMe controller's admin data (Identify, health
+// log) could be read: one warning when a read fails (and when the reason
+// changes), one info line when it works again; nothing while it stays the
+// same. A post-sample step, so its memory outlives a reload (which re-creates
+// the probes).
+class NvmeAdminLog final : public PostSampleStep {
+ public:
+  void observe(const Snapshot& snap, Logger& log);
+  void configure(const SamplerConfig&) override {}
+  void run(Snapshot& snap, Logger& log) override { observe(snap, log); }
+
+ private:
+  std::map<std::string, std::string> last_;  // controller -> problem ("" = readable)
+};
+
+// The registration entries (probes/registry.h).
+extern const ProbeRegistration kNvmeProbe;
+extern const PostSampleRegistration kNvmeAdminLogStep;
 
 }  // namespace tierscope

@@ -3,7 +3,10 @@
 #include <algorithm>
 
 #include "core/metric_catalog.h"
+#include "core/text.h"
 #include "probes/nvme.h"
+#include "probes/registry.h"
+#include "probes/sampler_config.h"
 #include "probes/swaps.h"
 
 namespace tierscope {
@@ -54,5 +57,58 @@ void render_offload(const OffloadVerdict& verdict, MetricWriter& w) {
   for (const auto& d : verdict.devices)
     w.add(metric::offload_device_info, 1, {{"device", d.device}, {"controller", d.controller}, {"role", d.role}});
 }
+
+namespace {
+
+class OffloadStep final : public PostSampleStep {
+ public:
+  void configure(const SamplerConfig& config) override { selection_ = config.section<OffloadSelection>(); }
+  void run(Snapshot& snap, Logger& log) override {
+    const auto& verdict = snap.put(kOffload, decide_offload(snap.get(kNvme), snap.get(kSwaps), selection_));
+    if (verdict.unmatched_names != last_unmatched_) {
+      for (const auto& n : verdict.unmatched_names)
+        log.warn("offload_device: \"" + n + "\" matches no NVMe controller, namespace or serial");
+      last_unmatched_ = verdict.unmatched_names;
+    }
+  }
+
+ private:
+  OffloadSelection selection_;
+  std::vector<std::string> last_unmatched_;
+};
+
+void parse_offload_section(const YamlReader& p, const YAML::Node& v, const std::string& key, ProbeSettings& out) {
+  const std::string expected =
+      "\"auto\" or a list of controller names, block devices or serials (e.g. [nvme0, S4EWNX0R123456])";
+  OffloadSelection sel;
+  sel.auto_detect = false;
+  auto take = [&](const YAML::Node& n) {
+    auto s = std::string(text::trim(p.scalar(n, key, expected)));
+    if (s.empty()) p.fail(n.Mark(), key, "expected " + expected + ", got an empty name");
+    if (s == "auto") sel.auto_detect = true;
+    else sel.names.push_back(s);
+  };
+  if (v.IsSequence()) {
+    if (v.size() == 0) p.fail(v.Mark(), key, "expected " + expected + ", got an empty list");
+    for (const auto& n : v) take(n);
+  } else {
+    take(v);
+  }
+  out.set(std::move(sel));
+}
+
+constexpr ConfigSection kOffloadSection{"offload_device", parse_offload_section};
+
+}  // namespace
+
+constinit const PostSampleRegistration kOffloadStep{
+    .name = "offload",
+    .section = &kOffloadSection,
+    .make = []() -> std::unique_ptr<PostSampleStep> { return std::make_unique<OffloadStep>(); },
+    .render =
+        [](const Snapshot& snap, MetricWriter& w) {
+          if (const auto* v = snap.get(kOffload)) render_offload(*v, w);
+        },
+};
 
 }  // namespace tierscope

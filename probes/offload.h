@@ -14,12 +14,18 @@
 #include <string>
 #include <vector>
 
+#include "probes/snapshot.h"
+
 namespace tierscope {
 
 struct NvmeInventory;
 struct Swaps;
 class MetricWriter;
 
+struct PostSampleRegistration;
+
+// Config key `offload_device`: "auto", or a list of names (with "auto" in it
+// to keep detection too).
 struct OffloadSelection {
   bool auto_detect = true;          // "auto" (alone or as a list entry)
   std::vector<std::string> names;   // controller (nvme0), block device (nvme0n1) or serial
@@ -42,5 +48,13 @@ struct OffloadVerdict {
 OffloadVerdict decide_offload(const NvmeInventory* nvme, const Swaps* swaps, const OffloadSelection& selection);
 
 void render_offload(const OffloadVerdict& verdict, MetricWriter& w);
+
+// What the offload post-sample step puts in the snapshot (after the nvme and
+// swaps probes ran; present on every sample, empty without NVMe).
+inline constexpr ReadingKey<OffloadVerdict> kOffload{"offload"};
+
+// The registration entry (probes/registry.h): decides the verdict and logs
+// configured names that match nothing (once per change).
+extern const PostSampleRegistration kOffloadStep;
 
 }  // namespace tierscope

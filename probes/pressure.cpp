@@ -6,6 +6,7 @@
 
 #include "core/metric_catalog.h"
 #include "core/text.h"
+#include "probes/registry.h"
 #include "probes/snapshot.h"
 
 namespace tierscope {
@@ -65,7 +66,7 @@ ProbeOutcome PressureProbe::sample(ProbeContext& ctx, Snapshot& out) {
   }
   if (!any_file) return ProbeOutcome::no_data();
   bool have = !p.resources.empty();
-  if (have) out.pressure = std::move(p);
+  if (have) out.put(kPressure, std::move(p));
   if (!errors.empty()) return ProbeOutcome::failed(errors);
   return ProbeOutcome::ok();
 }
@@ -80,5 +81,14 @@ void render_pressure(const Pressure& p, MetricWriter& w) {
             {{"resource", r.resource}, {"kind", "full"}});
   }
 }
+
+constinit const ProbeRegistration kPressureProbe{
+    .name = "pressure",
+    .make = [](const ProbeSettings&) -> std::unique_ptr<Probe> { return std::make_unique<PressureProbe>(); },
+    .render =
+        [](const Snapshot& snap, MetricWriter& w) {
+          if (const auto* r = snap.get(kPressure)) render_pressure(*r, w);
+        },
+};
 
 }  // namespace tierscope

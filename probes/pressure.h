@@ -9,8 +9,11 @@
 #include <vector>
 
 #include "probes/probe.h"
+#include "probes/snapshot.h"
 
 namespace tierscope {
+
+struct ProbeRegistration;
 
 class MetricWriter;
 
@@ -41,5 +44,11 @@ class PressureProbe final : public Probe {
 };
 
 void render_pressure(const Pressure& p, MetricWriter& w);
+
+// What the pressure probe puts in the snapshot.
+inline constexpr ReadingKey<Pressure> kPressure{"pressure"};
+
+// The registration entry (probes/registry.h).
+extern const ProbeRegistration kPressureProbe;
 
 }  // namespace tierscope

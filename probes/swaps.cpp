@@ -4,6 +4,7 @@
 
 #include "core/metric_catalog.h"
 #include "core/text.h"
+#include "probes/registry.h"
 #include "probes/snapshot.h"
 #include "probes/sysfs.h"
 
@@ -133,7 +134,7 @@ ProbeOutcome SwapsProbe::sample(ProbeContext& ctx, Snapshot& out) {
     still_active.emplace(std::move(key), std::move(r));
   }
   resolved_ = std::move(still_active);
-  out.swaps = std::move(swaps);
+  out.put(kSwaps, std::move(swaps));
   return ProbeOutcome::ok();
 }
 
@@ -151,5 +152,14 @@ void render_swaps(const Swaps& s, MetricWriter& w) {
       w.add(metric::swap_device_info, 1, {{"device", a.filename}, {"type", a.type}, {"block_device", block}, {"disk", d}});
   }
 }
+
+constinit const ProbeRegistration kSwapsProbe{
+    .name = "swaps",
+    .make = [](const ProbeSettings&) -> std::unique_ptr<Probe> { return std::make_unique<SwapsProbe>(); },
+    .render =
+        [](const Snapshot& snap, MetricWriter& w) {
+          if (const auto* r = snap.get(kSwaps)) render_swaps(*r, w);
+        },
+};
 
 }  // namespace tierscope

@@ -13,8 +13,11 @@
 #include <vector>
 
 #include "probes/probe.h"
+#include "probes/snapshot.h"
 
 namespace tierscope {
+
+struct ProbeRegistration;
 
 class MetricWriter;
 
@@ -67,5 +70,11 @@ class SwapsProbe final : public Probe {
 };
 
 void render_swaps(const Swaps& s, MetricWriter& w);
+
+// What the swaps probe puts in the snapshot.
+inline constexpr ReadingKey<Swaps> kSwaps{"swaps"};
+
+// The registration entry (probes/registry.h).
+extern const ProbeRegistration kSwapsProbe;
 
 }  // namespace tierscope

@@ -4,6 +4,7 @@
 
 #include "core/metric_catalog.h"
 #include "core/text.h"
+#include "probes/registry.h"
 #include "probes/snapshot.h"
 
 namespace tierscope {
@@ -36,7 +37,7 @@ ProbeOutcome VmStatProbe::sample(ProbeContext& ctx, Snapshot& out) {
   auto v = parse_vmstat(ctx.scratch);
   if (!v.pswpin && !v.pswpout && !v.pgmajfault && !v.pgpgin && !v.pgpgout && !v.oom_kill)
     return ProbeOutcome::failed(ctx.roots.proc("vmstat").native() + ": none of pswpin, pswpout, pgmajfault, pgpgin, pgpgout, oom_kill found");
-  out.vmstat = v;
+  out.put(kVmstat, v);
   return ProbeOutcome::ok();
 }
 
@@ -52,5 +53,14 @@ void render_vmstat(const VmStat& v, MetricWriter& w) {
   put(metric::page_out_bytes, v.pgpgout, 1024);
   put(metric::oom_kills, v.oom_kill);
 }
+
+constinit const ProbeRegistration kVmstatProbe{
+    .name = "vmstat",
+    .make = [](const ProbeSettings&) -> std::unique_ptr<Probe> { return std::make_unique<VmStatProbe>(); },
+    .render =
+        [](const Snapshot& snap, MetricWriter& w) {
+          if (const auto* r = snap.get(kVmstat)) render_vmstat(*r, w);
+        },
+};
 
 }  // namespace tierscope

@@ -6,8 +6,11 @@
 #include <string_view>
 
 #include "probes/probe.h"
+#include "probes/snapshot.h"
 
 namespace tierscope {
+
+struct ProbeRegistration;
 
 class MetricWriter;
 
@@ -30,5 +33,11 @@ class VmStatProbe final : public Probe {
 };
 
 void render_vmstat(const VmStat& v, MetricWriter& w);
+
+// What the vmstat probe puts in the snapshot.
+inline constexpr ReadingKey<VmStat> kVmstat{"vmstat"};
+
+// The registration entry (probes/registry.h).
+extern const ProbeRegistration kVmstatProbe;
 
 }  // namespace tierscope

@@ -12,6 +12,8 @@
 #include "core/metric_catalog.h"
 #include "core/metric_writer.h"
 #include "core/text.h"
+#include "probes/gpu.h"
+#include "probes/registry.h"
 #include "probes/snapshot.h"
 
 namespace tierscope {
@@ -207,7 +209,7 @@ ProbeOutcome WorkloadProbe::sample(ProbeContext& ctx, Snapshot& out) {
     // the next rescan re-reads its comm and re-matches it.
     drop_exited(ctx);
   }
-  out.workload = last_;
+  out.put(kWorkload, last_);
   return ProbeOutcome::ok();
 }
 
@@ -216,5 +218,55 @@ void render_workload(const WorkloadProcesses& w, MetricWriter& out) {
     out.add(metric::workload_process, 1,
             {{"pid", std::to_string(p.pid)}, {"comm", p.comm}, {"matched_by", p.matched_by}});
 }
+
+namespace {
+
+void parse_workload_section(const YamlReader& p, const YAML::Node& v, const std::string& key, ProbeSettings& out) {
+  WorkloadSelection sel = out.get<WorkloadSelection>();
+  p.each_key(v, key, {"pids", "process_names", "systemd_units"},
+             [&](const std::string& k, const std::string& f, const YAML::Node& n) {
+               if (n.IsNull()) return;
+               if (!n.IsSequence()) p.fail(n.Mark(), f, "expected a list, e.g. [1234] or [llama-server]");
+               for (const auto& item : n) {
+                 auto s = p.scalar(item, f, k == "pids" ? "a process id" : "a name");
+                 if (k == "pids") {
+                   auto pid = text::parse_u64(s);
+                   if (!pid || *pid == 0 || *pid > 4194304)
+                     p.fail(item.Mark(), f, "expected a process id 1-4194304, got \"" + s + "\"");
+                   sel.pids.push_back(static_cast<std::uint32_t>(*pid));
+                 } else if (s.empty()) {
+                   p.fail(item.Mark(), f, "expected a name, got an empty string");
+                 } else if (k == "process_names") {
+                   if (s.size() > 15)  // the kernel truncates comm to 15 bytes
+                     p.fail(item.Mark(), f,
+                            "expected a process name as /proc/<pid>/comm shows it (at most 15 characters), got \"" +
+                                s + "\"");
+                   sel.process_names.push_back(s);
+                 } else {
+                   if (s.find('/') != std::string::npos)
+                     p.fail(item.Mark(), f, "expected a unit name such as ollama.service, got \"" + s + "\"");
+                   sel.systemd_units.push_back(s);
+                 }
+               }
+             });
+  out.set(std::move(sel));
+}
+
+constexpr ConfigSection kWorkloadSection{"workload", parse_workload_section};
+
+}  // namespace
+
+constinit const ProbeRegistration kWorkloadProbe{
+    .name = "workload",
+    .section = &kWorkloadSection,
+    .make = [](const ProbeSettings& settings) -> std::unique_ptr<Probe> {
+      return std::make_unique<WorkloadProbe>(settings.get<WorkloadSelection>(),
+                                             settings.get<GpuSettings>().process_interval);
+    },
+    .render =
+        [](const Snapshot& snap, MetricWriter& w) {
+          if (const auto* r = snap.get(kWorkload)) render_workload(*r, w);
+        },
+};
 
 }  // namespace tierscope

@@ -19,11 +19,15 @@
 #include <vector>
 
 #include "probes/probe.h"
+#include "probes/snapshot.h"
 
 namespace tierscope {
 
+struct ProbeRegistration;
+
 class MetricWriter;
 
+// Config section `workload`.
 struct WorkloadSelection {
   std::vector<std::uint32_t> pids;
   std::vector<std::string> process_names;  // matched against /proc/<pid>/comm
@@ -80,5 +84,12 @@ class WorkloadProbe final : public Probe {
 };
 
 void render_workload(const WorkloadProcesses& w, MetricWriter& out);
+
+// What the workload probe puts in the snapshot (the GPU probes read it).
+inline constexpr ReadingKey<WorkloadProcesses> kWorkload{"workload"};
+
+// The registration entry (probes/registry.h). Its rescan cadence is the gpu
+// section's process_interval.
+extern const ProbeRegistration kWorkloadProbe;
 
 }  // namespace tierscope

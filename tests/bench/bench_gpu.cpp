@@ -82,10 +82,10 @@ int main(int argc, char** argv) {
   std::printf("GPU probe cost, CPU per sample (CLOCK_PROCESS_CPUTIME_ID, mean of %d samples)\n", n);
   bool broken = false;
   for (bool every_sample : {false, true}) {
-    NvmlSettings s;
-    s.library = argv[1];
+    GpuSettings s;
+    s.nvml_library = argv[1];
     s.process_interval = every_sample ? std::chrono::milliseconds(0) : std::chrono::milliseconds(5000);
-    NvmlProbe probe(s);
+    GpuNvmlProbe probe(s);
     double t = per_sample(probe, HostRoots{}, n, ProbeStatus::ok);
     if (t < 0) {
       std::printf("  NVML probe did not answer from %s\n", argv[1]);
@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
   for (const char* host : {"amd-discrete", "amd-strix-halo"}) {
     std::filesystem::path base = std::filesystem::path(argv[2]) / host;
     if (!std::filesystem::exists(base / "sys")) continue;
-    AmdGpuProbe probe;
+    GpuAmdgpuProbe probe;
     HostRoots roots{base / "proc", base / "sys", base / "dev"};
     double t = per_sample(probe, roots, n, ProbeStatus::ok);
     if (t < 0) {

@@ -13,8 +13,10 @@
 #include "core/listen_address.h"
 #include "core/text.h"
 #include "daemon/config.h"
-#include "daemon/probe_set.h"
 #include "probes/diskstats.h"
+#include "probes/gpu.h"
+#include "probes/offload.h"
+#include "probes/registry.h"
 #include "tests/fuzz/fuzz_common.h"
 
 using namespace tierscope;
@@ -26,7 +28,7 @@ const std::string kFile = "fuzz.yaml";
 bool same(const Config& a, const Config& b) {
   return a.sample_interval == b.sample_interval && a.peak_window == b.peak_window && a.listen == b.listen &&
          a.log_level == b.log_level && a.roots == b.roots && a.probes == b.probes &&
-         a.device_include == b.device_include && a.device_exclude == b.device_exclude && a.offload == b.offload;
+         a.section<DiskstatsSettings>().device_include == b.section<DiskstatsSettings>().device_include && a.section<DiskstatsSettings>().device_exclude == b.section<DiskstatsSettings>().device_exclude && a.section<OffloadSelection>() == b.section<OffloadSelection>();
 }
 
 bool printable(std::string_view s) {
@@ -38,8 +40,8 @@ bool printable(std::string_view s) {
 // The config as a user would write it; nullopt when a value has bytes that a
 // YAML emitter need not reproduce exactly (control characters, non-ASCII).
 std::optional<std::string> emit(const Config& c) {
-  std::vector<std::string_view> strings{c.listen, c.device_include, c.device_exclude};
-  for (const auto& n : c.offload.names) strings.push_back(n);
+  std::vector<std::string_view> strings{c.listen, c.section<DiskstatsSettings>().device_include, c.section<DiskstatsSettings>().device_exclude};
+  for (const auto& n : c.section<OffloadSelection>().names) strings.push_back(n);
   const std::string roots[] = {c.roots.procfs.string(), c.roots.sysfs.string(), c.roots.devfs.string()};
   for (const auto& r : roots) strings.push_back(r);
   for (auto s : strings)
@@ -60,12 +62,12 @@ std::optional<std::string> emit(const Config& c) {
   for (const auto& [name, on] : c.probes) out << YAML::Key << name << YAML::Value << (on ? "true" : "false");
   out << YAML::EndMap;
   out << YAML::Key << "diskstats" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "device_include" << YAML::Value << c.device_include;
-  out << YAML::Key << "device_exclude" << YAML::Value << c.device_exclude;
+  out << YAML::Key << "device_include" << YAML::Value << c.section<DiskstatsSettings>().device_include;
+  out << YAML::Key << "device_exclude" << YAML::Value << c.section<DiskstatsSettings>().device_exclude;
   out << YAML::EndMap;
   out << YAML::Key << "offload_device" << YAML::Value << YAML::BeginSeq;
-  if (c.offload.auto_detect) out << "auto";
-  for (const auto& n : c.offload.names) out << n;
+  if (c.section<OffloadSelection>().auto_detect) out << "auto";
+  for (const auto& n : c.section<OffloadSelection>().names) out << n;
   out << YAML::EndSeq;
   out << YAML::EndMap;
   if (!out.good()) return std::nullopt;
@@ -81,16 +83,16 @@ void check_config(const Config& c, std::string_view yaml) {
   FUZZ_CHECK(c.roots.procfs.is_absolute() && c.roots.sysfs.is_absolute() && c.roots.devfs.is_absolute());
   FUZZ_CHECK(c.log_level >= LogLevel::error && c.log_level <= LogLevel::debug);
   FUZZ_CHECK(parse_log_level(to_string(c.log_level)) == c.log_level);
-  FUZZ_CHECK(c.probes.size() == kProbeNames.size());
-  for (auto name : kProbeNames) FUZZ_CHECK(c.probes.count(std::string(name)) == 1, std::string(name));
-  FUZZ_CHECK(c.offload.auto_detect || !c.offload.names.empty());
-  for (const auto& n : c.offload.names) {
+  FUZZ_CHECK(c.probes.size() == ProbeRegistry::builtin().probes.size());
+  for (const auto* p : ProbeRegistry::builtin().probes) FUZZ_CHECK(c.probes.count(std::string(p->name)) == 1, std::string(p->name));
+  FUZZ_CHECK(c.section<OffloadSelection>().auto_detect || !c.section<OffloadSelection>().names.empty());
+  for (const auto& n : c.section<OffloadSelection>().names) {
     FUZZ_CHECK(!n.empty() && n != "auto", n);
     FUZZ_CHECK(text::trim(n) == n, n);
   }
   // The regular expressions were validated, so the probe set can be built.
   try {
-    DeviceFilter filter(c.device_include, c.device_exclude);
+    DeviceFilter filter(c.section<DiskstatsSettings>().device_include, c.section<DiskstatsSettings>().device_exclude);
     (void)filter.keep("nvme0n1");
   } catch (const std::exception& e) {
     fuzz::violated("DeviceFilter rejects a validated config", __FILE__, __LINE__, e.what());

@@ -10,7 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "daemon/sampler.h"
+#include "probes/sampler.h"
 #include "test_util.h"
 
 using namespace tierscope;
@@ -29,7 +29,7 @@ const ProbeRun& run_of(const Snapshot& s, std::string_view probe) {
   throw std::runtime_error("no such probe");
 }
 const DiskStat* disk(const Snapshot& s, std::string_view name) {
-  for (const auto& d : s.diskstats->devices)
+  for (const auto& d : s.get(kDiskstats)->devices)
     if (d.name == name) return &d;
   return nullptr;
 }
@@ -38,38 +38,38 @@ const DiskStat* disk(const Snapshot& s, std::string_view name) {
 
 TEST(NodeExporterHost, MeminfoAndVmstat) {
   auto s = sample("node_exporter-host");
-  ASSERT_TRUE(s->meminfo);
-  EXPECT_EQ(s->meminfo->get("MemTotal"), 3742148ull * 1024);
-  EXPECT_EQ(s->meminfo->get("SwapTotal"), 4194300ull * 1024);
-  EXPECT_EQ(s->meminfo->get("HugePages_Total"), 0u);
-  EXPECT_FALSE(s->meminfo->get("MemAvailable"));  // an old kernel: no MemAvailable line
-  ASSERT_TRUE(s->vmstat);
-  EXPECT_EQ(s->vmstat->pgpgin, 7344136u);
-  EXPECT_EQ(s->vmstat->pgpgout, 1541180581u);
-  EXPECT_EQ(s->vmstat->pswpin, 1476u);
-  EXPECT_EQ(s->vmstat->pswpout, 35045u);
-  EXPECT_EQ(s->vmstat->pgmajfault, 507162u);
-  EXPECT_EQ(s->vmstat->oom_kill, 0u);
+  ASSERT_TRUE(s->get(kMeminfo));
+  EXPECT_EQ(s->get(kMeminfo)->get("MemTotal"), 3742148ull * 1024);
+  EXPECT_EQ(s->get(kMeminfo)->get("SwapTotal"), 4194300ull * 1024);
+  EXPECT_EQ(s->get(kMeminfo)->get("HugePages_Total"), 0u);
+  EXPECT_FALSE(s->get(kMeminfo)->get("MemAvailable"));  // an old kernel: no MemAvailable line
+  ASSERT_TRUE(s->get(kVmstat));
+  EXPECT_EQ(s->get(kVmstat)->pgpgin, 7344136u);
+  EXPECT_EQ(s->get(kVmstat)->pgpgout, 1541180581u);
+  EXPECT_EQ(s->get(kVmstat)->pswpin, 1476u);
+  EXPECT_EQ(s->get(kVmstat)->pswpout, 35045u);
+  EXPECT_EQ(s->get(kVmstat)->pgmajfault, 507162u);
+  EXPECT_EQ(s->get(kVmstat)->oom_kill, 0u);
 }
 
 TEST(NodeExporterHost, PressureWithIrqFileLackingFinalNewline) {
   auto s = sample("node_exporter-host");
-  ASSERT_TRUE(s->pressure);
-  ASSERT_EQ(s->pressure->resources.size(), 4u);
-  EXPECT_EQ(s->pressure->resources[0].some->total_us, 14036781u);
-  EXPECT_EQ(s->pressure->resources[0].full->total_us, 0u);
-  EXPECT_EQ(s->pressure->resources[2].resource, "io");
-  EXPECT_EQ(s->pressure->resources[2].some->total_us, 159886802u);
-  EXPECT_EQ(s->pressure->resources[2].full->total_us, 159229614u);
-  EXPECT_FALSE(s->pressure->resources[3].some);
-  EXPECT_EQ(s->pressure->resources[3].full->total_us, 8494u);
+  ASSERT_TRUE(s->get(kPressure));
+  ASSERT_EQ(s->get(kPressure)->resources.size(), 4u);
+  EXPECT_EQ(s->get(kPressure)->resources[0].some->total_us, 14036781u);
+  EXPECT_EQ(s->get(kPressure)->resources[0].full->total_us, 0u);
+  EXPECT_EQ(s->get(kPressure)->resources[2].resource, "io");
+  EXPECT_EQ(s->get(kPressure)->resources[2].some->total_us, 159886802u);
+  EXPECT_EQ(s->get(kPressure)->resources[2].full->total_us, 159229614u);
+  EXPECT_FALSE(s->get(kPressure)->resources[3].some);
+  EXPECT_EQ(s->get(kPressure)->resources[3].full->total_us, 8494u);
 }
 
 TEST(NodeExporterHost, ZramSwap) {
   auto s = sample("node_exporter-host");
-  ASSERT_TRUE(s->swaps);
-  ASSERT_EQ(s->swaps->areas.size(), 1u);
-  const auto& z = s->swaps->areas[0];
+  ASSERT_TRUE(s->get(kSwaps));
+  ASSERT_EQ(s->get(kSwaps)->areas.size(), 1u);
+  const auto& z = s->get(kSwaps)->areas[0];
   EXPECT_EQ(z.filename, "/dev/zram0");
   EXPECT_EQ(z.size_bytes, 8388604ull * 1024);
   EXPECT_EQ(z.used_bytes, 76ull * 1024);
@@ -80,9 +80,9 @@ TEST(NodeExporterHost, ZramSwap) {
 
 TEST(NodeExporterHost, DiskstatsOfMixedKernelFormats) {
   auto s = sample("node_exporter-host");
-  ASSERT_TRUE(s->diskstats);
+  ASSERT_TRUE(s->get(kDiskstats));
   std::vector<std::string> names;
-  for (const auto& d : s->diskstats->devices) names.push_back(d.name);
+  for (const auto& d : s->get(kDiskstats)->devices) names.push_back(d.name);
   EXPECT_EQ(names, (std::vector<std::string>{"sda", "dm-0", "dm-1", "dm-2", "dm-3", "dm-4", "dm-5", "mmcblk0", "vda",
                                              "nvme0n1", "sdb", "sdc"}));
   EXPECT_EQ(disk(*s, "sda")->field_count, 11u);
@@ -99,9 +99,9 @@ TEST(NodeExporterHost, DiskstatsOfMixedKernelFormats) {
 
 TEST(NodeExporterHost, NvmeWithoutPciLinkIsNotPhison) {
   auto s = sample("node_exporter-host");
-  ASSERT_TRUE(s->nvme);
-  ASSERT_EQ(s->nvme->controllers.size(), 1u);
-  const auto& c = s->nvme->controllers[0];
+  ASSERT_TRUE(s->get(kNvme));
+  ASSERT_EQ(s->get(kNvme)->controllers.size(), 1u);
+  const auto& c = s->get(kNvme)->controllers[0];
   EXPECT_EQ(c.model, "Samsung SSD 970 PRO 512GB");
   EXPECT_EQ(c.serial, "S680HF8N190894I");
   EXPECT_EQ(c.firmware, "1B2QEXP7");
@@ -110,15 +110,15 @@ TEST(NodeExporterHost, NvmeWithoutPciLinkIsNotPhison) {
   ASSERT_EQ(c.namespaces.size(), 1u);
   EXPECT_EQ(c.namespaces[0].block_device, "nvme0n1");
   EXPECT_EQ(c.namespaces[0].size_bytes, 3906250000ull * 512);
-  EXPECT_TRUE(s->offload.phison_controllers.empty());
-  EXPECT_TRUE(s->offload.devices.empty());
+  EXPECT_TRUE(s->get(kOffload)->phison_controllers.empty());
+  EXPECT_TRUE(s->get(kOffload)->devices.empty());
 }
 
 TEST(ProcfsHost, SwapOnDeviceMapperResolvesToItsDisks) {
   auto s = sample("procfs-host");
-  ASSERT_TRUE(s->swaps);
-  ASSERT_EQ(s->swaps->areas.size(), 1u);
-  const auto& a = s->swaps->areas[0];
+  ASSERT_TRUE(s->get(kSwaps));
+  ASSERT_EQ(s->get(kSwaps)->areas.size(), 1u);
+  const auto& a = s->get(kSwaps)->areas[0];
   EXPECT_EQ(a.filename, "/dev/dm-2");
   EXPECT_EQ(a.size_bytes, 131068ull * 1024);
   EXPECT_EQ(a.used_bytes, 176ull * 1024);
@@ -132,32 +132,32 @@ TEST(ProcfsHost, MissingVmstatFailsOnlyThatProbe) {
   EXPECT_EQ(run_of(*s, "vmstat").status, ProbeStatus::error);
   EXPECT_NE(run_of(*s, "vmstat").error.find("vmstat: No such file or directory"), std::string::npos);
   EXPECT_EQ(run_of(*s, "meminfo").status, ProbeStatus::ok);
-  EXPECT_EQ(s->meminfo->get("MemTotal"), 15666184ull * 1024);
-  EXPECT_EQ(s->meminfo->get("Zswapped"), 10502ull * 1024);
+  EXPECT_EQ(s->get(kMeminfo)->get("MemTotal"), 15666184ull * 1024);
+  EXPECT_EQ(s->get(kMeminfo)->get("Zswapped"), 10502ull * 1024);
 }
 
 TEST(ProcfsHost, PressureOnAKernelWithoutCpuFull) {
   auto s = sample("procfs-host");
-  ASSERT_TRUE(s->pressure);
-  ASSERT_EQ(s->pressure->resources.size(), 3u);  // no irq file
-  EXPECT_EQ(s->pressure->resources[0].resource, "cpu");
-  EXPECT_EQ(s->pressure->resources[0].some->total_us, 15u);
-  EXPECT_FALSE(s->pressure->resources[0].full);
-  EXPECT_EQ(s->pressure->resources[1].full->total_us, 25u);
+  ASSERT_TRUE(s->get(kPressure));
+  ASSERT_EQ(s->get(kPressure)->resources.size(), 3u);  // no irq file
+  EXPECT_EQ(s->get(kPressure)->resources[0].resource, "cpu");
+  EXPECT_EQ(s->get(kPressure)->resources[0].some->total_us, 15u);
+  EXPECT_FALSE(s->get(kPressure)->resources[0].full);
+  EXPECT_EQ(s->get(kPressure)->resources[1].full->total_us, 25u);
 }
 
 TEST(ProcfsHost, NvmeModelPaddingIsTrimmed) {
   auto s = sample("procfs-host");
-  ASSERT_TRUE(s->nvme);
-  EXPECT_EQ(s->nvme->controllers[0].model, "Samsung SSD 970 PRO 512GB");
-  EXPECT_EQ(s->nvme->controllers[0].namespaces[0].name, "nvme0n0");
+  ASSERT_TRUE(s->get(kNvme));
+  EXPECT_EQ(s->get(kNvme)->controllers[0].model, "Samsung SSD 970 PRO 512GB");
+  EXPECT_EQ(s->get(kNvme)->controllers[0].namespaces[0].name, "nvme0n0");
 }
 
 TEST(ProcfsHost, AmdgpuCardAndTheI915CardSkipped) {
   auto s = sample("procfs-host");
-  ASSERT_TRUE(s->amdgpu);
-  ASSERT_EQ(s->amdgpu->gpus.size(), 1u);  // card1 is i915
-  const auto& g = s->amdgpu->gpus[0];
+  ASSERT_TRUE(s->get(kGpuAmdgpu));
+  ASSERT_EQ(s->get(kGpuAmdgpu)->gpus.size(), 1u);  // card1 is i915
+  const auto& g = s->get(kGpuAmdgpu)->gpus[0];
   EXPECT_EQ(g.id, "card0");
   EXPECT_EQ(g.vendor, "amd");
   EXPECT_EQ(g.memory_model, "discrete");
@@ -183,7 +183,7 @@ TEST(ProcfsHost, AmdgpuCardAndTheI915CardSkipped) {
 
 TEST(NodeExporterHost, NoAmdGpu) {
   auto s = sample("node_exporter-host");
-  EXPECT_FALSE(s->amdgpu);
+  EXPECT_FALSE(s->get(kGpuAmdgpu));
 }
 
 int main(int argc, char** argv) {

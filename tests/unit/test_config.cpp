@@ -7,6 +7,10 @@
 #include "core/listen_address.h"
 #include "daemon/config.h"
 #include "probes/diskstats.h"
+#include "probes/gpu.h"
+#include "probes/nvme.h"
+#include "probes/offload.h"
+#include "probes/workload.h"
 
 using namespace tierscope;
 using namespace std::chrono_literals;
@@ -30,9 +34,9 @@ TEST(Config, EmptyFileGivesTheDefaults) {
   EXPECT_EQ(c.listen, "127.0.0.1:9847");
   EXPECT_EQ(c.log_level, LogLevel::info);
   EXPECT_EQ(c.roots.procfs, "/proc");
-  EXPECT_TRUE(c.offload.auto_detect);
+  EXPECT_TRUE(c.section<OffloadSelection>().auto_detect);
   EXPECT_TRUE(c.probe_enabled("nvme"));
-  EXPECT_EQ(c.device_exclude, DeviceFilter::kDefaultExclude);
+  EXPECT_EQ(c.section<DiskstatsSettings>().device_exclude, DeviceFilter::kDefaultExclude);
 }
 
 TEST(Config, ShippedFileIsValidAndEqualsTheDefaults) {
@@ -48,12 +52,12 @@ TEST(Config, ShippedFileIsValidAndEqualsTheDefaults) {
   EXPECT_EQ(shipped.log_level, defaults.log_level);
   EXPECT_EQ(shipped.roots, defaults.roots);
   EXPECT_EQ(shipped.probes, defaults.probes);
-  EXPECT_EQ(shipped.device_include, defaults.device_include);
-  EXPECT_EQ(shipped.device_exclude, defaults.device_exclude);
-  EXPECT_EQ(shipped.offload, defaults.offload);
-  EXPECT_EQ(shipped.nvml, defaults.nvml);
-  EXPECT_EQ(shipped.workload, defaults.workload);
-  EXPECT_EQ(shipped.nvme, defaults.nvme);
+  EXPECT_EQ(shipped.section<DiskstatsSettings>().device_include, defaults.section<DiskstatsSettings>().device_include);
+  EXPECT_EQ(shipped.section<DiskstatsSettings>().device_exclude, defaults.section<DiskstatsSettings>().device_exclude);
+  EXPECT_EQ(shipped.section<OffloadSelection>(), defaults.section<OffloadSelection>());
+  EXPECT_EQ(shipped.section<GpuSettings>(), defaults.section<GpuSettings>());
+  EXPECT_EQ(shipped.section<WorkloadSelection>(), defaults.section<WorkloadSelection>());
+  EXPECT_EQ(shipped.section<NvmeSettings>(), defaults.section<NvmeSettings>());
 }
 
 TEST(Config, ParsesEveryKey) {
@@ -76,19 +80,19 @@ offload_device: [auto, S4EWNX0R123456, nvme1n1]
   EXPECT_FALSE(c.probe_enabled("nvme"));
   EXPECT_FALSE(c.probe_enabled("pressure"));
   EXPECT_TRUE(c.probe_enabled("meminfo"));
-  EXPECT_EQ(c.device_include, "^nvme");
-  EXPECT_EQ(c.device_exclude, "");
-  EXPECT_TRUE(c.offload.auto_detect);
-  EXPECT_EQ(c.offload.names, (std::vector<std::string>{"S4EWNX0R123456", "nvme1n1"}));
+  EXPECT_EQ(c.section<DiskstatsSettings>().device_include, "^nvme");
+  EXPECT_EQ(c.section<DiskstatsSettings>().device_exclude, "");
+  EXPECT_TRUE(c.section<OffloadSelection>().auto_detect);
+  EXPECT_EQ(c.section<OffloadSelection>().names, (std::vector<std::string>{"S4EWNX0R123456", "nvme1n1"}));
   Config only = parse_config("offload_device: nvme2\n", "t.yaml");
-  EXPECT_FALSE(only.offload.auto_detect);
-  EXPECT_EQ(only.offload.names, std::vector<std::string>{"nvme2"});
+  EXPECT_FALSE(only.section<OffloadSelection>().auto_detect);
+  EXPECT_EQ(only.section<OffloadSelection>().names, std::vector<std::string>{"nvme2"});
 }
 
 TEST(Config, UnknownKeyNamesFileLineColumnAndSuggests) {
   EXPECT_EQ(error_of("listen: 127.0.0.1:1\nsample_intervall: 1s\n"),
             "t.yaml:2:1: sample_intervall: unknown key; did you mean \"sample_interval\"? (expected one of: "
-            "sample_interval, peak_window, listen, log_level, roots, probes, diskstats, offload_device, gpu, workload, nvme)");
+            "listen, log_level, sample_interval, peak_window, roots, probes, diskstats, nvme, workload, gpu, offload_device)");
   EXPECT_EQ(error_of("probes:\n  memnfo: true\n"),
             "t.yaml:2:3: probes.memnfo: unknown key; did you mean \"meminfo\"? (expected one of: meminfo, "
             "vmstat, pressure, swaps, diskstats, nvme, workload, gpu_nvml, gpu_amdgpu, drm_fdinfo)");
@@ -129,12 +133,12 @@ gpu: {nvml_library: /opt/nvidia/libnvidia-ml.so.1, process_interval: 2s, memory_
 workload: {pids: [42, 4242], process_names: [llama-server], systemd_units: [ollama.service]}
 )",
                           "t.yaml");
-  EXPECT_EQ(c.nvml.library, "/opt/nvidia/libnvidia-ml.so.1");
-  EXPECT_EQ(c.nvml.process_interval, 2000ms);
-  EXPECT_EQ(c.nvml.memory_model, "unified");
-  EXPECT_EQ(c.workload.pids, (std::vector<std::uint32_t>{42, 4242}));
-  EXPECT_EQ(c.workload.process_names, std::vector<std::string>{"llama-server"});
-  EXPECT_EQ(c.workload.systemd_units, std::vector<std::string>{"ollama.service"});
+  EXPECT_EQ(c.section<GpuSettings>().nvml_library, "/opt/nvidia/libnvidia-ml.so.1");
+  EXPECT_EQ(c.section<GpuSettings>().process_interval, 2000ms);
+  EXPECT_EQ(c.section<GpuSettings>().memory_model, "unified");
+  EXPECT_EQ(c.section<WorkloadSelection>().pids, (std::vector<std::uint32_t>{42, 4242}));
+  EXPECT_EQ(c.section<WorkloadSelection>().process_names, std::vector<std::string>{"llama-server"});
+  EXPECT_EQ(c.section<WorkloadSelection>().systemd_units, std::vector<std::string>{"ollama.service"});
   EXPECT_EQ(error_of("gpu:\n  memory_model: shared\n"),
             "t.yaml:2:17: gpu.memory_model: expected auto, unified or discrete, got \"shared\"");
   EXPECT_EQ(error_of("workload:\n  pids: [0]\n"), "t.yaml:2:10: workload.pids: expected a process id 1-4194304, got \"0\"");
@@ -178,13 +182,13 @@ TEST(Config, ListenAddressForms) {
 }
 
 TEST(NvmeConfig, HealthInterval) {
-  EXPECT_EQ(Config{}.nvme.health_interval, 30s);
-  EXPECT_EQ(parse_config("nvme:\n  health_interval: 5m\n", "t.yaml").nvme.health_interval, 300s);
-  EXPECT_EQ(parse_config("nvme: {health_interval: 1s}\n", "t.yaml").nvme.health_interval, 1s);
-  EXPECT_EQ(parse_config("nvme: {health_interval: 1h}\n", "t.yaml").nvme.health_interval, 3600s);
-  EXPECT_EQ(parse_config("nvme: {health_interval: off}\n", "t.yaml").nvme.health_interval, 0ms);
-  EXPECT_EQ(parse_config("nvme: {health_interval: 0}\n", "t.yaml").nvme.health_interval, 0ms);
-  EXPECT_EQ(parse_config("nvme:\n", "t.yaml").nvme.health_interval, 30s);
+  EXPECT_EQ(Config{}.section<NvmeSettings>().health_interval, 30s);
+  EXPECT_EQ(parse_config("nvme:\n  health_interval: 5m\n", "t.yaml").section<NvmeSettings>().health_interval, 300s);
+  EXPECT_EQ(parse_config("nvme: {health_interval: 1s}\n", "t.yaml").section<NvmeSettings>().health_interval, 1s);
+  EXPECT_EQ(parse_config("nvme: {health_interval: 1h}\n", "t.yaml").section<NvmeSettings>().health_interval, 3600s);
+  EXPECT_EQ(parse_config("nvme: {health_interval: off}\n", "t.yaml").section<NvmeSettings>().health_interval, 0ms);
+  EXPECT_EQ(parse_config("nvme: {health_interval: 0}\n", "t.yaml").section<NvmeSettings>().health_interval, 0ms);
+  EXPECT_EQ(parse_config("nvme:\n", "t.yaml").section<NvmeSettings>().health_interval, 30s);
   EXPECT_EQ(error_of("nvme:\n  health_interval: 500ms\n"),
             "t.yaml:2:20: nvme.health_interval: expected a duration from 1s to 3600s (e.g. 30s, 5m), or off, got \"500ms\"");
   EXPECT_EQ(error_of("nvme: {health_interval: 2h}\n"),

@@ -97,8 +97,8 @@ std::optional<std::uint64_t> resident(const DrmFdinfo& info, std::string_view re
 // "pid pdev driver region bytes" per entry.
 std::vector<std::string> entries(const Snapshot& snap) {
   std::vector<std::string> out;
-  if (!snap.drm_fdinfo) return out;
-  for (const auto& e : snap.drm_fdinfo->entries)
+  if (!snap.get(kDrmFdinfo)) return out;
+  for (const auto& e : snap.get(kDrmFdinfo)->entries)
     out.push_back(std::to_string(e.pid) + " " + e.pdev + " " + e.driver + " " + e.region + " " +
                   std::to_string(e.bytes));
   return out;
@@ -345,8 +345,8 @@ TEST_F(FdinfoHost, SharedClientCountsOnceForTheLowestPid) {
                 "4250 0000:c3:00.0 amdgpu gtt 67108864",
                 "4250 0000:c3:00.0 amdgpu vram 1073741824",
             }));
-  EXPECT_EQ(rig.snap.drm_fdinfo->vanished_processes, 0u);
-  EXPECT_EQ(rig.snap.drm_fdinfo->unreadable_processes, 0u);
+  EXPECT_EQ(rig.snap.get(kDrmFdinfo)->vanished_processes, 0u);
+  EXPECT_EQ(rig.snap.get(kDrmFdinfo)->unreadable_processes, 0u);
 }
 
 TEST_F(FdinfoHost, ASharedClientGoesToTheWatchedHolderWhenTheParentIsNotWatched) {
@@ -364,8 +364,8 @@ TEST_F(FdinfoHost, UnwatchedProcessesAreNeverRead) {
   WorkloadSelection s;
   s.pids = {1};  // no DRM fd
   EXPECT_EQ(run(s).status, ProbeStatus::ok);
-  ASSERT_TRUE(rig.snap.drm_fdinfo);
-  EXPECT_TRUE(rig.snap.drm_fdinfo->entries.empty());
+  ASSERT_TRUE(rig.snap.get(kDrmFdinfo));
+  EXPECT_TRUE(rig.snap.get(kDrmFdinfo)->entries.empty());
 
   s.pids = {5000};
   EXPECT_EQ(run(s).status, ProbeStatus::ok);
@@ -375,29 +375,29 @@ TEST_F(FdinfoHost, UnwatchedProcessesAreNeverRead) {
 
 TEST_F(FdinfoHost, NoWatchedProcessIsNoData) {
   EXPECT_EQ(rig.run(drm).status, ProbeStatus::no_data);  // no workload reading at all
-  EXPECT_FALSE(rig.snap.drm_fdinfo);
+  EXPECT_FALSE(rig.snap.get(kDrmFdinfo));
   WorkloadSelection s;
   s.pids = {999};  // configured, not running
   EXPECT_EQ(run(s).status, ProbeStatus::no_data);
-  EXPECT_FALSE(rig.snap.drm_fdinfo);
+  EXPECT_FALSE(rig.snap.get(kDrmFdinfo));
 }
 
 // ---- the probe on temporary trees -----------------------------------------
 
 TEST(DrmFdinfoProbe, VanishedProcessIsSkippedAndCounted) {
   ProbeRig rig(tierscope::testing::fixture_roots("fdinfo-host"));
-  rig.snap.workload = watch({4250, 7777});  // 7777 exited after the workload scan
+  rig.snap.put(kWorkload, watch({4250, 7777}));  // 7777 exited after the workload scan
   DrmFdinfoProbe drm;
   EXPECT_EQ(rig.run(drm).status, ProbeStatus::ok);
-  ASSERT_TRUE(rig.snap.drm_fdinfo);
-  EXPECT_EQ(rig.snap.drm_fdinfo->vanished_processes, 1u);
-  EXPECT_EQ(rig.snap.drm_fdinfo->unreadable_processes, 0u);
-  EXPECT_EQ(rig.snap.drm_fdinfo->entries.size(), 3u);
+  ASSERT_TRUE(rig.snap.get(kDrmFdinfo));
+  EXPECT_EQ(rig.snap.get(kDrmFdinfo)->vanished_processes, 1u);
+  EXPECT_EQ(rig.snap.get(kDrmFdinfo)->unreadable_processes, 0u);
+  EXPECT_EQ(rig.snap.get(kDrmFdinfo)->entries.size(), 3u);
 
-  rig.snap.workload = watch({7777});  // every watched process gone: still a success
+  rig.snap.put(kWorkload, watch({7777}));  // every watched process gone: still a success
   EXPECT_EQ(rig.run(drm).status, ProbeStatus::ok);
-  EXPECT_TRUE(rig.snap.drm_fdinfo->entries.empty());
-  EXPECT_EQ(rig.snap.drm_fdinfo->vanished_processes, 1u);
+  EXPECT_TRUE(rig.snap.get(kDrmFdinfo)->entries.empty());
+  EXPECT_EQ(rig.snap.get(kDrmFdinfo)->vanished_processes, 1u);
 }
 
 TEST(DrmFdinfoProbe, UnreadableProcessesFailOnlyWhenAllAre) {
@@ -409,17 +409,17 @@ TEST(DrmFdinfoProbe, UnreadableProcessesFailOnlyWhenAllAre) {
   ProbeRig rig(t.roots());
   DrmFdinfoProbe drm;
 
-  rig.snap.workload = watch({100, 200});
+  rig.snap.put(kWorkload, watch({100, 200}));
   EXPECT_EQ(rig.run(drm).status, ProbeStatus::ok);
   EXPECT_EQ(entries(rig.snap), (Listing{"100 0000:c3:00.0 amdgpu vram 1048576"}));
-  EXPECT_EQ(rig.snap.drm_fdinfo->unreadable_processes, 1u);
+  EXPECT_EQ(rig.snap.get(kDrmFdinfo)->unreadable_processes, 1u);
 
-  rig.snap.workload = watch({200});
-  rig.snap.drm_fdinfo.reset();
+  rig.snap = Snapshot{};  // a fresh sample: no drm_fdinfo reading yet
+  rig.snap.put(kWorkload, watch({200}));
   ProbeOutcome o = rig.run(drm);
   EXPECT_EQ(o.status, ProbeStatus::error);
   EXPECT_NE(o.error.find("proc/200/fd"), std::string::npos) << o.error;
-  EXPECT_FALSE(rig.snap.drm_fdinfo);
+  EXPECT_FALSE(rig.snap.get(kDrmFdinfo));
 }
 
 TEST(DrmFdinfoProbe, PermissionDeniedNamesPtraceAccess) {
@@ -428,7 +428,7 @@ TEST(DrmFdinfoProbe, PermissionDeniedNamesPtraceAccess) {
   t.symlink("/dev/dri/renderD128", "proc/100/fd/4");
   fs::permissions(t.path() / "proc/100/fd", fs::perms::none);
   ProbeRig rig(t.roots());
-  rig.snap.workload = watch({100});
+  rig.snap.put(kWorkload, watch({100}));
   DrmFdinfoProbe drm;
   ProbeOutcome o = rig.run(drm);
   fs::permissions(t.path() / "proc/100/fd", fs::perms::owner_all);
@@ -442,11 +442,11 @@ TEST(DrmFdinfoProbe, FdClosedBetweenListingAndReadIsSkipped) {
   t.symlink("/dev/dri/renderD128", "proc/100/fd/5");
   t.write("proc/100/fdinfo/5", amdgpu_client(2, "2 MiB"));
   ProbeRig rig(t.roots());
-  rig.snap.workload = watch({100});
+  rig.snap.put(kWorkload, watch({100}));
   DrmFdinfoProbe drm;
   EXPECT_EQ(rig.run(drm).status, ProbeStatus::ok);
   EXPECT_EQ(entries(rig.snap), (Listing{"100 0000:c3:00.0 amdgpu vram 2097152"}));
-  EXPECT_EQ(rig.snap.drm_fdinfo->vanished_processes + rig.snap.drm_fdinfo->unreadable_processes, 0u);
+  EXPECT_EQ(rig.snap.get(kDrmFdinfo)->vanished_processes + rig.snap.get(kDrmFdinfo)->unreadable_processes, 0u);
 }
 
 TEST(DrmFdinfoProbe, ClientsWithoutIdCountPerFdAndWithoutPdevUseTheNode) {
@@ -459,7 +459,7 @@ TEST(DrmFdinfoProbe, ClientsWithoutIdCountPerFdAndWithoutPdevUseTheNode) {
   t.symlink("/dev/dri/card0", "proc/100/fd/6");
   t.write("proc/100/fdinfo/6", "pos:\t0\nflags:\t02\n");  // a driver without usage stats
   ProbeRig rig(t.roots());
-  rig.snap.workload = watch({100});
+  rig.snap.put(kWorkload, watch({100}));
   DrmFdinfoProbe drm;
   EXPECT_EQ(rig.run(drm).status, ProbeStatus::ok);
   EXPECT_EQ(entries(rig.snap), (Listing{"100 renderD128 v3d memory 2097152"}));
@@ -477,7 +477,7 @@ TEST(DrmFdinfoProbe, SameClientIdOnAnotherGpuIsAnotherClient) {
   t.symlink("/dev/dri/renderD128", "proc/100/fd/10");  // another client on the first GPU
   t.write("proc/100/fdinfo/10", amdgpu_client(8, "4 MiB"));
   ProbeRig rig(t.roots());
-  rig.snap.workload = watch({100});
+  rig.snap.put(kWorkload, watch({100}));
   DrmFdinfoProbe drm;
   EXPECT_EQ(rig.run(drm).status, ProbeStatus::ok);
   EXPECT_EQ(entries(rig.snap), (Listing{"100 0000:03:00.0 amdgpu vram 3145728",
@@ -531,7 +531,7 @@ TEST(DrmFdinfoProbe, BetweenDiscoveriesOnlyKnownDrmFdsAreRead) {
   t.symlink("/dev/dri/renderD128", "proc/100/fd/4");
   t.write("proc/100/fdinfo/4", amdgpu_client(1, "1 MiB"));
   ProbeRig rig(t.roots());
-  rig.snap.workload = watch({100});
+  rig.snap.put(kWorkload, watch({100}));
   DrmFdinfoProbe drm(std::chrono::hours(1));
   EXPECT_EQ(rig.run(drm).status, ProbeStatus::ok);
   EXPECT_EQ(entries(rig.snap), (Listing{"100 0000:c3:00.0 amdgpu vram 1048576"}));
@@ -550,7 +550,7 @@ TEST(DrmFdinfoProbe, BetweenDiscoveriesOnlyKnownDrmFdsAreRead) {
   // A process watched from now on is discovered at once.
   t.symlink("/dev/dri/card1", "proc/200/fd/3");
   t.write("proc/200/fdinfo/3", amdgpu_client(9, "16 MiB"));
-  rig.snap.workload = watch({100, 200});
+  rig.snap.put(kWorkload, watch({100, 200}));
   EXPECT_EQ(rig.run(drm).status, ProbeStatus::ok);
   EXPECT_EQ(entries(rig.snap), (Listing{"100 0000:c3:00.0 amdgpu vram 8388608", "200 0000:c3:00.0 amdgpu vram 16777216"}));
 
@@ -576,14 +576,14 @@ TEST(DrmFdinfoProbe, BetweenDiscoveriesOnlyKnownDrmFdsAreRead) {
   fs::remove_all(t.path() / "proc/200");
   EXPECT_EQ(rig.run(drm).status, ProbeStatus::ok);
   EXPECT_EQ(entries(rig.snap), (Listing{"100 0000:c3:00.0 amdgpu vram 4194304"}));
-  EXPECT_EQ(rig.snap.drm_fdinfo->vanished_processes, 1u);
+  EXPECT_EQ(rig.snap.get(kDrmFdinfo)->vanished_processes, 1u);
 }
 
 TEST(DrmFdinfoProbe, ZeroIntervalDiscoversOnEverySample) {
   TempDir t;
   t.symlink("/dev/null", "proc/100/fd/0");
   ProbeRig rig(t.roots());
-  rig.snap.workload = watch({100});
+  rig.snap.put(kWorkload, watch({100}));
   DrmFdinfoProbe drm(std::chrono::milliseconds(0));
   EXPECT_EQ(rig.run(drm).status, ProbeStatus::ok);
   EXPECT_TRUE(entries(rig.snap).empty());

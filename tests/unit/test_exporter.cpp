@@ -3,8 +3,8 @@
 
 #include <set>
 
-#include "daemon/sampler.h"
 #include "exporters/prometheus_exporter.h"
+#include "probes/sampler.h"
 #include "test_util.h"
 
 using namespace tierscope;

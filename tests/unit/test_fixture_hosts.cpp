@@ -6,7 +6,7 @@
 
 #include <algorithm>
 
-#include "daemon/sampler.h"
+#include "probes/sampler.h"
 #include "test_util.h"
 
 using namespace tierscope;
@@ -24,7 +24,7 @@ ProbeStatus status_of(const Snapshot& s, std::string_view probe) {
 }
 std::vector<std::string> offload_rows(const Snapshot& s) {
   std::vector<std::string> out;
-  for (const auto& d : s.offload.devices) out.push_back(d.device + "/" + d.controller + "/" + d.role);
+  for (const auto& d : s.get(kOffload)->devices) out.push_back(d.device + "/" + d.controller + "/" + d.role);
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -32,27 +32,27 @@ std::vector<std::string> offload_rows(const Snapshot& s) {
 
 TEST(PhisonHost, MemoryTiers) {
   auto s = sample("phison-host");
-  ASSERT_TRUE(s->meminfo);
-  EXPECT_EQ(s->meminfo->fields.size(), 55u);  // every line of the file
-  EXPECT_EQ(s->meminfo->get("MemTotal"), 130023424ull * 1024);
-  EXPECT_EQ(s->meminfo->get("MemAvailable"), 10485760ull * 1024);
-  EXPECT_EQ(s->meminfo->get("DirectMap1G"), 99614720ull * 1024);
-  ASSERT_TRUE(s->vmstat);
-  EXPECT_EQ(s->vmstat->pswpin, 262144u);
-  EXPECT_EQ(s->vmstat->pswpout, 393216u);
-  EXPECT_EQ(s->vmstat->pgmajfault, 1048576u);
-  EXPECT_EQ(s->vmstat->oom_kill, 3u);
+  ASSERT_TRUE(s->get(kMeminfo));
+  EXPECT_EQ(s->get(kMeminfo)->fields.size(), 55u);  // every line of the file
+  EXPECT_EQ(s->get(kMeminfo)->get("MemTotal"), 130023424ull * 1024);
+  EXPECT_EQ(s->get(kMeminfo)->get("MemAvailable"), 10485760ull * 1024);
+  EXPECT_EQ(s->get(kMeminfo)->get("DirectMap1G"), 99614720ull * 1024);
+  ASSERT_TRUE(s->get(kVmstat));
+  EXPECT_EQ(s->get(kVmstat)->pswpin, 262144u);
+  EXPECT_EQ(s->get(kVmstat)->pswpout, 393216u);
+  EXPECT_EQ(s->get(kVmstat)->pgmajfault, 1048576u);
+  EXPECT_EQ(s->get(kVmstat)->oom_kill, 3u);
 }
 
 TEST(PhisonHost, PressureIncludingIrq) {
   auto s = sample("phison-host");
-  ASSERT_TRUE(s->pressure);
-  ASSERT_EQ(s->pressure->resources.size(), 4u);
-  const auto& mem = s->pressure->resources[1];
+  ASSERT_TRUE(s->get(kPressure));
+  ASSERT_EQ(s->get(kPressure)->resources.size(), 4u);
+  const auto& mem = s->get(kPressure)->resources[1];
   EXPECT_EQ(mem.resource, "memory");
   EXPECT_EQ(mem.some->total_us, 123456789012u);
   EXPECT_EQ(mem.full->total_us, 98765432101u);
-  const auto& irq = s->pressure->resources[3];
+  const auto& irq = s->get(kPressure)->resources[3];
   EXPECT_EQ(irq.resource, "irq");
   EXPECT_FALSE(irq.some);
   EXPECT_EQ(irq.full->total_us, 4242u);
@@ -60,30 +60,30 @@ TEST(PhisonHost, PressureIncludingIrq) {
 
 TEST(PhisonHost, SwapPartitionAndSwapFileResolveToThePhisonNamespaces) {
   auto s = sample("phison-host");
-  ASSERT_TRUE(s->swaps);
-  ASSERT_EQ(s->swaps->areas.size(), 2u);
-  const auto& part = s->swaps->areas[0];
+  ASSERT_TRUE(s->get(kSwaps));
+  ASSERT_EQ(s->get(kSwaps)->areas.size(), 2u);
+  const auto& part = s->get(kSwaps)->areas[0];
   EXPECT_EQ(part.filename, "/dev/nvme0n1p3");
   EXPECT_EQ(part.size_bytes, 67108860ull * 1024);
   EXPECT_EQ(part.used_bytes, 1048576ull * 1024);
   EXPECT_EQ(part.block_device, "nvme0n1p3");
   EXPECT_EQ(part.disks, std::vector<std::string>{"nvme0n1"});
-  const auto& file = s->swaps->areas[1];
+  const auto& file = s->get(kSwaps)->areas[1];
   EXPECT_EQ(file.filename, "/mnt/offload/swapfile");
   EXPECT_EQ(file.type, "file");
   EXPECT_EQ(file.block_device, "nvme0n2p1");  // /mnt/offload is 259:5 in mountinfo
   EXPECT_EQ(file.disks, std::vector<std::string>{"nvme0n2"});
   // SwapTotal of meminfo is the sum of the areas.
-  EXPECT_EQ(*s->meminfo->get("SwapTotal"), part.size_bytes + file.size_bytes);
+  EXPECT_EQ(*s->get(kMeminfo)->get("SwapTotal"), part.size_bytes + file.size_bytes);
 }
 
 TEST(PhisonHost, DiskstatsKeepsWholeDisksWithAllSeventeenFields) {
   auto s = sample("phison-host");
-  ASSERT_TRUE(s->diskstats);
+  ASSERT_TRUE(s->get(kDiskstats));
   std::vector<std::string> names;
-  for (const auto& d : s->diskstats->devices) names.push_back(d.name);
+  for (const auto& d : s->get(kDiskstats)->devices) names.push_back(d.name);
   EXPECT_EQ(names, (std::vector<std::string>{"nvme0n1", "nvme0n2", "nvme1n1", "sda"}));
-  const auto& n = s->diskstats->devices[0];
+  const auto& n = s->get(kDiskstats)->devices[0];
   EXPECT_EQ(n.field_count, 17u);
   EXPECT_EQ(n.get(DiskStat::reads_completed), 4194304u);
   EXPECT_EQ(n.get(DiskStat::sectors_written), 536870912u);
@@ -95,9 +95,9 @@ TEST(PhisonHost, DiskstatsKeepsWholeDisksWithAllSeventeenFields) {
 
 TEST(PhisonHost, NvmeIdentityAndPhisonVerdict) {
   auto s = sample("phison-host");
-  ASSERT_TRUE(s->nvme);
-  ASSERT_EQ(s->nvme->controllers.size(), 2u);
-  const auto& p = s->nvme->controllers[0];
+  ASSERT_TRUE(s->get(kNvme));
+  ASSERT_EQ(s->get(kNvme)->controllers.size(), 2u);
+  const auto& p = s->get(kNvme)->controllers[0];
   EXPECT_EQ(p.name, "nvme0");
   EXPECT_EQ(p.model, "PHISON AI100E 2TB");
   EXPECT_EQ(p.serial, "511240904A12345678");
@@ -108,22 +108,21 @@ TEST(PhisonHost, NvmeIdentityAndPhisonVerdict) {
   ASSERT_EQ(p.namespaces.size(), 2u);
   EXPECT_EQ(p.namespaces[1].block_device, "nvme0n2");
   EXPECT_EQ(p.namespaces[1].size_bytes, 781250000ull * 512);
-  const auto& sam = s->nvme->controllers[1];
+  const auto& sam = s->get(kNvme)->controllers[1];
   EXPECT_EQ(sam.model, "Samsung SSD 990 PRO 2TB");
   EXPECT_EQ(sam.pci_vendor, 0x144du);
-  EXPECT_EQ(s->offload.phison_controllers, std::vector<std::string>{"nvme0"});
+  EXPECT_EQ(s->get(kOffload)->phison_controllers, std::vector<std::string>{"nvme0"});
   EXPECT_EQ(offload_rows(*s), (std::vector<std::string>{"nvme0n1/nvme0/phison", "nvme0n1/nvme0/swap",
                                                         "nvme0n2/nvme0/phison", "nvme0n2/nvme0/swap"}));
 }
 
 TEST(PhisonHost, ConfiguredOffloadDeviceBySerial) {
   Config c;
-  c.offload.auto_detect = false;
-  c.offload.names = {"S73WNJ0W123456X"};
+  c.settings.set(OffloadSelection{false, {"S73WNJ0W123456X"}});
   auto s = sample("phison-host", c);
   EXPECT_EQ(offload_rows(*s), (std::vector<std::string>{"nvme0n1/nvme0/swap", "nvme0n2/nvme0/swap",
                                                         "nvme1n1/nvme1/configured"}));
-  EXPECT_EQ(s->offload.phison_controllers, (std::vector<std::string>{"nvme0", "nvme1"}));
+  EXPECT_EQ(s->get(kOffload)->phison_controllers, (std::vector<std::string>{"nvme0", "nvme1"}));
 }
 
 TEST(MinimalHost, OldKernelWithoutPsiSwapOrNvme) {
@@ -132,12 +131,12 @@ TEST(MinimalHost, OldKernelWithoutPsiSwapOrNvme) {
   EXPECT_EQ(status_of(*s, "pressure"), ProbeStatus::no_data);
   EXPECT_EQ(status_of(*s, "nvme"), ProbeStatus::no_data);
   EXPECT_EQ(status_of(*s, "swaps"), ProbeStatus::ok);
-  EXPECT_FALSE(s->pressure);
-  EXPECT_FALSE(s->nvme);
-  ASSERT_TRUE(s->swaps);
-  EXPECT_TRUE(s->swaps->areas.empty());
-  ASSERT_TRUE(s->diskstats);
-  ASSERT_EQ(s->diskstats->devices.size(), 1u);  // sda; sda1/2, loop0, sr0 excluded
-  EXPECT_EQ(s->diskstats->devices[0].field_count, 11u);
-  EXPECT_TRUE(s->offload.devices.empty());
+  EXPECT_FALSE(s->get(kPressure));
+  EXPECT_FALSE(s->get(kNvme));
+  ASSERT_TRUE(s->get(kSwaps));
+  EXPECT_TRUE(s->get(kSwaps)->areas.empty());
+  ASSERT_TRUE(s->get(kDiskstats));
+  ASSERT_EQ(s->get(kDiskstats)->devices.size(), 1u);  // sda; sda1/2, loop0, sr0 excluded
+  EXPECT_EQ(s->get(kDiskstats)->devices[0].field_count, 11u);
+  EXPECT_TRUE(s->get(kOffload)->devices.empty());
 }

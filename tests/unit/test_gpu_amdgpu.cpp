@@ -168,20 +168,20 @@ TEST(AmdGpuApu, EachSignalAloneDecides) {
 
 namespace {
 const GpuReading* gpu(const Snapshot& s, std::string_view id) {
-  if (!s.amdgpu) return nullptr;
-  for (const auto& g : s.amdgpu->gpus)
+  if (!s.get(kGpuAmdgpu)) return nullptr;
+  for (const auto& g : s.get(kGpuAmdgpu)->gpus)
     if (g.id == id) return &g;
   return nullptr;
 }
 }  // namespace
 
-TEST(AmdGpuProbe, DiscreteFixture) {
+TEST(GpuAmdgpuProbe, DiscreteFixture) {
   ProbeRig rig(tierscope::testing::fixture_roots("amd-discrete"));
-  AmdGpuProbe probe;
+  GpuAmdgpuProbe probe;
   ASSERT_EQ(rig.run(probe).status, ProbeStatus::ok);
-  ASSERT_TRUE(rig.snap.amdgpu);
-  ASSERT_EQ(rig.snap.amdgpu->gpus.size(), 1u);  // card0 (i915), connectors and render nodes skipped
-  const auto& g = rig.snap.amdgpu->gpus[0];
+  ASSERT_TRUE(rig.snap.get(kGpuAmdgpu));
+  ASSERT_EQ(rig.snap.get(kGpuAmdgpu)->gpus.size(), 1u);  // card0 (i915), connectors and render nodes skipped
+  const auto& g = rig.snap.get(kGpuAmdgpu)->gpus[0];
   EXPECT_EQ(g.id, "card1");
   EXPECT_EQ(g.vendor, "amd");
   EXPECT_EQ(g.memory_model, "discrete");
@@ -218,12 +218,12 @@ TEST(AmdGpuProbe, DiscreteFixture) {
   EXPECT_TRUE(g.processes.empty());
 }
 
-TEST(AmdGpuProbe, StrixHaloFixtureIsUnifiedAndKeepsVramAndGttApart) {
+TEST(GpuAmdgpuProbe, StrixHaloFixtureIsUnifiedAndKeepsVramAndGttApart) {
   ProbeRig rig(tierscope::testing::fixture_roots("amd-strix-halo"));
-  AmdGpuProbe probe;
+  GpuAmdgpuProbe probe;
   ASSERT_EQ(rig.run(probe).status, ProbeStatus::ok);
-  ASSERT_EQ(rig.snap.amdgpu->gpus.size(), 1u);
-  const auto& g = rig.snap.amdgpu->gpus[0];
+  ASSERT_EQ(rig.snap.get(kGpuAmdgpu)->gpus.size(), 1u);
+  const auto& g = rig.snap.get(kGpuAmdgpu)->gpus[0];
   EXPECT_EQ(g.id, "card0");
   EXPECT_EQ(g.memory_model, "unified");
   EXPECT_TRUE(g.power_includes_cpu);
@@ -249,7 +249,7 @@ TEST(AmdGpuProbe, StrixHaloFixtureIsUnifiedAndKeepsVramAndGttApart) {
 
   // Rendered: the carve-out and GTT are their own tiers, no summed figure.
   MetricWriter w;
-  render_gpus(*rig.snap.amdgpu, nullptr, w);
+  render_gpus(*rig.snap.get(kGpuAmdgpu), nullptr, w);
   auto fams = std::move(w).finish();
   std::map<std::string, double> capacity, used;
   for (const auto& f : fams) {
@@ -265,9 +265,9 @@ TEST(AmdGpuProbe, StrixHaloFixtureIsUnifiedAndKeepsVramAndGttApart) {
   EXPECT_EQ(used, (std::map<std::string, double>{{"gtt", 8925478912.0}, {"vram", 312475648.0}}));
 }
 
-TEST(AmdGpuProbe, SecondSampleReusesCardFacts) {
+TEST(GpuAmdgpuProbe, SecondSampleReusesCardFacts) {
   ProbeRig rig(tierscope::testing::fixture_roots("amd-strix-halo"));
-  AmdGpuProbe probe;
+  GpuAmdgpuProbe probe;
   ASSERT_EQ(rig.run(probe).status, ProbeStatus::ok);
   rig.snap = Snapshot{};
   ASSERT_EQ(rig.run(probe).status, ProbeStatus::ok);
@@ -294,22 +294,22 @@ std::string amd_card(const TempDir& t, const std::string& card, const std::strin
 }
 }  // namespace
 
-TEST(AmdGpuProbe, NoDrmClassOrNoAmdgpuCardIsNoData) {
+TEST(GpuAmdgpuProbe, NoDrmClassOrNoAmdgpuCardIsNoData) {
   TempDir t;
   t.write("sys/class/block/.keep", "");
   ProbeRig rig(t.roots());
-  AmdGpuProbe probe;
+  GpuAmdgpuProbe probe;
   EXPECT_EQ(rig.run(probe).status, ProbeStatus::no_data);
-  EXPECT_FALSE(rig.snap.amdgpu);
+  EXPECT_FALSE(rig.snap.get(kGpuAmdgpu));
 
   amd_card(t, "card0", "0000:00:02.0", "a780", "i915");
   t.write("sys/class/drm/version", "drm 1.1.0 20060810\n");
   ProbeRig rig2(t.roots());
   EXPECT_EQ(rig2.run(probe).status, ProbeStatus::no_data);
-  EXPECT_FALSE(rig2.snap.amdgpu);
+  EXPECT_FALSE(rig2.snap.get(kGpuAmdgpu));
 }
 
-TEST(AmdGpuProbe, CardWithoutHwmonOrAttributesHasThoseFieldsAbsent) {
+TEST(GpuAmdgpuProbe, CardWithoutHwmonOrAttributesHasThoseFieldsAbsent) {
   TempDir t;
   const auto pci = amd_card(t, "card0", "0000:0a:00.0", "73bf");
   t.write(pci + "/mem_info_vram_total", "17163091968\n");
@@ -318,7 +318,7 @@ TEST(AmdGpuProbe, CardWithoutHwmonOrAttributesHasThoseFieldsAbsent) {
   t.write(pci + "/product_name", "AMD Radeon PRO W6800\n");
   t.write(pci + "/unique_id", "\n");  // empty: no uuid
   ProbeRig rig(t.roots());
-  AmdGpuProbe probe;
+  GpuAmdgpuProbe probe;
   ASSERT_EQ(rig.run(probe).status, ProbeStatus::ok);
   const auto* g = gpu(rig.snap, "card0");
   ASSERT_TRUE(g);
@@ -340,7 +340,7 @@ TEST(AmdGpuProbe, CardWithoutHwmonOrAttributesHasThoseFieldsAbsent) {
   EXPECT_FALSE(g->driver_version);
 }
 
-TEST(AmdGpuProbe, HwmonFallbacksAndUnlabelledTemperatures) {
+TEST(GpuAmdgpuProbe, HwmonFallbacksAndUnlabelledTemperatures) {
   TempDir t;
   const auto pci = amd_card(t, "card0", "0000:0a:00.0", "73bf");
   const auto h = pci + "/hwmon/hwmon2/";
@@ -355,7 +355,7 @@ TEST(AmdGpuProbe, HwmonFallbacksAndUnlabelledTemperatures) {
   t.write(h + "temp3_input", "oops\n");   // unparsable: left out
   t.write(h + "temp_input", "1\n");       // not a numbered sensor
   ProbeRig rig(t.roots());
-  AmdGpuProbe probe;
+  GpuAmdgpuProbe probe;
   ASSERT_EQ(rig.run(probe).status, ProbeStatus::ok);
   const auto* g = gpu(rig.snap, "card0");
   ASSERT_TRUE(g);
@@ -369,14 +369,14 @@ TEST(AmdGpuProbe, HwmonFallbacksAndUnlabelledTemperatures) {
   EXPECT_EQ(g->temperatures[2].celsius, 60.0);
 }
 
-TEST(AmdGpuProbe, PciAddressFromUeventWhenDeviceIsACopiedDirectory) {
+TEST(GpuAmdgpuProbe, PciAddressFromUeventWhenDeviceIsACopiedDirectory) {
   // Captured trees copy device/ as a plain directory: its name is "device".
   TempDir t;
   t.write("sys/class/drm/card0/device/uevent",
           "DRIVER=amdgpu\nPCI_ID=1002:687F\nPCI_SLOT_NAME=0000:09:00.0\n");
   t.write("sys/class/drm/card0/device/product_name", "\n");  // empty, as on consumer cards
   ProbeRig rig(t.roots());
-  AmdGpuProbe probe;
+  GpuAmdgpuProbe probe;
   ASSERT_EQ(rig.run(probe).status, ProbeStatus::ok);
   const auto* g = gpu(rig.snap, "card0");
   ASSERT_TRUE(g);
@@ -384,7 +384,7 @@ TEST(AmdGpuProbe, PciAddressFromUeventWhenDeviceIsACopiedDirectory) {
   EXPECT_EQ(g->name, "AMD GPU 0x687f");  // device id from the uevent's PCI_ID
 }
 
-TEST(AmdGpuProbe, ApuFromGcVersionOrGpuMetricsAlone) {
+TEST(GpuAmdgpuProbe, ApuFromGcVersionOrGpuMetricsAlone) {
   TempDir t;
   // An unknown device id whose GC version is an APU's.
   auto pci = amd_card(t, "card0", "0000:c4:00.0", "1234");
@@ -410,9 +410,9 @@ TEST(AmdGpuProbe, ApuFromGcVersionOrGpuMetricsAlone) {
   amd_card(t, "card4", "0000:02:00.0", "74a0");
 
   ProbeRig rig(t.roots());
-  AmdGpuProbe probe;
+  GpuAmdgpuProbe probe;
   ASSERT_EQ(rig.run(probe).status, ProbeStatus::ok);
-  ASSERT_EQ(rig.snap.amdgpu->gpus.size(), 5u);
+  ASSERT_EQ(rig.snap.get(kGpuAmdgpu)->gpus.size(), 5u);
   EXPECT_EQ(gpu(rig.snap, "card0")->memory_model, "unified");
   EXPECT_EQ(gpu(rig.snap, "card1")->memory_model, "unified");
   EXPECT_EQ(gpu(rig.snap, "card2")->memory_model, "discrete");
@@ -422,12 +422,12 @@ TEST(AmdGpuProbe, ApuFromGcVersionOrGpuMetricsAlone) {
   EXPECT_FALSE(gpu(rig.snap, "card2")->power_includes_cpu);
 }
 
-TEST(AmdGpuProbe, ReplacedCardIsLearntAgainAndVanishedCardDropped) {
+TEST(GpuAmdgpuProbe, ReplacedCardIsLearntAgainAndVanishedCardDropped) {
   TempDir t;
   auto pci = amd_card(t, "card0", "0000:03:00.0", "744c");
   amd_card(t, "card1", "0000:c3:00.0", "1586");
   ProbeRig rig(t.roots());
-  AmdGpuProbe probe;
+  GpuAmdgpuProbe probe;
   ASSERT_EQ(rig.run(probe).status, ProbeStatus::ok);
   EXPECT_EQ(gpu(rig.snap, "card0")->name, "AMD GPU 0x744c");
   EXPECT_EQ(gpu(rig.snap, "card1")->memory_model, "unified");
@@ -438,7 +438,7 @@ TEST(AmdGpuProbe, ReplacedCardIsLearntAgainAndVanishedCardDropped) {
   std::filesystem::remove(t.path() / "sys/class/drm/card1");
   rig.snap = Snapshot{};
   ASSERT_EQ(rig.run(probe).status, ProbeStatus::ok);
-  ASSERT_EQ(rig.snap.amdgpu->gpus.size(), 1u);
+  ASSERT_EQ(rig.snap.get(kGpuAmdgpu)->gpus.size(), 1u);
   EXPECT_EQ(gpu(rig.snap, "card0")->name, "AMD GPU 0x7550");
   EXPECT_EQ(gpu(rig.snap, "card0")->memory_model, "discrete");
 }

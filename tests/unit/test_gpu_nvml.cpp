@@ -48,16 +48,16 @@ class Scenario {
   std::filesystem::path path_;
 };
 
-NvmlSettings settings(const char* library) {
-  NvmlSettings s;
-  s.library = library;
+GpuSettings settings(const char* library) {
+  GpuSettings s;
+  s.nvml_library = library;
   s.process_interval = 0ms;
   s.retry_min = 0ms;
   s.retry_max = 0ms;
   return s;
 }
 
-ProbeOutcome run(NvmlProbe& probe, ProbeRig& rig) {
+ProbeOutcome run(GpuNvmlProbe& probe, ProbeRig& rig) {
   rig.snap = Snapshot{};
   return rig.run(probe);
 }
@@ -70,37 +70,37 @@ std::string replace(std::string s, const std::string& from, const std::string& t
 
 }  // namespace
 
-TEST(NvmlProbe, MissingLibraryIsQuietlyNoData) {
-  NvmlProbe probe(settings("/nonexistent/libnvidia-ml.so.1"));
+TEST(GpuNvmlProbe, MissingLibraryIsQuietlyNoData) {
+  GpuNvmlProbe probe(settings("/nonexistent/libnvidia-ml.so.1"));
   ProbeRig rig({});
   EXPECT_EQ(run(probe, rig).status, ProbeStatus::no_data);
-  EXPECT_FALSE(rig.snap.nvml);
+  EXPECT_FALSE(rig.snap.get(kGpuNvml));
 }
 
-TEST(NvmlProbe, ALibraryThatIsNotNvmlIsAFailure) {
-  NvmlProbe probe(settings("libm.so.6"));
+TEST(GpuNvmlProbe, ALibraryThatIsNotNvmlIsAFailure) {
+  GpuNvmlProbe probe(settings("libm.so.6"));
   ProbeRig rig({});
   auto outcome = run(probe, rig);
   EXPECT_EQ(outcome.status, ProbeStatus::error);
   EXPECT_NE(outcome.error.find("not NVML"), std::string::npos) << outcome.error;
 }
 
-TEST(NvmlProbe, DriverNotLoadedIsNoData) {
+TEST(GpuNvmlProbe, DriverNotLoadedIsNoData) {
   Scenario sc(fixture("no-driver.json"));
-  NvmlProbe probe(settings(FAKE_NVML_CURRENT));
+  GpuNvmlProbe probe(settings(FAKE_NVML_CURRENT));
   ProbeRig rig({});
   EXPECT_EQ(run(probe, rig).status, ProbeStatus::no_data);
-  EXPECT_FALSE(rig.snap.nvml);
+  EXPECT_FALSE(rig.snap.get(kGpuNvml));
 }
 
-TEST(NvmlProbe, DiscreteH100) {
+TEST(GpuNvmlProbe, DiscreteH100) {
   Scenario sc(fixture("h100.json"));
-  NvmlProbe probe(settings(FAKE_NVML_CURRENT));
+  GpuNvmlProbe probe(settings(FAKE_NVML_CURRENT));
   ProbeRig rig({});
   ASSERT_EQ(run(probe, rig).status, ProbeStatus::ok);
-  ASSERT_TRUE(rig.snap.nvml);
-  ASSERT_EQ(rig.snap.nvml->gpus.size(), 1u);
-  const GpuReading& g = rig.snap.nvml->gpus[0];
+  ASSERT_TRUE(rig.snap.get(kGpuNvml));
+  ASSERT_EQ(rig.snap.get(kGpuNvml)->gpus.size(), 1u);
+  const GpuReading& g = rig.snap.get(kGpuNvml)->gpus[0];
   EXPECT_EQ(g.id, "nvidia0");
   EXPECT_EQ(g.vendor, "nvidia");
   EXPECT_EQ(g.memory_model, "discrete");
@@ -131,15 +131,15 @@ TEST(NvmlProbe, DiscreteH100) {
   EXPECT_EQ(g.processes[0].region, "vram");
   EXPECT_EQ(g.processes[1].pid, 5151u);
   EXPECT_EQ(g.process_memory_sum_bytes, 42949672960u + 1073741824u);
-  EXPECT_TRUE(rig.snap.nvml->errors.empty());
+  EXPECT_TRUE(rig.snap.get(kGpuNvml)->errors.empty());
 }
 
-TEST(NvmlProbe, Gb10IsUnifiedAndCountsItsProcessList) {
+TEST(GpuNvmlProbe, Gb10IsUnifiedAndCountsItsProcessList) {
   Scenario sc(fixture("gb10.json"));
-  NvmlProbe probe(settings(FAKE_NVML_CURRENT));
+  GpuNvmlProbe probe(settings(FAKE_NVML_CURRENT));
   ProbeRig rig({});
   ASSERT_EQ(run(probe, rig).status, ProbeStatus::ok);
-  const GpuReading& g = rig.snap.nvml->gpus.at(0);
+  const GpuReading& g = rig.snap.get(kGpuNvml)->gpus.at(0);
   EXPECT_EQ(g.memory_model, "unified");
   EXPECT_FALSE(g.vram_total_bytes);  // NOT_SUPPORTED: absent, never 0
   EXPECT_FALSE(g.vram_used_bytes);
@@ -150,10 +150,10 @@ TEST(NvmlProbe, Gb10IsUnifiedAndCountsItsProcessList) {
   ASSERT_EQ(g.processes.size(), 2u);
   EXPECT_EQ(g.processes[0].pid, 777u);
   EXPECT_EQ(g.processes[0].region, "unified");
-  EXPECT_TRUE(rig.snap.nvml->errors.empty());  // NOT_SUPPORTED is not an error
+  EXPECT_TRUE(rig.snap.get(kGpuNvml)->errors.empty());  // NOT_SUPPORTED is not an error
 
   MetricWriter w;
-  render_gpus(*rig.snap.nvml, nullptr, w);
+  render_gpus(*rig.snap.get(kGpuNvml), nullptr, w);
   auto fams = std::move(w).finish();
   bool unified_tier = false;
   for (const auto& f : fams) {
@@ -168,21 +168,21 @@ TEST(NvmlProbe, Gb10IsUnifiedAndCountsItsProcessList) {
   EXPECT_TRUE(unified_tier);
 }
 
-TEST(NvmlProbe, MemoryModelOverride) {
+TEST(GpuNvmlProbe, MemoryModelOverride) {
   Scenario sc(fixture("h100.json"));
   auto s = settings(FAKE_NVML_CURRENT);
   s.memory_model = "unified";
-  NvmlProbe probe(s);
+  GpuNvmlProbe probe(s);
   ProbeRig rig({});
   ASSERT_EQ(run(probe, rig).status, ProbeStatus::ok);
-  EXPECT_EQ(rig.snap.nvml->gpus.at(0).memory_model, "unified");
-  EXPECT_FALSE(rig.snap.nvml->gpus.at(0).vram_total_bytes);
+  EXPECT_EQ(rig.snap.get(kGpuNvml)->gpus.at(0).memory_model, "unified");
+  EXPECT_FALSE(rig.snap.get(kGpuNvml)->gpus.at(0).vram_total_bytes);
 }
 
-TEST(NvmlProbe, LostGpuIsCountedDroppedAndReinitialisedUntilItAnswers) {
+TEST(GpuNvmlProbe, LostGpuIsCountedDroppedAndReinitialisedUntilItAnswers) {
   const std::string healthy = fixture("h100.json");
   Scenario sc(healthy);
-  NvmlProbe probe(settings(FAKE_NVML_CURRENT));
+  GpuNvmlProbe probe(settings(FAKE_NVML_CURRENT));
   ProbeRig rig({});
   ASSERT_EQ(run(probe, rig).status, ProbeStatus::ok);
 
@@ -190,28 +190,28 @@ TEST(NvmlProbe, LostGpuIsCountedDroppedAndReinitialisedUntilItAnswers) {
   auto lost = run(probe, rig);
   EXPECT_EQ(lost.status, ProbeStatus::error);
   EXPECT_NE(lost.error.find("GPU_IS_LOST"), std::string::npos) << lost.error;
-  ASSERT_TRUE(rig.snap.nvml);
-  EXPECT_TRUE(rig.snap.nvml->gpus.empty());  // no partial data from a lost GPU
-  ASSERT_FALSE(rig.snap.nvml->errors.empty());
-  EXPECT_EQ(rig.snap.nvml->errors[0].error, "GPU_IS_LOST");
+  ASSERT_TRUE(rig.snap.get(kGpuNvml));
+  EXPECT_TRUE(rig.snap.get(kGpuNvml)->gpus.empty());  // no partial data from a lost GPU
+  ASSERT_FALSE(rig.snap.get(kGpuNvml)->errors.empty());
+  EXPECT_EQ(rig.snap.get(kGpuNvml)->errors[0].error, "GPU_IS_LOST");
   auto again = run(probe, rig);  // re-init finds it still lost
   EXPECT_EQ(again.status, ProbeStatus::error);
 
   sc.rewrite(healthy);
   ASSERT_EQ(run(probe, rig).status, ProbeStatus::ok);
-  ASSERT_EQ(rig.snap.nvml->gpus.size(), 1u);
-  EXPECT_EQ(rig.snap.nvml->gpus[0].power_watts, 312.456);
+  ASSERT_EQ(rig.snap.get(kGpuNvml)->gpus.size(), 1u);
+  EXPECT_EQ(rig.snap.get(kGpuNvml)->gpus[0].power_watts, 312.456);
   std::uint64_t lost_count = 0;
-  for (const auto& e : rig.snap.nvml->errors) lost_count += e.error == "GPU_IS_LOST" ? e.count : 0;
+  for (const auto& e : rig.snap.get(kGpuNvml)->errors) lost_count += e.error == "GPU_IS_LOST" ? e.count : 0;
   EXPECT_GE(lost_count, 2u);  // the counters outlive the outage
 }
 
-TEST(NvmlProbe, OldDriverWithoutVersionedCalls) {
+TEST(GpuNvmlProbe, OldDriverWithoutVersionedCalls) {
   Scenario sc(fixture("h100.json"));
-  NvmlProbe probe(settings(FAKE_NVML_OLD));
+  GpuNvmlProbe probe(settings(FAKE_NVML_OLD));
   ProbeRig rig({});
   ASSERT_EQ(run(probe, rig).status, ProbeStatus::ok);
-  const GpuReading& g = rig.snap.nvml->gpus.at(0);
+  const GpuReading& g = rig.snap.get(kGpuNvml)->gpus.at(0);
   EXPECT_EQ(g.vram_total_bytes, 85520809984u);
   EXPECT_EQ(g.vram_used_bytes, 44485623808u + 567279616u);  // v1 "used" includes the reserved part
   EXPECT_FALSE(g.vram_reserved_bytes);
@@ -222,28 +222,28 @@ TEST(NvmlProbe, OldDriverWithoutVersionedCalls) {
   EXPECT_EQ(g.processes[1].bytes, 1073741824u);
 }
 
-TEST(NvmlProbe, R535DriverWritesWiderV3Entries) {
+TEST(GpuNvmlProbe, R535DriverWritesWiderV3Entries) {
   Scenario sc(fixture("h100.json"));
-  NvmlProbe probe(settings(FAKE_NVML_CC));
+  GpuNvmlProbe probe(settings(FAKE_NVML_CC));
   ProbeRig rig({});
   ASSERT_EQ(run(probe, rig).status, ProbeStatus::ok);
-  const GpuReading& g = rig.snap.nvml->gpus.at(0);
+  const GpuReading& g = rig.snap.get(kGpuNvml)->gpus.at(0);
   ASSERT_EQ(g.processes.size(), 2u);  // with a 24-byte stride the second entry would be garbage
   EXPECT_EQ(g.processes[1].pid, 5151u);
   EXPECT_EQ(g.processes[1].bytes, 1073741824u);
 }
 
-TEST(NvmlProbe, ProcessListsRunAtTheirOwnCadence) {
+TEST(GpuNvmlProbe, ProcessListsRunAtTheirOwnCadence) {
   const std::string base = fixture("gb10.json");
   Scenario sc(base);
   auto s = settings(FAKE_NVML_CURRENT);
   s.process_interval = 3600s;
-  NvmlProbe probe(s);
+  GpuNvmlProbe probe(s);
   ProbeRig rig({});
   ASSERT_EQ(run(probe, rig).status, ProbeStatus::ok);
   sc.rewrite(replace(replace(base, "64424509440", "1"), "\"power_mw\": 38750", "\"power_mw\": 40000"));
   ASSERT_EQ(run(probe, rig).status, ProbeStatus::ok);
-  const GpuReading& g = rig.snap.nvml->gpus.at(0);
+  const GpuReading& g = rig.snap.get(kGpuNvml)->gpus.at(0);
   EXPECT_EQ(g.power_watts, 40.0);                                        // read every sample
   EXPECT_EQ(g.process_memory_sum_bytes, 64424509440u + 2147483648u);     // kept until the next scan
 }

@@ -52,9 +52,9 @@ TEST(NvmeProbe, ReadsIdentityPciVendorAndNamespaces) {
   ProbeRig rig(t.roots());
   NvmeProbe probe;
   ASSERT_EQ(rig.run(probe).status, ProbeStatus::ok);
-  ASSERT_TRUE(rig.snap.nvme);
-  ASSERT_EQ(rig.snap.nvme->controllers.size(), 1u);
-  const auto& c = rig.snap.nvme->controllers[0];
+  ASSERT_TRUE(rig.snap.get(kNvme));
+  ASSERT_EQ(rig.snap.get(kNvme)->controllers.size(), 1u);
+  const auto& c = rig.snap.get(kNvme)->controllers[0];
   EXPECT_EQ(c.name, "nvme0");
   EXPECT_EQ(c.model, "OEM AI OFFLOAD 2TB");  // padding trimmed
   EXPECT_EQ(c.serial, "SN123");
@@ -76,15 +76,15 @@ TEST(NvmeProbe, FabricsControllerHasNoPciIdentityAndMultipathMapsToHead) {
   ProbeRig rig(t.roots());
   NvmeProbe probe;
   ASSERT_EQ(rig.run(probe).status, ProbeStatus::ok);
-  const auto& c = rig.snap.nvme->controllers[0];
+  const auto& c = rig.snap.get(kNvme)->controllers[0];
   EXPECT_FALSE(c.pci_vendor);
   ASSERT_EQ(c.namespaces.size(), 1u);
   EXPECT_EQ(c.namespaces[0].name, "nvme0c0n1");
   EXPECT_EQ(c.namespaces[0].block_device, "nvme0n1");
 
-  OffloadVerdict v = decide_offload(&*rig.snap.nvme, nullptr, OffloadSelection{});
+  OffloadVerdict v = decide_offload(&*rig.snap.get(kNvme), nullptr, OffloadSelection{});
   MetricWriter w;
-  render_nvme(*rig.snap.nvme, v, w);
+  render_nvme(*rig.snap.get(kNvme), v, w);
   auto fams = std::move(w).finish();
   ASSERT_EQ(fams[0].name, "tierscope_nvme_info");
   for (const auto& l : fams[0].metric[0].label) {
@@ -103,5 +103,5 @@ TEST(NvmeProbe, NoNvmeClassIsNoData) {
   ProbeRig rig(t.roots());
   NvmeProbe probe;
   EXPECT_EQ(rig.run(probe).status, ProbeStatus::no_data);
-  EXPECT_FALSE(rig.snap.nvme);
+  EXPECT_FALSE(rig.snap.get(kNvme));
 }

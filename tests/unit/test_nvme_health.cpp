@@ -12,10 +12,10 @@
 
 #include "core/metric_writer.h"
 #include "daemon/config.h"
-#include "daemon/sampler.h"
 #include "probes/nvme.h"
 #include "probes/nvme_libnvme.h"
 #include "probes/offload.h"
+#include "probes/sampler.h"
 #include "probes/snapshot.h"
 #include "test_util.h"
 
@@ -286,7 +286,7 @@ TEST(NvmeHealthProbe, FirstSampleReadsThenTheCacheServesUntilTheInterval) {
     clock.now += step;
     ProbeRig rig(t.roots());
     ASSERT_EQ(rig.run(probe).status, ProbeStatus::ok);
-    const auto& c = rig.snap.nvme->controllers.at(0);
+    const auto& c = rig.snap.get(kNvme)->controllers.at(0);
     ASSERT_TRUE(c.health);  // the first sample already has it (tierscope probe takes two)
     ASSERT_TRUE(c.identify);
     ASSERT_TRUE(c.admin);
@@ -299,14 +299,14 @@ TEST(NvmeHealthProbe, FirstSampleReadsThenTheCacheServesUntilTheInterval) {
     ProbeRig rig(t.roots());
     clock.now += 0s;
     rig.run(probe);
-    EXPECT_EQ(rig.snap.nvme->controllers[0].admin->age_seconds, 29.0);
+    EXPECT_EQ(rig.snap.get(kNvme)->controllers[0].admin->age_seconds, 29.0);
   }
   clock.now += 1s;  // t = 30 s: due again
   ProbeRig rig(t.roots());
   rig.run(probe);
   EXPECT_EQ(admin->identify_calls, 2);
   EXPECT_EQ(admin->log_calls, 2);
-  EXPECT_EQ(rig.snap.nvme->controllers[0].admin->age_seconds, 0.0);
+  EXPECT_EQ(rig.snap.get(kNvme)->controllers[0].admin->age_seconds, 0.0);
   EXPECT_EQ(admin->seen, (std::vector<std::string>{"nvme0", "nvme0"}));
 }
 
@@ -318,7 +318,7 @@ TEST(NvmeHealthProbe, IntervalZeroOrNoChannelReadsSysfsOnly) {
   ProbeRig rig(t.roots());
   ASSERT_EQ(rig.run(off).status, ProbeStatus::ok);
   EXPECT_EQ(admin->identify_calls + admin->log_calls, 0);
-  const auto& c = rig.snap.nvme->controllers[0];
+  const auto& c = rig.snap.get(kNvme)->controllers[0];
   EXPECT_EQ(c.model, "PHISON AI100E 2TB");
   EXPECT_FALSE(c.admin);
   EXPECT_FALSE(c.health);
@@ -335,7 +335,7 @@ TEST(NvmeHealthProbe, PermissionDeniedLeavesHealthAbsentSysfsWorkingAndRetriesAt
   for (int tick = 0; tick < 29; ++tick, clock.now += 1s) {
     ProbeRig rig(t.roots());
     ASSERT_EQ(rig.run(probe).status, ProbeStatus::ok);  // the probe itself still works
-    const auto& c = rig.snap.nvme->controllers[0];
+    const auto& c = rig.snap.get(kNvme)->controllers[0];
     EXPECT_EQ(c.serial, "511240904A12345678");
     EXPECT_FALSE(c.health);
     EXPECT_FALSE(c.identify);
@@ -351,8 +351,8 @@ TEST(NvmeHealthProbe, PermissionDeniedLeavesHealthAbsentSysfsWorkingAndRetriesAt
   ProbeRig rig(t.roots());
   rig.run(probe);
   EXPECT_EQ(admin->identify_calls, 2);
-  EXPECT_TRUE(rig.snap.nvme->controllers[0].health);
-  EXPECT_EQ(rig.snap.nvme->controllers[0].admin->problem, "");
+  EXPECT_TRUE(rig.snap.get(kNvme)->controllers[0].health);
+  EXPECT_EQ(rig.snap.get(kNvme)->controllers[0].admin->problem, "");
 }
 
 TEST(NvmeHealthProbe, NvmeStatusErrorsAndShortPagesAreReportedPerCommand) {
@@ -363,7 +363,7 @@ TEST(NvmeHealthProbe, NvmeStatusErrorsAndShortPagesAreReportedPerCommand) {
   NvmeProbe probe(admin, 30s);
   ProbeRig rig(t.roots());
   rig.run(probe);
-  auto c = rig.snap.nvme->controllers[0];
+  auto c = rig.snap.get(kNvme)->controllers[0];
   EXPECT_TRUE(c.identify);  // Identify worked: its series stay
   EXPECT_FALSE(c.health);
   EXPECT_EQ(c.admin->problem,
@@ -373,7 +373,7 @@ TEST(NvmeHealthProbe, NvmeStatusErrorsAndShortPagesAreReportedPerCommand) {
   admin->log = NvmeAdminReply{Page(100, 0), 0, ""};
   NvmeProbe probe2(admin, 30s);
   rig.run(probe2);
-  c = rig.snap.nvme->controllers[0];
+  c = rig.snap.get(kNvme)->controllers[0];
   EXPECT_FALSE(c.identify);
   EXPECT_FALSE(c.health);
   EXPECT_EQ(c.admin->problem, "health log not readable: 100 bytes, expected 512");
@@ -381,7 +381,7 @@ TEST(NvmeHealthProbe, NvmeStatusErrorsAndShortPagesAreReportedPerCommand) {
   admin->log = NvmeAdminReply{sample_log_page(), 0, ""};
   NvmeProbe probe3(admin, 30s);
   rig.run(probe3);
-  c = rig.snap.nvme->controllers[0];
+  c = rig.snap.get(kNvme)->controllers[0];
   EXPECT_FALSE(c.identify);
   EXPECT_TRUE(c.health);
   EXPECT_EQ(c.admin->problem, "Identify Controller not readable: /dev/nvme0: Identify Controller: NVMe status 0x0002 (x)");
@@ -395,7 +395,7 @@ TEST(NvmeHealthProbe, ControllerThatIsNotLiveIsNotSentCommands) {
   ProbeRig rig(t.roots());
   ASSERT_EQ(rig.run(probe).status, ProbeStatus::ok);
   EXPECT_EQ(admin->identify_calls + admin->log_calls, 0);
-  EXPECT_EQ(rig.snap.nvme->controllers[0].admin->problem,
+  EXPECT_EQ(rig.snap.get(kNvme)->controllers[0].admin->problem,
             "health log not read: controller state is resetting, not live");
 }
 
@@ -455,7 +455,7 @@ TEST(NvmeAdminLog, SamplerLogsAMissingDeviceNodeOnceThroughTheRealChannel) {
     Sampler sampler(config, *captured.log);
     std::shared_ptr<const Snapshot> snap;
     for (int i = 0; i < 5; ++i) snap = sampler.sample_now();
-    const auto& c = snap->nvme->controllers.at(0);
+    const auto& c = snap->get(kNvme)->controllers.at(0);
     EXPECT_EQ(c.serial, "511240904A12345678");
     EXPECT_FALSE(c.health);
     ASSERT_EQ(snap->probes.size(), 1u);

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "daemon/peaks.h"
+#include "probes/peaks.h"
 
 using namespace tierscope;
 using namespace std::chrono_literals;

@@ -51,7 +51,7 @@ TEST(Pressure, KernelWithoutPsiIsNoDataNotFailure) {
   PressureProbe probe;
   auto outcome = rig.run(probe);
   EXPECT_EQ(outcome.status, ProbeStatus::no_data);
-  EXPECT_FALSE(rig.snap.pressure);
+  EXPECT_FALSE(rig.snap.get(kPressure));
 }
 
 TEST(Pressure, MalformedFileIsAFailureButOtherResourcesStillReport) {
@@ -63,9 +63,9 @@ TEST(Pressure, MalformedFileIsAFailureButOtherResourcesStillReport) {
   auto outcome = rig.run(probe);
   EXPECT_EQ(outcome.status, ProbeStatus::error);
   EXPECT_NE(outcome.error.find("pressure/memory"), std::string::npos);
-  ASSERT_TRUE(rig.snap.pressure);
-  ASSERT_EQ(rig.snap.pressure->resources.size(), 1u);
-  EXPECT_EQ(rig.snap.pressure->resources[0].resource, "cpu");
+  ASSERT_TRUE(rig.snap.get(kPressure));
+  ASSERT_EQ(rig.snap.get(kPressure)->resources.size(), 1u);
+  EXPECT_EQ(rig.snap.get(kPressure)->resources[0].resource, "cpu");
 }
 
 TEST(Pressure, RendersMicrosecondsAsSeconds) {

@@ -3,7 +3,7 @@
 #include <atomic>
 #include <thread>
 
-#include "daemon/sampler.h"
+#include "probes/sampler.h"
 #include "test_util.h"
 
 using namespace tierscope;
@@ -55,8 +55,8 @@ TEST(Sampler, SampleNowRunsEveryEnabledProbeAndCounts) {
   for (const auto& r : b->probes) EXPECT_NE(r.status, ProbeStatus::error) << r.probe << ": " << r.error;
   EXPECT_EQ(run_of(*b, "meminfo")->status, ProbeStatus::ok);
   EXPECT_EQ(run_of(*b, "workload")->status, ProbeStatus::no_data);  // nothing configured
-  EXPECT_FALSE(a->disk_peaks.size());   // one sample: no interval yet
-  EXPECT_EQ(b->disk_peaks.size(), 4u);  // nvme0n1 nvme0n2 nvme1n1 sda
+  EXPECT_FALSE(a->get(kDiskPeaks));   // one sample: no interval yet
+  EXPECT_EQ(b->get(kDiskPeaks)->size(), 4u);  // nvme0n1 nvme0n2 nvme1n1 sda
   EXPECT_EQ(b->interval_seconds, 0.1);
   EXPECT_EQ(s.latest(), b);
 }
@@ -87,10 +87,10 @@ TEST(Sampler, ApplyChangesProbesWithoutLosingCounters) {
   s.apply(c);  // not running: applied at once
   auto snap = s.sample_now();
   EXPECT_EQ(snap->samples_total, 3u);
-  EXPECT_FALSE(snap->nvme);
+  EXPECT_FALSE(snap->get(kNvme));
   EXPECT_EQ(run_of(*snap, "nvme"), nullptr);
   EXPECT_EQ(snap->interval_seconds, 0.2);
-  EXPECT_FALSE(snap->disk_peaks.empty());  // same roots: history kept
+  EXPECT_TRUE(snap->get(kDiskPeaks));  // same roots: history kept
 }
 
 TEST(Sampler, ApplyWhileRunningTakesEffectAtTheNextTick) {
@@ -109,7 +109,7 @@ TEST(Sampler, ApplyWhileRunningTakesEffectAtTheNextTick) {
   }
   s.stop();
   EXPECT_EQ(run_of(*snap, "pressure"), nullptr);
-  EXPECT_FALSE(snap->pressure);
+  EXPECT_FALSE(snap->get(kPressure));
   EXPECT_GE(snap->samples_total, 2u);
 }
 
@@ -118,11 +118,11 @@ TEST(Sampler, NewRootsResetTheHistory) {
   Config c = fixture_config("phison-host");
   Sampler s(c, log);
   s.sample_now();
-  EXPECT_FALSE(s.sample_now()->disk_peaks.empty());
+  EXPECT_TRUE(s.sample_now()->get(kDiskPeaks));
   c.roots = fixture_roots("minimal-host");
   s.apply(c);
-  EXPECT_TRUE(s.sample_now()->disk_peaks.empty());  // no diff across hosts
-  EXPECT_EQ(s.sample_now()->disk_peaks.size(), 1u);
+  EXPECT_FALSE(s.sample_now()->get(kDiskPeaks));  // no diff across hosts
+  EXPECT_EQ(s.sample_now()->get(kDiskPeaks)->size(), 1u);
 }
 
 TEST(Sampler, AFailingProbeIsRecordedAndTheOthersGoOn) {
@@ -139,7 +139,7 @@ TEST(Sampler, AFailingProbeIsRecordedAndTheOthersGoOn) {
   EXPECT_EQ(run_of(*snap, "pressure")->status, ProbeStatus::no_data);
   EXPECT_EQ(run_of(*snap, "nvme")->status, ProbeStatus::no_data);
   EXPECT_EQ(run_of(*snap, "diskstats")->status, ProbeStatus::ok);
-  EXPECT_FALSE(snap->meminfo);
-  ASSERT_TRUE(snap->diskstats);
-  EXPECT_EQ(snap->diskstats->devices.size(), 1u);
+  EXPECT_FALSE(snap->get(kMeminfo));
+  ASSERT_TRUE(snap->get(kDiskstats));
+  EXPECT_EQ(snap->get(kDiskstats)->devices.size(), 1u);
 }

@@ -108,8 +108,10 @@ TEST(WatchdogPacer, PingsAboutEveryHalfTimeoutWhateverTheTickCadence) {
 TEST(ServiceStatus, SaysWhatRunsWhatFailsWhichOffloadDeviceAndLastScrape) {
   Snapshot snap;
   snap.probes = {{"meminfo", ProbeStatus::ok, 0, ""}, {"gpu_nvml", ProbeStatus::error, 0, "boom"}};
-  snap.offload.phison_controllers = {"nvme0"};
-  snap.offload.devices = {{"nvme0n1", "nvme0", "phison"}, {"nvme0n1", "nvme0", "swap"}, {"sdb", "", "swap"}};
+  OffloadVerdict offload;
+  offload.phison_controllers = {"nvme0"};
+  offload.devices = {{"nvme0n1", "nvme0", "phison"}, {"nvme0n1", "nvme0", "swap"}, {"sdb", "", "swap"}};
+  snap.put(kOffload, offload);
   EXPECT_EQ(service_status_text(&snap, 9, 1000ms, 3s),
             "sampling 9 probes every 1s; failing: gpu_nvml; offload nvme0n1 (nvme0, Phison), sdb; last scrape 3s ago");
   Snapshot none;

@@ -133,8 +133,8 @@ TEST_F(SwapTopology, ProbeResolvesPartitionLogicalVolumeAndFileOnBtrfs) {
   ProbeRig rig(t.roots());
   SwapsProbe probe;
   ASSERT_EQ(rig.run(probe).status, ProbeStatus::ok);
-  ASSERT_TRUE(rig.snap.swaps);
-  const auto& a = rig.snap.swaps->areas;
+  ASSERT_TRUE(rig.snap.get(kSwaps));
+  const auto& a = rig.snap.get(kSwaps)->areas;
   ASSERT_EQ(a.size(), 4u);
   EXPECT_EQ(a[0].block_device, "nvme0n1p3");
   EXPECT_EQ(a[0].disks, std::vector<std::string>{"nvme0n1"});

@@ -11,8 +11,21 @@
 #include <string_view>
 
 #include "core/host_roots.h"
-#include "daemon/sampler.h"
+#include "daemon/config.h"
+#include "probes/diskstats.h"
+#include "probes/drm_fdinfo.h"
+#include "probes/gpu_amdgpu.h"
+#include "probes/gpu_nvml.h"
+#include "probes/meminfo.h"
+#include "probes/nvme.h"
+#include "probes/offload.h"
+#include "probes/peaks.h"
+#include "probes/pressure.h"
+#include "probes/sampler.h"
 #include "probes/snapshot.h"
+#include "probes/swaps.h"
+#include "probes/vmstat.h"
+#include "probes/workload.h"
 
 namespace tierscope::testing {
 
@@ -73,7 +86,7 @@ struct ProbeRig {
 };
 
 // The second of two samples of `roots` (so rates and peaks exist).
-inline std::shared_ptr<const Snapshot> sample_twice(const HostRoots& roots, Config config = {}) {
+inline std::shared_ptr<const Snapshot> sample_twice(const HostRoots& roots, SamplerConfig config = {}) {
   config.roots = roots;
   static Logger quiet(LogLevel::error);
   Sampler sampler(config, quiet);

@@ -33,8 +33,8 @@ WorkloadSelection select(std::vector<std::uint32_t> pids, std::vector<std::strin
 // "pid comm matched_by" per process, for compact comparisons.
 std::vector<std::string> listed(const Snapshot& snap) {
   std::vector<std::string> out;
-  if (!snap.workload) return out;
-  for (const auto& p : snap.workload->processes)
+  if (!snap.get(kWorkload)) return out;
+  for (const auto& p : snap.get(kWorkload)->processes)
     out.push_back(std::to_string(p.pid) + " " + p.comm + " " + p.matched_by);
   return out;
 }
@@ -81,7 +81,7 @@ TEST(WorkloadProbe, NothingConfiguredIsNoData) {
   WorkloadProbe probe({}, kHour);
   EXPECT_EQ(probe.name(), "workload");
   EXPECT_EQ(rig.run(probe).status, ProbeStatus::no_data);
-  EXPECT_FALSE(rig.snap.workload);
+  EXPECT_FALSE(rig.snap.get(kWorkload));
 }
 
 TEST(WorkloadProbe, ConfiguredButNothingFoundIsAnEmptyList) {
@@ -91,8 +91,8 @@ TEST(WorkloadProbe, ConfiguredButNothingFoundIsAnEmptyList) {
   ProbeRig rig(t.roots());
   WorkloadProbe probe(select({999}, {"ollama"}, {"ollama.service"}), kHour);
   EXPECT_EQ(rig.run(probe).status, ProbeStatus::ok);
-  ASSERT_TRUE(rig.snap.workload);
-  EXPECT_TRUE(rig.snap.workload->processes.empty());
+  ASSERT_TRUE(rig.snap.get(kWorkload));
+  EXPECT_TRUE(rig.snap.get(kWorkload)->processes.empty());
 }
 
 TEST(WorkloadProbe, ByPidListsOnlyExistingProcesses) {
@@ -166,8 +166,8 @@ TEST(WorkloadProbe, UnitSearchIsBoundedInDepth) {
   ProbeRig rig(t.roots());
   WorkloadProbe probe(select({}, {}, {"deep.service"}), kHour);
   EXPECT_EQ(rig.run(probe).status, ProbeStatus::ok);
-  ASSERT_TRUE(rig.snap.workload);
-  EXPECT_TRUE(rig.snap.workload->processes.empty());
+  ASSERT_TRUE(rig.snap.get(kWorkload));
+  EXPECT_TRUE(rig.snap.get(kWorkload)->processes.empty());
 }
 
 TEST(WorkloadProbe, AnExitedPidIsDroppedOnTheNextTickWithoutARescan) {

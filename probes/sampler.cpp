@@ -1,6 +1,7 @@
-#include "daemon/sampler.h"
+#include "probes/sampler.h"
 
-#include "daemon/probe_set.h"
+#include <stdexcept>
+
 
 namespace tierscope {
 
@@ -14,38 +15,36 @@ NextDeadline next_deadline(std::chrono::steady_clock::time_point deadline, std::
   return next;
 }
 
-void NvmeAdminLog::observe(const Snapshot& snap, Logger& log) {
-  std::map<std::string, std::string> now;
-  if (snap.nvme)
-    for (const auto& c : snap.nvme->controllers)
-      if (c.admin) now.emplace(c.name, c.admin->problem);
-  for (const auto& [controller, problem] : now) {
-    auto it = last_.find(controller);
-    if (!problem.empty() && (it == last_.end() || it->second != problem))
-      log.warn(controller + ": " + problem);
-    else if (problem.empty() && it != last_.end() && !it->second.empty())
-      log.info(controller + ": Identify Controller and health log readable again");
-  }
-  last_ = std::move(now);
+std::vector<std::unique_ptr<Probe>> make_probes(const SamplerConfig& config) {
+  std::vector<const ProbeRegistration*> enabled;
+  for (const auto* p : config.registry->probes)
+    if (config.probe_enabled(p->name)) enabled.push_back(p);
+  std::vector<std::unique_ptr<Probe>> probes;
+  for (const auto* p : run_order(std::move(enabled))) probes.push_back(p->make(config.settings));
+  return probes;
 }
 
-Sampler::Sampler(const Config& config, Logger& log) : log_(log), peaks_(config.peak_window) {
+Sampler::Sampler(const SamplerConfig& config, Logger& log) : log_(log), registry_(config.registry) {
+  for (const auto* r : registry_->steps) steps_.push_back({r, r->make()});
   std::lock_guard lock(state_mutex_);
   adopt_locked(config);
 }
 
 Sampler::~Sampler() { stop(); }
 
-void Sampler::adopt_locked(const Config& config) {
-  bool roots_changed = !(config.roots == config_.roots);
+void Sampler::adopt_locked(const SamplerConfig& config) {
+  bool roots_changed = !configured_ || !(config.roots == config_.roots);
   config_ = config;
+  configured_ = true;
   probes_ = make_probes(config_);
-  peaks_.set_window(config_.peak_window);
-  if (roots_changed) {
+  for (auto& s : steps_) {
+    s.step->configure(config_);
     // Counters from another tree must not be diffed against this one.
-    peaks_.reset();
-    files_.clear();
+    if (roots_changed) s.step->reset();
   }
+  if (roots_changed) files_.clear();
+  interval_ms_.store(config_.sample_interval.count());
+  probe_count_.store(config_.enabled_probe_count());
 }
 
 std::shared_ptr<const Snapshot> Sampler::sample_now() {
@@ -59,6 +58,7 @@ void Sampler::take_locked(Clock::time_point now) {
   snap->sequence = ++sequence_;
   snap->taken_steady = now;
   snap->taken_wall = std::chrono::system_clock::now();
+  snap->registry = registry_;
   ProbeContext ctx{config_.roots, files_, scratch_};
   for (auto& probe : probes_) {
     auto t0 = Clock::now();
@@ -73,16 +73,12 @@ void Sampler::take_locked(Clock::time_point now) {
                             std::chrono::duration<double>(t1 - t0).count(), std::move(outcome.error)});
   }
   files_.sweep();
-  snap->offload = decide_offload(snap->nvme ? &*snap->nvme : nullptr, snap->swaps ? &*snap->swaps : nullptr,
-                                 config_.offload);
-  peaks_.add(now, snap->diskstats ? &*snap->diskstats : nullptr, snap->vmstat ? &*snap->vmstat : nullptr);
-  snap->disk_peaks = peaks_.disk_peaks();
-  snap->swap_peak = peaks_.swap_peak();
+  log_transitions(*snap);
+  for (auto& s : steps_) s.step->run(*snap, log_);
   snap->samples_total = sequence_;
   snap->overruns_total = overruns_;
   snap->interval_seconds = std::chrono::duration<double>(config_.sample_interval).count();
   snap->peak_window_seconds = std::chrono::duration<double>(config_.peak_window).count();
-  log_transitions(*snap);
   {
     std::lock_guard lock(publish_mutex_);
     latest_ = snap;
@@ -103,12 +99,6 @@ void Sampler::log_transitions(const Snapshot& snap) {
       log_.debug("probe " + run.probe + ": nothing to report on this host");
     last_runs_[run.probe] = run;
   }
-  if (snap.offload.unmatched_names != last_unmatched_) {
-    for (const auto& n : snap.offload.unmatched_names)
-      log_.warn("offload_device: \"" + n + "\" matches no NVMe controller, namespace or serial");
-    last_unmatched_ = snap.offload.unmatched_names;
-  }
-  nvme_admin_log_.observe(snap, log_);
 }
 
 std::shared_ptr<const Snapshot> Sampler::latest() const {
@@ -116,14 +106,19 @@ std::shared_ptr<const Snapshot> Sampler::latest() const {
   return latest_;
 }
 
-void Sampler::apply(const Config& config) {
+void Sampler::apply(const SamplerConfig& config) {
+  if (config.registry != registry_) throw std::logic_error("Sampler::apply: a config of another probe registry");
   if (!thread_.joinable()) {  // not sampling: take it now
     std::lock_guard lock(state_mutex_);
     adopt_locked(config);
     return;
   }
-  std::lock_guard lock(wake_mutex_);
-  pending_ = std::make_unique<Config>(config);  // the thread takes it at its next tick
+  {
+    std::lock_guard lock(wake_mutex_);
+    pending_ = std::make_unique<SamplerConfig>(config);  // the thread takes it at its next tick
+  }
+  interval_ms_.store(config.sample_interval.count());
+  probe_count_.store(config.enabled_probe_count());
 }
 
 void Sampler::start() {
@@ -152,7 +147,7 @@ void Sampler::run() {
   }
   auto deadline = Clock::now() + interval;
   for (;;) {
-    std::unique_ptr<Config> pending;
+    std::unique_ptr<SamplerConfig> pending;
     {
       std::unique_lock lock(wake_mutex_);
       wake_.wait_until(lock, deadline, [this] { return stopping_; });

@@ -1,6 +1,9 @@
-#include "daemon/peaks.h"
+#include "probes/peaks.h"
 
 #include <algorithm>
+
+#include "core/metric_catalog.h"
+#include "probes/sampler_config.h"
 
 namespace tierscope {
 
@@ -88,5 +91,43 @@ std::optional<SwapPeak> PeakTracker::swap_peak() const {
   if (!in || !out) return std::nullopt;
   return SwapPeak{*in, *out};
 }
+
+namespace {
+
+class PeaksStep final : public PostSampleStep {
+ public:
+  void configure(const SamplerConfig& config) override { peaks_.set_window(config.peak_window); }
+  void reset() override { peaks_.reset(); }
+  void run(Snapshot& snap, Logger&) override {
+    peaks_.add(snap.taken_steady, snap.get(kDiskstats), snap.get(kVmstat));
+    if (auto disks = peaks_.disk_peaks(); !disks.empty()) snap.put(kDiskPeaks, std::move(disks));
+    if (auto swap = peaks_.swap_peak()) snap.put(kSwapPeak, *swap);
+  }
+
+ private:
+  PeakTracker peaks_{std::chrono::milliseconds(15'000)};
+};
+
+void render_peaks(const Snapshot& snap, MetricWriter& w) {
+  if (const auto* disks = snap.get(kDiskPeaks))
+    for (const auto& p : *disks) {
+      w.add(metric::disk_iops_peak, p.read_iops, {{"device", p.device}, {"op", "read"}});
+      w.add(metric::disk_iops_peak, p.write_iops, {{"device", p.device}, {"op", "write"}});
+      w.add(metric::disk_throughput_peak, p.read_bytes_per_second, {{"device", p.device}, {"op", "read"}});
+      w.add(metric::disk_throughput_peak, p.write_bytes_per_second, {{"device", p.device}, {"op", "write"}});
+    }
+  if (const auto* swap = snap.get(kSwapPeak)) {
+    w.add(metric::swap_peak, swap->in_pages_per_second, {{"direction", "in"}});
+    w.add(metric::swap_peak, swap->out_pages_per_second, {{"direction", "out"}});
+  }
+}
+
+}  // namespace
+
+constinit const PostSampleRegistration kPeaksStep{
+    .name = "peaks",
+    .make = []() -> std::unique_ptr<PostSampleStep> { return std::make_unique<PeaksStep>(); },
+    .render = render_peaks,
+};
 
 }  // namespace tierscope

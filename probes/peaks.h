@@ -20,9 +20,22 @@
 #include <unordered_map>
 #include <vector>
 
+#include "probes/diskstats.h"
+#include "probes/registry.h"
 #include "probes/snapshot.h"
+#include "probes/vmstat.h"
 
 namespace tierscope {
+
+// Highest per-interval rates within the peak window.
+struct DiskPeak {
+  std::string device;
+  double read_iops = 0, write_iops = 0;
+  double read_bytes_per_second = 0, write_bytes_per_second = 0;
+};
+struct SwapPeak {
+  double in_pages_per_second = 0, out_pages_per_second = 0;
+};
 
 class SlidingMax {
  public:
@@ -74,5 +87,14 @@ class PeakTracker {
   std::unordered_map<std::string, DiskSeries> disks_;
   std::optional<SwapSeries> swap_;
 };
+
+// What the peaks post-sample step puts in the snapshot: absent until two
+// samples exist (and, for disks, while no device has two).
+inline constexpr ReadingKey<std::vector<DiskPeak>> kDiskPeaks{"disk_peaks"};  // sorted by device
+inline constexpr ReadingKey<SwapPeak> kSwapPeak{"swap_peak"};
+
+// The registration entry (probes/registry.h): feeds each sample's diskstats
+// and vmstat counters to a PeakTracker whose window is peak_window.
+extern const PostSampleRegistration kPeaksStep;
 
 }  // namespace tierscope

@@ -2,13 +2,18 @@
 // The sampler: one thread that runs the enabled probes at a fixed cadence on
 // absolute deadlines (start + k x interval, so there is no drift), counts the
 // ticks whose sampling overran the interval (their missed deadlines are
-// skipped, not queued), feeds the history ring, and publishes each result as
-// an immutable Snapshot.
+// skipped, not queued), runs the post-sample steps (offload verdict, peaks),
+// and publishes each result as an immutable Snapshot.
+//
+// Probes run in the order their declared dependencies give (probes/registry.h),
+// never in list order. A probe that throws fails for that sample only.
 //
 // Reconfiguration (SIGHUP) is handed over with apply() and takes effect at the
-// next tick; the counters and, when the roots stay the same, the history are
-// kept.
+// next tick; the probes are rebuilt, while the counters and the post-sample
+// steps' memory (peak history when the roots stay the same, what was logged)
+// are kept.
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -21,9 +26,9 @@
 
 #include "core/file_cache.h"
 #include "core/logging.h"
-#include "daemon/config.h"
-#include "daemon/peaks.h"
 #include "probes/probe.h"
+#include "probes/registry.h"
+#include "probes/sampler_config.h"
 #include "probes/snapshot.h"
 
 namespace tierscope {
@@ -38,24 +43,16 @@ struct NextDeadline {
 NextDeadline next_deadline(std::chrono::steady_clock::time_point deadline, std::chrono::steady_clock::time_point now,
                            std::chrono::nanoseconds interval);
 
-// Logs changes in whether each NVMe controller's admin data (Identify, health
-// log) could be read: one warning when a read fails (and when the reason
-// changes), one info line when it works again; nothing while it stays the
-// same. Probes have no logger: the nvme probe carries the reason per
-// controller in the snapshot (NvmeController::admin).
-class NvmeAdminLog {
- public:
-  void observe(const Snapshot& snap, Logger& log);
-
- private:
-  std::map<std::string, std::string> last_;  // controller -> problem ("" = readable)
-};
+// The enabled probes of `config`, built from their registrations, in run
+// order. Throws std::regex_error on a bad device regex (config parsing has
+// already rejected those).
+std::vector<std::unique_ptr<Probe>> make_probes(const SamplerConfig& config);
 
 class Sampler {
  public:
   using Clock = std::chrono::steady_clock;
 
-  Sampler(const Config& config, Logger& log);
+  Sampler(const SamplerConfig& config, Logger& log);
   ~Sampler();
   Sampler(const Sampler&) = delete;
   Sampler& operator=(const Sampler&) = delete;
@@ -67,32 +64,44 @@ class Sampler {
   void start();
   void stop();
 
-  // Thread-safe; applied at the next tick.
-  void apply(const Config& config);
+  // Thread-safe; applied at the next tick (at once when not started).
+  void apply(const SamplerConfig& config);
 
   std::shared_ptr<const Snapshot> latest() const;
+
+  // The configuration in force (after the last apply()), for status lines:
+  // thread-safe.
+  std::chrono::milliseconds interval() const { return std::chrono::milliseconds(interval_ms_.load()); }
+  std::size_t probe_count() const { return probe_count_.load(); }
 
   // Called from the sampling thread after each tick (the systemd watchdog hooks in here).
   void on_tick(std::function<void(const Snapshot&)> fn) { on_tick_ = std::move(fn); }
 
  private:
+  struct Step {
+    const PostSampleRegistration* registration;
+    std::unique_ptr<PostSampleStep> step;
+  };
+
   void run();
   void take_locked(Clock::time_point now);  // requires state_mutex_
-  void adopt_locked(const Config& config);
+  void adopt_locked(const SamplerConfig& config);
   void log_transitions(const Snapshot& snap);
 
   Logger& log_;
-  mutable std::mutex state_mutex_;  // probes, files, peaks, config
-  Config config_;
+  const ProbeRegistry* registry_;  // the probes and steps it was built for; fixed
+  mutable std::mutex state_mutex_;  // probes, steps, files, config
+  SamplerConfig config_;
+  bool configured_ = false;
   std::vector<std::unique_ptr<Probe>> probes_;
+  std::vector<Step> steps_;
   FileCache files_;
   std::string scratch_;
-  PeakTracker peaks_;
   std::uint64_t sequence_ = 0;
   std::uint64_t overruns_ = 0;
   std::map<std::string, ProbeRun> last_runs_;
-  std::vector<std::string> last_unmatched_;
-  NvmeAdminLog nvme_admin_log_;
+  std::atomic<std::int64_t> interval_ms_{0};
+  std::atomic<std::size_t> probe_count_{0};
 
   mutable std::mutex publish_mutex_;
   std::shared_ptr<const Snapshot> latest_;
@@ -100,7 +109,7 @@ class Sampler {
   std::mutex wake_mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
-  std::unique_ptr<Config> pending_;  // guarded by wake_mutex_
+  std::unique_ptr<SamplerConfig> pending_;  // guarded by wake_mutex_
   std::thread thread_;
   std::function<void(const Snapshot&)> on_tick_;
 };
