@@ -1,6 +1,6 @@
 #pragma once
 // Process exit codes of every tierscope command (sysexits.h values where one
-// fits). Scripts and systemd units rely on them: README "Commands".
+// fits). Scripts and systemd units rely on them: docs/configuration.md "Exit codes".
 
 namespace tierscope::exit_code {
 

@@ -1,8 +1,8 @@
 #pragma once
-// The metric contract (../shared/design/METRICS.md, README "Metrics"): every
+// The metric contract (../shared/design/METRICS.md, docs/metrics.md): every
 // fixed metric name with its HELP text, which names the source and the unit.
 // Dashboards and alert rules depend on these names; rename one only with a
-// changelog entry in the README.
+// changelog entry in docs/changelog.md.
 
 #include "core/metric_writer.h"
 

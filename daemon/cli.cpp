@@ -152,6 +152,7 @@ Options:
   --help               this text
 
 Command-line options override the config file, also across reloads.
+Every config key: docs/configuration.md and the commented config/tierscope.yaml.
 Exit codes: 0 clean stop, 1 runtime failure (e.g. cannot listen), 64 bad
 usage, 78 bad config.
 )";
@@ -183,7 +184,7 @@ failed (the output still shows the rest), 64 bad usage, 78 bad config.
 Runs a benchmark scenario against an inference engine (llama.cpp, Ollama,
 vLLM, OpenAI-compatible): a context sweep, a concurrency sweep or a prompt
 protocol, with every request measured (TTFT, inter-token latency, E2E,
-tokens). Scenario keys: README "Benchmarks"; examples in config/scenarios/.
+tokens). Scenario keys: docs/benchmarks.md; examples in config/scenarios/.
 
 Options:
   --url URL            engine base URL (overrides engine.url)
@@ -209,6 +210,9 @@ Commands:
 Options:
   --help     this text; `tierscope COMMAND --help` for a command's options
   --version  version, git revision and compiler
+
+Documentation: README.md and docs/*.md (installed in /usr/share/doc/tierscope):
+metrics.md, configuration.md, benchmarks.md, systemd.md, architecture.md.
 )";
 }
 
