@@ -38,6 +38,44 @@ std::string_view command_name(Command c) {
   return c == Command::daemon ? "daemon" : c == Command::bench ? "bench" : "probe";
 }
 
+// Validates and stores the value of one flag of the command's list.
+void take_value(CliOptions& o, const std::string& arg, const std::string& v, const std::string& prefix) {
+  if (arg == "--url") {
+    if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0)
+      throw UsageError(prefix + "--url: expected an http:// or https:// URL, got \"" + v + "\"");
+    o.url = v;
+  } else if (arg == "--out") {
+    o.out = v;
+  } else if (arg == "--set") {
+    auto eq = v.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw UsageError(prefix + "--set: expected KEY=VALUE (e.g. repetitions=3), got \"" + v + "\"");
+    o.sets.push_back(v);
+  } else if (arg == "--config") {
+    o.config = v;
+  } else if (arg == "--procfs") {
+    o.procfs = v;
+  } else if (arg == "--sysfs") {
+    o.sysfs = v;
+  } else if (arg == "--devfs") {
+    o.devfs = v;
+  } else if (arg == "--listen") {
+    if (auto problem = listen_address_problem(v)) throw UsageError(prefix + "--listen: " + *problem + ", got \"" + v + "\"");
+    o.listen = v;
+  } else if (arg == "--log-level") {
+    if (!parse_log_level(v)) throw UsageError(prefix + "--log-level: expected error, warn, info or debug, got \"" + v + "\"");
+    o.log_level = v;
+  } else if (arg == "--format") {
+    if (v != "prometheus" && v != "json") throw UsageError(prefix + "--format: expected prometheus or json, got \"" + v + "\"");
+    o.format = v;
+  } else if (arg == "--interval") {
+    auto d = parse_duration(v);
+    if (!d || *d < kMinInterval || *d > kMaxInterval)
+      throw UsageError(prefix + "--interval: expected a duration from 100ms to 60s (e.g. 500ms, 1s), got \"" + v + "\"");
+    o.interval = v;
+  }
+}
+
 }  // namespace
 
 CliOptions parse_cli(const std::vector<std::string>& args) {
@@ -95,46 +133,18 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
       if (i + 1 >= args.size()) throw UsageError(prefix + std::string(arg) + " needs a value (" + std::string(flag->value_hint) + ")");
       value = args[++i];
     }
-    const std::string& v = *value;
-    if (v.empty()) throw UsageError(prefix + arg + ": expected " + std::string(flag->value_hint) + ", got an empty value");
-    if (arg == "--url") {
-      if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0)
-        throw UsageError(prefix + "--url: expected an http:// or https:// URL, got \"" + v + "\"");
-      o.url = v;
-    } else if (arg == "--out") o.out = v;
-    else if (arg == "--set") {
-      auto eq = v.find('=');
-      if (eq == std::string::npos || eq == 0)
-        throw UsageError(prefix + "--set: expected KEY=VALUE (e.g. repetitions=3), got \"" + v + "\"");
-      o.sets.push_back(v);
-    } else if (arg == "--config") o.config = v;
-    else if (arg == "--procfs") o.procfs = v;
-    else if (arg == "--sysfs") o.sysfs = v;
-    else if (arg == "--devfs") o.devfs = v;
-    else if (arg == "--listen") {
-      if (auto problem = listen_address_problem(v)) throw UsageError(prefix + "--listen: " + *problem + ", got \"" + v + "\"");
-      o.listen = v;
-    } else if (arg == "--log-level") {
-      if (!parse_log_level(v)) throw UsageError(prefix + "--log-level: expected error, warn, info or debug, got \"" + v + "\"");
-      o.log_level = v;
-    } else if (arg == "--format") {
-      if (v != "prometheus" && v != "json") throw UsageError(prefix + "--format: expected prometheus or json, got \"" + v + "\"");
-      o.format = v;
-    } else if (arg == "--interval") {
-      auto d = parse_duration(v);
-      if (!d || *d < kMinInterval || *d > kMaxInterval)
-        throw UsageError(prefix + "--interval: expected a duration from 100ms to 60s (e.g. 500ms, 1s), got \"" + v + "\"");
-      o.interval = v;
-    }
+    if (value->empty())
+      throw UsageError(prefix + arg + ": expected " + std::string(flag->value_hint) + ", got an empty value");
+    take_value(o, arg, *value, prefix);
   }
   if (o.command == Command::bench && o.scenario.empty())
     throw UsageError(prefix + "missing the scenario file (tierscope bench SCENARIO.yaml)");
   return o;
 }
 
-std::string usage_text(std::string_view command) {
-  if (command == "daemon") {
-    return R"(Usage: tierscope daemon [OPTIONS]
+namespace {
+
+constexpr std::string_view kDaemonUsage = R"(Usage: tierscope daemon [OPTIONS]
 
 Samples memory tiers, swap, pressure, block devices and NVMe controllers and
 serves them as Prometheus metrics until SIGTERM/SIGINT. SIGHUP reloads the
@@ -156,9 +166,8 @@ Every config key: docs/configuration.md and the commented config/tierscope.yaml.
 Exit codes: 0 clean stop, 1 runtime failure (e.g. cannot listen), 64 bad
 usage, 78 bad config.
 )";
-  }
-  if (command == "probe") {
-    return R"(Usage: tierscope probe [OPTIONS]
+
+constexpr std::string_view kProbeUsage = R"(Usage: tierscope probe [OPTIONS]
 
 Takes one sample of every enabled probe, prints it and exits. Rates and peaks
 need two samples, so it samples twice, one interval apart.
@@ -177,9 +186,8 @@ Options:
 Exit codes: 0 every probe succeeded or found nothing to report, 1 a probe
 failed (the output still shows the rest), 64 bad usage, 78 bad config.
 )";
-  }
-  if (command == "bench") {
-    return R"(Usage: tierscope bench SCENARIO.yaml [--url URL] [--out DIR] [--set KEY=VALUE]...
+
+constexpr std::string_view kBenchUsage = R"(Usage: tierscope bench SCENARIO.yaml [--url URL] [--out DIR] [--set KEY=VALUE]...
 
 Runs a benchmark scenario against an inference engine (llama.cpp, Ollama,
 vLLM, OpenAI-compatible): a context sweep, a concurrency sweep or a prompt
@@ -199,8 +207,8 @@ Exit codes: 0 the run finished (also when a sweep hit its wall or was
 interrupted), 1 runtime failure (engine down or not ready at start, output
 not writable), 64 bad usage, 78 bad scenario.
 )";
-  }
-  return R"(Usage: tierscope COMMAND [OPTIONS]
+
+constexpr std::string_view kUsage = R"(Usage: tierscope COMMAND [OPTIONS]
 
 Commands:
   daemon     sample continuously and serve Prometheus metrics on /metrics
@@ -214,6 +222,14 @@ Options:
 Documentation: README.md and docs/*.md (installed in /usr/share/doc/tierscope):
 metrics.md, configuration.md, benchmarks.md, systemd.md, architecture.md.
 )";
+
+}  // namespace
+
+std::string usage_text(std::string_view command) {
+  if (command == "daemon") return std::string(kDaemonUsage);
+  if (command == "probe") return std::string(kProbeUsage);
+  if (command == "bench") return std::string(kBenchUsage);
+  return std::string(kUsage);
 }
 
 int print_help(const std::string& topic) {
