@@ -107,6 +107,12 @@ ticks() {
 # Sum of the run time of its threads, ns (finer than ticks; a cross-check).
 sched_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f\n", s }'; }
 rss_kb() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status" 2>/dev/null; }
+# VmRSS split as `top` cannot show it: anonymous memory (heap, stacks: the
+# process's own) and file-backed pages (the executable and shared libraries).
+rss_split() {
+  awk '$1 == "VmRSS:" { print "vmrss_kb", $2 } $1 == "RssAnon:" { print "rss_anon_kb", $2 }
+       $1 == "RssFile:" { print "rss_file_kb", $2 } $1 == "RssShmem:" { print "rss_shmem_kb", $2 }' "/proc/$1/status" 2>/dev/null
+}
 now_s() { date +%s.%N; }
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
@@ -212,6 +218,11 @@ printf 'listen: 127.0.0.1:0\n' >"$work/scrape.yaml"  # default 1 s sampling
 if start_tierscope "$work/scrape.yaml"; then
   sleep 1
   measure_scrapes tierscope "$TS_PID" "$TS_URL" || broken+=("no scrape figure for tierscope")
+  rss_split "$TS_PID" >"$work/tierscope.rss"
+  f=$work/tierscope.rss
+  echo "  tierscope daemon (default config) after the scrapes: VmRSS $(kv "$f" vmrss_kb) kB =" \
+    "RssAnon $(kv "$f" rss_anon_kb) kB + RssFile $(kv "$f" rss_file_kb) kB + RssShmem $(kv "$f" rss_shmem_kb) kB"
+  [[ -n $(kv "$f" rss_anon_kb) ]] || broken+=("no RssAnon/RssFile figure for tierscope")
   stop_pid "$TS_PID"
 else
   broken+=("tierscope daemon did not start (scrape test)")
@@ -327,6 +338,8 @@ for r in tierscope "${ne_rows[@]}"; do
   if [[ $r == tierscope ]]; then
     row "$(label_of "$r"): CPU per scrape" "$(fmt %.3f "$cpu")" ms 0.5
     row "$(label_of "$r"): RSS (VmRSS)" "$(mb "$(kv "$f" rss_kb)")" MB 10
+    row "  RssAnon (heap, stacks)" "$(mb "$(kv "$work/tierscope.rss" rss_anon_kb)")" MB
+    row "  RssFile (executable, shared libraries)" "$(mb "$(kv "$work/tierscope.rss" rss_file_kb)")" MB
   else
     row "$(label_of "$r"): CPU per scrape" "$(fmt %.3f "$cpu")" ms
     row "$(label_of "$r"): RSS (VmRSS)" "$(mb "$(kv "$f" rss_kb)")" MB
