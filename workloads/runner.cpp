@@ -19,7 +19,9 @@
 #include <thread>
 #include <unordered_map>
 
+#include "workloads/engine_facts.h"
 #include "workloads/engine_stream.h"
+#include "workloads/engines/engine.h"
 #include "workloads/prompts.h"
 #include "workloads/stats.h"
 
@@ -50,23 +52,6 @@ std::string utc_stamp() {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
-}
-
-// "name value" lines of a Prometheus text exposition whose name starts with `prefix`.
-json prometheus_values(const std::string& text, std::string_view prefix) {
-  json out = json::object();
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#' || line.rfind(prefix, 0) != 0) continue;
-    auto sp = line.rfind(' ');
-    if (sp == std::string::npos) continue;
-    try {
-      out[line.substr(0, sp)] = std::stod(line.substr(sp + 1));
-    } catch (const std::exception&) {
-    }
-  }
-  return out;
 }
 
 struct Plan {
@@ -240,6 +225,7 @@ std::string summary_csv(const json& summary) {
 struct Runner::Impl {
   Runner& r;
   const Scenario& sc;
+  const EngineDescriptor& engine;
   Dialect dialect;
   PromptBuilder prompts;
   std::ofstream jsonl;
@@ -263,7 +249,11 @@ struct Runner::Impl {
   SteadyTime last_progress{};
 
   Impl(Runner& runner)
-      : r(runner), sc(runner.scenario_), dialect(runner.scenario_.engine.dialect()), prompts(runner.scenario_) {
+      : r(runner),
+        sc(runner.scenario_),
+        engine(engine_descriptor(runner.scenario_.engine.kind)),
+        dialect(runner.scenario_.engine.dialect()),
+        prompts(runner.scenario_) {
     nonce_base = static_cast<std::uint64_t>(std::time(nullptr)) * 1000;
   }
 
@@ -275,17 +265,8 @@ struct Runner::Impl {
     g.prompt = p.built.text;
     g.max_tokens = p.max_tokens;
     g.temperature = p.temperature;
-    g.ignore_eos = sc.effective_ignore_eos() && (dialect != Dialect::ollama_generate && dialect != Dialect::ollama_chat);
-    if (dialect == Dialect::ollama_generate || dialect == Dialect::ollama_chat) {
-      if (sc.engine.num_ctx) g.num_ctx = *sc.engine.num_ctx;
-      else {
-        // Enough for the prompt (by the engine's count) plus the output, with room for a template.
-        std::uint64_t words = 0;
-        for (char c : p.built.text) words += c == ' ';
-        std::uint64_t need = std::max<std::uint64_t>(p.prompt_tokens, words * 2 + 16) + p.max_tokens + 64;
-        g.num_ctx = static_cast<std::uint32_t>(std::min<std::uint64_t>(need, 0xffffffffu));
-      }
-    }
+    g.ignore_eos = sc.effective_ignore_eos();
+    if (engine.size_request) engine.size_request(sc.engine, {p.built.text, p.prompt_tokens, p.max_tokens}, g);
     HttpRequest req;
     req.method = "POST";
     req.url = sc.engine.url + std::string(request_path(dialect));
@@ -391,13 +372,10 @@ struct Runner::Impl {
       error = "the engine reported truncated: true (the prompt was cut to fit the context)";
       return Outcome::truncated;
     }
-    if ((dialect == Dialect::ollama_generate || dialect == Dialect::ollama_chat) && a.plan.prompt_tokens > 0) {
-      auto seen = a.timings.prompt_tokens ? a.timings.prompt_tokens : a.usage_prompt;
-      const std::uint64_t target = a.plan.built.counted_tokens.value_or(a.plan.prompt_tokens);
-      const std::uint64_t tolerance = std::max<std::uint64_t>(4, target / 50);
-      if (seen && *seen + tolerance < target) {
-        error = "prompt_eval_count " + std::to_string(*seen) + " < " + std::to_string(target) +
-                " prompt tokens sent: Ollama cut the prompt to num_ctx";
+    if (engine.prompt_cut) {
+      if (auto why = engine.prompt_cut({a.plan.prompt_tokens, a.plan.built.counted_tokens, a.timings.prompt_tokens,
+                                        a.usage_prompt})) {
+        error = std::move(*why);
         return Outcome::truncated;
       }
     }
@@ -657,94 +635,6 @@ void Runner::request_stop() {
   loop_.wakeup();
 }
 
-namespace {
-
-// Engine facts before the run; throws std::runtime_error when the engine is down.
-json engine_facts(const Scenario& sc, const std::atomic<bool>& stop) {
-  json e{{"kind", to_string(sc.engine.kind)}, {"url", sc.engine.url}, {"model", sc.engine.model},
-         {"api", sc.engine.api}, {"dialect", to_string(sc.engine.dialect())}};
-  auto get_json = [&](const std::string& path) -> json {
-    auto r = http_get(sc.engine.url + path, std::chrono::seconds(10));
-    if (r.result.outcome == TransferOutcome::engine_down)
-      throw std::runtime_error("engine down: GET " + sc.engine.url + path + ": " + r.result.error);
-    if (r.result.outcome != TransferOutcome::ok) return nullptr;
-    return json::parse(r.body, nullptr, false);
-  };
-  switch (sc.engine.kind) {
-    case EngineKind::llamacpp: {
-      auto until = SteadyClock::now() + sc.health_timeout;
-      std::string last;
-      while (true) {
-        auto r = http_get(sc.engine.url + "/health", std::chrono::seconds(5));
-        if (r.result.http_status == 200) break;
-        last = r.result.http_status ? "HTTP " + std::to_string(r.result.http_status) + " " + extract_engine_error(r.body).message
-                                    : r.result.error;
-        if (SteadyClock::now() >= until || stop.load())
-          throw std::runtime_error("engine not ready: GET " + sc.engine.url + "/health did not answer 200 within " +
-                                   std::to_string(sc.health_timeout.count()) + " ms (last: " + last + ")");
-        std::this_thread::sleep_for(std::chrono::milliseconds(250));
-      }
-      auto props = get_json("/props");
-      if (props.is_object()) {
-        if (props.contains("n_ctx")) e["n_ctx"] = props["n_ctx"];
-        else if (props.contains("default_generation_settings") && props["default_generation_settings"].contains("n_ctx"))
-          e["n_ctx"] = props["default_generation_settings"]["n_ctx"];
-        if (props.contains("build_info")) e["build_info"] = props["build_info"];
-        if (props.contains("model_path")) e["model_path"] = props["model_path"];
-      }
-      break;
-    }
-    case EngineKind::vllm: {
-      auto v = get_json("/version");
-      if (v.is_object() && v.contains("version")) e["version"] = v["version"];
-      break;
-    }
-    case EngineKind::ollama: {
-      auto v = get_json("/api/version");
-      if (v.is_object() && v.contains("version")) e["version"] = v["version"];
-      break;
-    }
-    case EngineKind::openai: {
-      auto r = http_fetch(HttpRequest{"GET", sc.engine.url + "/v1/models", engine_headers(sc.engine), "",
-                                      std::chrono::seconds(10), std::chrono::milliseconds(5000), false});
-      if (r.result.outcome == TransferOutcome::engine_down)
-        throw std::runtime_error("engine down: GET " + sc.engine.url + "/v1/models: " + r.result.error);
-      break;
-    }
-  }
-  return e;
-}
-
-// Engine state sampled around a step (llama.cpp /metrics before and after;
-// vLLM /metrics and Ollama /api/ps after). Never throws.
-json sample_engine(const Scenario& sc) {
-  try {
-    if (sc.engine.kind == EngineKind::llamacpp || sc.engine.kind == EngineKind::vllm) {
-      auto r = http_get(sc.engine.url + "/metrics", std::chrono::seconds(5));
-      if (r.result.outcome != TransferOutcome::ok) return nullptr;
-      return prometheus_values(r.body, sc.engine.kind == EngineKind::llamacpp ? "llamacpp:" : "vllm:");
-    }
-    if (sc.engine.kind == EngineKind::ollama) {
-      auto r = http_get(sc.engine.url + "/api/ps", std::chrono::seconds(5));
-      if (r.result.outcome != TransferOutcome::ok) return nullptr;
-      auto j = json::parse(r.body, nullptr, false);
-      json out = json::array();
-      if (j.is_object() && j.contains("models") && j["models"].is_array())
-        for (const auto& m : j["models"]) {
-          json o;
-          for (auto k : {"name", "model", "size", "size_vram", "context_length"})
-            if (m.contains(k)) o[k] = m[k];
-          out.push_back(o);
-        }
-      return out;
-    }
-  } catch (const std::exception&) {
-  }
-  return nullptr;
-}
-
-}  // namespace
-
 RunResult Runner::run() {
   RunResult result;
   Impl impl(*this);
@@ -781,7 +671,7 @@ RunResult Runner::run() {
   };
   if (sc.run_deadline.count() > 0) impl.run_deadline = SteadyClock::now() + sc.run_deadline;
   try {
-    summary["engine"] = engine_facts(sc, stop_);
+    summary["engine"] = describe_engine(sc, stop_);
     if (sc.kind != ScenarioKind::protocol) {
       impl.prompts.prepare();
       summary["prompts"] = impl.prompts.facts();
@@ -899,8 +789,8 @@ RunResult Runner::run() {
       stopped = true;
       break;
     }
-    // llama.cpp: /metrics before and after (counter deltas); the others: after only.
-    json before = sc.engine.kind == EngineKind::llamacpp ? sample_engine(sc) : json(nullptr);
+    // Engine metrics before the step, for engines whose counters give deltas.
+    json before = sample_before_step(sc);
     const bool finished = impl.run_step();
     if (!finished && stop_.load()) impl.drop_in_flight();
     json st = s.key;
@@ -910,16 +800,7 @@ RunResult Runner::run() {
     json stats = summarize_step(impl.step_records, sc.trim, sc.failure_threshold);
     st.update(stats);
     st["complete"] = finished;
-    if (sc.engine.kind == EngineKind::llamacpp) {
-      json after = sample_engine(sc);
-      json delta = json::object();
-      if (before.is_object() && after.is_object())
-        for (const auto& [k, v] : after.items())
-          if (before.contains(k) && k.find("_total") != std::string::npos) delta[k] = v.get<double>() - before[k].get<double>();
-      st["engine_metrics"] = {{"before", before}, {"after", after}, {"delta", delta}};
-    } else {
-      st["engine_metrics"] = sample_engine(sc);
-    }
+    st["engine_metrics"] = step_engine_metrics(sc, before);
     summary["steps"].push_back(st);
     if (sc.kind != ScenarioKind::protocol) summary["prompts"] = impl.prompts.facts();
     if (st["failed"].get<bool>()) {
