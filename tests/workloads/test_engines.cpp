@@ -11,6 +11,7 @@
 #include "workloads/engine_stream.h"
 #include "workloads/engines/engine.h"
 #include "workloads/engines/ollama.h"
+#include "workloads/request_state.h"
 
 using namespace tierscope::workloads;
 using nlohmann::json;
@@ -70,10 +71,31 @@ TEST(Engines, EveryErrorStringClassifiesAsItsOwnOutcome) {
   EXPECT_EQ(strings, 29u) << "every string of the engines, each once";
 }
 
-TEST(Engines, OllamaSizesNumCtxPerRequest) {
+TEST(Engines, OllamaSizesNumCtxPerRequestUnlessTheScenarioDoes) {
   // Two tokens per word of the text beats a smaller target: 10 spaces → 36.
   EXPECT_EQ(ollama_num_ctx({"a b c d e f g h i j k", 20, 30}), 36u + 30 + 64);
   EXPECT_EQ(ollama_num_ctx({"a b", 1000, 30}), 1000u + 30 + 64);
+  Scenario sc = parse_scenario("engine: {kind: ollama, url: http://x, model: m}\nscenario: protocol\n", "s.yaml");
+  RequestPlan p;
+  p.built.text = "one two three";
+  p.prompt_tokens = 500;
+  p.max_tokens = 10;
+  const EngineDescriptor& ollama = engine_descriptor(EngineKind::ollama);
+  HttpRequest req = make_http_request(sc, ollama, p);
+  EXPECT_EQ(req.url, "http://x/api/generate");
+  json body = json::parse(req.body);
+  EXPECT_EQ(body["options"]["num_ctx"], 574);
+  EXPECT_FALSE(body.contains("ignore_eos"));
+  sc.engine.num_ctx = 8192;
+  EXPECT_EQ(json::parse(make_http_request(sc, ollama, p).body)["options"]["num_ctx"], 8192);
+  // llama.cpp: no context option, ignore_eos by default.
+  Scenario l = parse_scenario("engine: {kind: llamacpp, url: http://y}\nscenario: protocol\n", "s.yaml");
+  HttpRequest lreq = make_http_request(l, engine_descriptor(EngineKind::llamacpp), p);
+  EXPECT_EQ(lreq.url, "http://y/completion");
+  json lbody = json::parse(lreq.body);
+  EXPECT_EQ(lbody["ignore_eos"], true);
+  EXPECT_EQ(lbody["n_predict"], 10);
+  EXPECT_FALSE(lbody.contains("options"));
 }
 
 TEST(Engines, OllamaPromptCutCheck) {
