@@ -4,12 +4,14 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <ctime>
 #include <iostream>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "core/exit_codes.h"
+#include "core/signals.h"
 #include "exporters/prometheus_exporter.h"
 #include "workloads/bench_metrics.h"
 #include "workloads/runner.h"
@@ -19,16 +21,46 @@ namespace tierscope::workloads {
 
 namespace {
 
-// The signal handler's only way to reach the runner (a signal handler has no
-// arguments); set while run() is running.
-std::atomic<Runner*> g_runner{nullptr};
+// SIGINT and SIGTERM, read on a watcher thread of its own (no handler, no
+// global): while a run is going on, the first one stops it (Runner::
+// request_stop: completed requests and the summary are kept) and a second one
+// ends the process the default way; with no run going on, the first one does.
+// Construct it before any other thread starts (the exposer's, libcurl's), so
+// that every thread has the signals blocked.
+class StopOnSignal {
+ public:
+  StopOnSignal() : signals_({SIGINT, SIGTERM}), watcher_([this] { watch(); }) {}
+  ~StopOnSignal() {
+    signals_.interrupt();
+    watcher_.join();
+  }
+  StopOnSignal(const StopOnSignal&) = delete;
+  StopOnSignal& operator=(const StopOnSignal&) = delete;
 
-extern "C" void on_stop_signal(int) {
-  if (Runner* r = g_runner.load()) r->request_stop();
-  // A second signal ends the process the default way.
-  ::signal(SIGINT, SIG_DFL);
-  ::signal(SIGTERM, SIG_DFL);
-}
+  // The run the first signal stops; null: none. Once it returns, the watcher
+  // no longer touches the previous runner.
+  void set_runner(Runner* runner) {
+    std::lock_guard lock(mu_);
+    runner_ = runner;
+  }
+
+ private:
+  void watch() {
+    auto signal = signals_.wait();
+    if (!signal) return;  // interrupted: run_bench is done
+    {
+      std::lock_guard lock(mu_);
+      if (!runner_) signals_.die_by(*signal);
+      runner_->request_stop();
+    }
+    if (auto again = signals_.wait()) signals_.die_by(*again);
+  }
+
+  SignalWaiter signals_;
+  std::mutex mu_;
+  Runner* runner_ = nullptr;
+  std::thread watcher_;  // last: starts once the rest is constructed
+};
 
 std::string default_out_dir() {
   std::time_t t = std::time(nullptr);
@@ -39,9 +71,23 @@ std::string default_out_dir() {
   return buf;
 }
 
+// The live /metrics endpoint of the scenario's `listen`; null when off.
+// Throws std::exception when it cannot listen.
+std::unique_ptr<prometheus::Exposer> start_exposer(const Scenario& sc,
+                                                   const std::shared_ptr<BenchMetrics>& metrics) {
+  if (sc.listen == "off") return nullptr;
+  auto exposer = make_exposer(sc.listen);
+  exposer->RegisterCollectable(metrics);
+  auto ports = exposer->GetListeningPorts();
+  std::cerr << "tierscope bench: live metrics on http://" << sc.listen.substr(0, sc.listen.rfind(':')) << ":"
+            << (ports.empty() ? 0 : ports.front()) << "/metrics\n";
+  return exposer;
+}
+
 }  // namespace
 
 int run_bench(const BenchArgs& args) {
+  StopOnSignal stop_on_signal;
   Scenario sc;
   try {
     std::vector<Override> overrides;
@@ -53,19 +99,13 @@ int run_bench(const BenchArgs& args) {
     return exit_code::config;
   }
   BenchMetrics metrics;
-  std::unique_ptr<prometheus::Exposer> exposer;
   std::shared_ptr<BenchMetrics> metrics_ref(&metrics, [](BenchMetrics*) {});
-  if (sc.listen != "off") {
-    try {
-      exposer = make_exposer(sc.listen);
-      exposer->RegisterCollectable(metrics_ref);
-      auto ports = exposer->GetListeningPorts();
-      std::cerr << "tierscope bench: live metrics on http://" << sc.listen.substr(0, sc.listen.rfind(':')) << ":"
-                << (ports.empty() ? 0 : ports.front()) << "/metrics\n";
-    } catch (const std::exception& e) {
-      std::cerr << "tierscope bench: " << e.what() << "\n";
-      return exit_code::failure;
-    }
+  std::unique_ptr<prometheus::Exposer> exposer;
+  try {
+    exposer = start_exposer(sc, metrics_ref);
+  } catch (const std::exception& e) {
+    std::cerr << "tierscope bench: " << e.what() << "\n";
+    return exit_code::failure;
   }
   RunOptions opts;
   opts.out_dir = args.out_dir.empty() ? default_out_dir() : args.out_dir;
@@ -73,24 +113,16 @@ int run_bench(const BenchArgs& args) {
   opts.tty = ::isatty(STDOUT_FILENO) == 1;
   opts.metrics = &metrics;
   Runner runner(sc, opts);
-  struct sigaction sa{};
-  sa.sa_handler = on_stop_signal;
-  sigemptyset(&sa.sa_mask);
-  struct sigaction old_int{}, old_term{};
-  ::sigaction(SIGINT, &sa, &old_int);
-  ::sigaction(SIGTERM, &sa, &old_term);
-  g_runner.store(&runner);
   RunResult r;
+  stop_on_signal.set_runner(&runner);
   try {
     r = runner.run();
   } catch (const std::exception& e) {
-    g_runner.store(nullptr);
+    stop_on_signal.set_runner(nullptr);
     std::cerr << "tierscope bench: " << e.what() << "\n";
     return exit_code::failure;
   }
-  g_runner.store(nullptr);
-  ::sigaction(SIGINT, &old_int, nullptr);
-  ::sigaction(SIGTERM, &old_term, nullptr);
+  stop_on_signal.set_runner(nullptr);
   if (exposer) exposer->RemoveCollectable(metrics_ref);
   if (!r.started) {
     std::cerr << "tierscope bench: " << r.error << "\n";

@@ -2,19 +2,15 @@
 // What one streamed message from an inference engine says, in a form common
 // to every engine: the generated text, whether generation ended, the token
 // counts and timings the engine reports, and its errors. Also the request
-// bodies that start those streams, the request outcome names, and the
-// classification of engine error messages (context overflow, out of memory).
+// outcome names, the decoder that cuts a response body into messages and
+// interprets them (by dialect: workloads/engines/dialect.h), and the
+// classification of engine error messages (context overflow, out of memory,
+// engine down), which matches the union of every engine's own strings
+// (workloads/engines/*.cpp) and knows no engine itself.
 //
-// Dialects (the wire format, not the engine: vLLM and llama.cpp both speak
-// OpenAI's):
-//   openai_chat          POST /v1/chat/completions, SSE; choices[0].delta.content
-//   openai_completions   POST /v1/completions, SSE; choices[0].text
-//   llamacpp_completion  POST /completion (llama.cpp native), SSE without [DONE]
-//   ollama_generate      POST /api/generate, NDJSON; response
-//   ollama_chat          POST /api/chat, NDJSON; message.content
-// Each interpreter also accepts the sibling shape of its family (a chat
-// interpreter reading choices[0].text, a generate interpreter reading
-// message.content), so a misconfigured endpoint still yields text.
+// Units: token counts are tokens; EngineTimings durations are milliseconds.
+// Threading: a StreamDecoder belongs to one thread; the free functions are
+// pure and may run anywhere.
 
 #include <array>
 #include <cstddef>
@@ -23,20 +19,14 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "workloads/callback.h"
+#include "workloads/engines/dialect.h"
 #include "workloads/ndjson.h"
 #include "workloads/sse.h"
 
 namespace tierscope::workloads {
-
-enum class Dialect { openai_chat, openai_completions, llamacpp_completion, ollama_generate, ollama_chat };
-
-std::string_view to_string(Dialect d);
-std::optional<Dialect> dialect_from_string(std::string_view s);
-// SSE for the OpenAI and llama.cpp dialects, NDJSON for Ollama's native API.
-bool uses_sse(Dialect d);
-// The request path, e.g. "/v1/chat/completions".
-std::string_view request_path(Dialect d);
 
 // How a request ended. Users script against these names (requests.jsonl
 // `outcome`): keep them.
@@ -100,7 +90,9 @@ struct StreamMessage {
   void clear();
 };
 
-// Interprets one message: an SSE event's data, or one NDJSON line.
+// Interprets one message: an SSE event's data, or one NDJSON line. Framing
+// first (an SSE `[DONE]` ends the stream; text that is not a JSON object is
+// malformed), then the dialect's interpreter.
 void interpret_message(Dialect d, std::string_view text, StreamMessage& out);
 // Interprets one SSE event: its data, and llama.cpp's `error:` field.
 void interpret_sse_event(Dialect d, const SseEvent& event, StreamMessage& out);
@@ -113,12 +105,18 @@ void interpret_sse_event(Dialect d, const SseEvent& event, StreamMessage& out);
 // Anything else: the body text, trimmed. Never throws; the message is valid
 // UTF-8 and at most kMaxErrorMessageBytes.
 EngineError extract_engine_error(std::string_view body);
+// The error a parsed message or body carries in its `error` member (an object
+// with message/type/code, or a string, as Ollama sends); none when absent or
+// null. For the dialects' interpreters.
+std::optional<EngineError> engine_error_in(const nlohmann::json& message);
 
 // Classifies an engine's error (HTTP error body, or an error inside a 200
 // stream: pass the status actually received). Context overflow and out of
-// memory are recognised from the engines' own strings (see engine_stream.cpp
-// for each string and where it comes from); a runner that died or a model
-// still loading is engine_down; everything else is http_error.
+// memory are recognised from the engines' own strings (each engine's file
+// under workloads/engines/ lists its strings and where they come from; all
+// engines' strings count, whichever engine answered), checked in the order
+// context overflow, out of memory, engine down (a runner that died, a model
+// still loading); everything else is http_error.
 Outcome classify_engine_error(int http_status, const EngineError& error);
 Outcome classify_engine_error(int http_status, std::string_view body);
 
@@ -150,44 +148,12 @@ class StreamDecoder {
   void deliver(MessageCallback& on_message);
 
   Dialect dialect_;
+  const DialectSpec* spec_;
   SseParser sse_;
   NdjsonSplitter ndjson_;
   StreamMessage message_;
   std::uint64_t messages_ = 0;
   std::uint64_t malformed_ = 0;
 };
-
-// One generation request, engine-neutral.
-struct GenerationRequest {
-  std::string model;
-  std::string prompt;  // the user message (chat) or the whole prompt
-  std::string system;  // chat system message / Ollama `system`; empty: none
-  std::uint32_t max_tokens = 128;
-  std::optional<double> temperature;
-  std::optional<std::uint64_t> seed;
-  // Ollama options.num_ctx. Ollama's default depends on VRAM and it silently
-  // drops the start of longer prompts: the client should always set it.
-  std::optional<std::uint32_t> num_ctx;
-  // llama.cpp and vLLM extension: keep generating past end-of-sequence, so
-  // every request produces max_tokens. Sent only when true (OpenAI itself
-  // rejects unknown parameters); not supported by Ollama.
-  bool ignore_eos = false;
-  bool raw = false;                       // Ollama /api/generate: no prompt template
-  std::optional<std::string> keep_alive;  // Ollama: "5m", "-1" (integers are sent as seconds)
-};
-
-// Request bodies (JSON text), streaming on:
-//   OpenAI chat/completions: stream, stream_options.include_usage, max_tokens
-//   llama.cpp /completion: stream, n_predict, cache_prompt false (every
-//     request pays for its whole prompt, so steps are comparable)
-//   Ollama: stream, options{num_ctx, num_predict, temperature, seed}, raw,
-//     keep_alive
-// Invalid UTF-8 in the prompt is replaced (U+FFFD), never thrown on.
-std::string build_openai_chat_body(const GenerationRequest& r);
-std::string build_openai_completions_body(const GenerationRequest& r);
-std::string build_llamacpp_completion_body(const GenerationRequest& r);
-std::string build_ollama_generate_body(const GenerationRequest& r);
-std::string build_ollama_chat_body(const GenerationRequest& r);
-std::string build_request_body(Dialect d, const GenerationRequest& r);
 
 }  // namespace tierscope::workloads

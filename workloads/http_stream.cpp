@@ -7,10 +7,12 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <mutex>
 #include <stdexcept>
 #include <unordered_map>
 #include <utility>
+
+#include "core/unique_fd.h"
+#include "workloads/curl_handles.h"
 
 namespace tierscope::workloads {
 
@@ -48,23 +50,26 @@ TransferOutcome classify_transfer(int curl_code, long http_status) {
 
 namespace {
 
-void global_init_once() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) throw std::runtime_error("curl_global_init failed");
-  });
-}
-
 constexpr uint64_t kWakeTag = ~uint64_t{0};
 
 }  // namespace
 
+// Members are destroyed in reverse order: transfers (each detaches from the
+// multi handle), idle easy handles, the multi handle, then the eventfd and the
+// epoll set the socket callback still uses until then.
 struct StreamLoop::Impl {
   struct Transfer {
+    Transfer(Impl& owner, uint64_t transfer_id) : id(transfer_id), loop(&owner) {}
+    ~Transfer() {
+      if (easy) curl_multi_remove_handle(loop->multi.get(), easy.get());
+    }
+    Transfer(const Transfer&) = delete;
+    Transfer& operator=(const Transfer&) = delete;
+
     uint64_t id = 0;
     Impl* loop = nullptr;
-    CURL* easy = nullptr;
-    curl_slist* headers = nullptr;
+    HeaderList headers;  // before `easy`, so the handle goes first
+    EasyHandle easy;
     HttpRequest request;
     StreamCallbacks callbacks;
     TransferResult result;
@@ -74,12 +79,12 @@ struct StreamLoop::Impl {
   };
 
   StreamLoopOptions options;
-  CURLM* multi = nullptr;
-  int epoll_fd = -1;
-  int wake_fd = -1;
+  UniqueFd epoll_fd{::epoll_create1(EPOLL_CLOEXEC)};
+  UniqueFd wake_fd{::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)};
+  CurlMulti multi;
+  std::vector<EasyHandle> idle_easy;  // reset handles for reuse
   uint64_t next_id = 1;
   std::unordered_map<uint64_t, std::unique_ptr<Transfer>> transfers;
-  std::vector<CURL*> idle_easy;      // reset handles for reuse
   std::vector<Transfer*> to_attach;  // added while inside libcurl
   bool in_curl = false;
   bool has_timer = false;
@@ -88,52 +93,32 @@ struct StreamLoop::Impl {
   size_t cancelled_count = 0;
 
   explicit Impl(StreamLoopOptions o) : options(o) {
-    global_init_once();
-    multi = curl_multi_init();
-    epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
-    wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (!multi || epoll_fd < 0 || wake_fd < 0) {
-      cleanup();
+    if (!multi || !epoll_fd || !wake_fd)
       throw std::runtime_error("StreamLoop: curl_multi_init/epoll_create1/eventfd failed");
-    }
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.u64 = kWakeTag;
-    ::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, wake_fd, &ev);
-    curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &Impl::socket_cb);
-    curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, this);
-    curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &Impl::timer_cb);
-    curl_multi_setopt(multi, CURLMOPT_TIMERDATA, this);
-    curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, options.max_connections);
-    curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, options.max_connections);
-    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, options.max_connections);
-    curl_multi_setopt(multi, CURLMOPT_PIPELINING, long{CURLPIPE_NOTHING});
+    ::epoll_ctl(epoll_fd.get(), EPOLL_CTL_ADD, wake_fd.get(), &ev);
+    CURLM* m = multi.get();
+    curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, &Impl::socket_cb);
+    curl_multi_setopt(m, CURLMOPT_SOCKETDATA, this);
+    curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, &Impl::timer_cb);
+    curl_multi_setopt(m, CURLMOPT_TIMERDATA, this);
+    curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, options.max_connections);
+    curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, options.max_connections);
+    curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, options.max_connections);
+    curl_multi_setopt(m, CURLMOPT_PIPELINING, long{CURLPIPE_NOTHING});
   }
 
-  ~Impl() { cleanup(); }
-
-  void cleanup() {
-    for (auto& [id, t] : transfers) release(*t);
-    transfers.clear();
-    for (CURL* e : idle_easy) curl_easy_cleanup(e);
-    idle_easy.clear();
-    if (multi) curl_multi_cleanup(multi);
-    multi = nullptr;
-    if (epoll_fd >= 0) ::close(epoll_fd);
-    if (wake_fd >= 0) ::close(wake_fd);
-    epoll_fd = wake_fd = -1;
-  }
-
-  // Detaches a transfer from libcurl and frees its resources (not the Transfer).
+  // Detaches a transfer from libcurl, keeps its easy handle for reuse and
+  // frees its header list (not the Transfer).
   void release(Transfer& t) {
     if (t.easy) {
-      curl_multi_remove_handle(multi, t.easy);
-      curl_easy_reset(t.easy);
-      idle_easy.push_back(t.easy);
-      t.easy = nullptr;
+      curl_multi_remove_handle(multi.get(), t.easy.get());
+      curl_easy_reset(t.easy.get());
+      idle_easy.push_back(std::move(t.easy));
     }
-    if (t.headers) curl_slist_free_all(t.headers);
-    t.headers = nullptr;
+    t.headers.reset();
   }
 
   // ---- libcurl callbacks
@@ -141,19 +126,19 @@ struct StreamLoop::Impl {
   static int socket_cb(CURL*, curl_socket_t s, int what, void* userp, void* socketp) {
     auto* self = static_cast<Impl*>(userp);
     if (what == CURL_POLL_REMOVE) {
-      ::epoll_ctl(self->epoll_fd, EPOLL_CTL_DEL, s, nullptr);  // may fail: already closed
-      curl_multi_assign(self->multi, s, nullptr);
+      ::epoll_ctl(self->epoll_fd.get(), EPOLL_CTL_DEL, s, nullptr);  // may fail: already closed
+      curl_multi_assign(self->multi.get(), s, nullptr);
       return 0;
     }
     epoll_event ev{};
     ev.events = (what & CURL_POLL_IN ? uint32_t{EPOLLIN} : 0u) | (what & CURL_POLL_OUT ? uint32_t{EPOLLOUT} : 0u);
     ev.data.u64 = static_cast<uint64_t>(s);
     if (socketp == nullptr) {
-      if (::epoll_ctl(self->epoll_fd, EPOLL_CTL_ADD, s, &ev) < 0 && errno == EEXIST)
-        ::epoll_ctl(self->epoll_fd, EPOLL_CTL_MOD, s, &ev);
-      curl_multi_assign(self->multi, s, self);  // any non-null marker: registered
-    } else if (::epoll_ctl(self->epoll_fd, EPOLL_CTL_MOD, s, &ev) < 0 && errno == ENOENT) {
-      ::epoll_ctl(self->epoll_fd, EPOLL_CTL_ADD, s, &ev);
+      if (::epoll_ctl(self->epoll_fd.get(), EPOLL_CTL_ADD, s, &ev) < 0 && errno == EEXIST)
+        ::epoll_ctl(self->epoll_fd.get(), EPOLL_CTL_MOD, s, &ev);
+      curl_multi_assign(self->multi.get(), s, self);  // any non-null marker: registered
+    } else if (::epoll_ctl(self->epoll_fd.get(), EPOLL_CTL_MOD, s, &ev) < 0 && errno == ENOENT) {
+      ::epoll_ctl(self->epoll_fd.get(), EPOLL_CTL_ADD, s, &ev);
     }
     return 0;
   }
@@ -181,7 +166,7 @@ struct StreamLoop::Impl {
     std::string_view line(data, len);
     if (line == "\r\n" || line == "\n") {  // end of one header block
       long status = 0;
-      curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+      curl_easy_getinfo(t->easy.get(), CURLINFO_RESPONSE_CODE, &status);
       if (status >= 200 && !t->headers_seen) {  // 1xx blocks are skipped
         t->headers_seen = true;
         t->result.t_headers = SteadyClock::now();
@@ -205,20 +190,18 @@ struct StreamLoop::Impl {
 
   // ---- transfers
 
-  CURL* take_easy() {
+  EasyHandle take_easy() {
     if (!idle_easy.empty()) {
-      CURL* e = idle_easy.back();
+      EasyHandle e = std::move(idle_easy.back());
       idle_easy.pop_back();
       return e;
     }
-    return curl_easy_init();
+    return EasyHandle(curl_easy_init());
   }
 
   uint64_t add(HttpRequest request, StreamCallbacks callbacks) {
-    auto owned = std::make_unique<Transfer>();
+    auto owned = std::make_unique<Transfer>(*this, next_id++);
     Transfer& t = *owned;
-    t.id = next_id++;
-    t.loop = this;
     t.request = std::move(request);
     t.callbacks = std::move(callbacks);
     t.easy = take_easy();
@@ -235,7 +218,7 @@ struct StreamLoop::Impl {
   }
 
   void configure(Transfer& t) {
-    CURL* e = t.easy;
+    CURL* e = t.easy.get();
     const HttpRequest& r = t.request;
     curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
     curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
@@ -262,15 +245,13 @@ struct StreamLoop::Impl {
       }
       if (r.method != "POST") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r.method.c_str());
     }
-    // No "Expect: 100-continue" round trip before large prompts.
-    t.headers = curl_slist_append(nullptr, "Expect:");
-    for (const std::string& h : r.headers) t.headers = curl_slist_append(t.headers, h.c_str());
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.headers);
+    t.headers = header_list(r.headers);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.headers.get());
   }
 
   void attach(Transfer& t) {
     t.result.t_send = SteadyClock::now();
-    CURLMcode rc = curl_multi_add_handle(multi, t.easy);
+    CURLMcode rc = curl_multi_add_handle(multi.get(), t.easy.get());
     if (rc != CURLM_OK) {
       t.result.curl_code = CURLE_FAILED_INIT;
       t.result.error = curl_multi_strerror(rc);
@@ -324,7 +305,7 @@ struct StreamLoop::Impl {
   void socket_action(curl_socket_t s, int mask) {
     int running = 0;
     in_curl = true;
-    curl_multi_socket_action(multi, s, mask, &running);
+    curl_multi_socket_action(multi.get(), s, mask, &running);
     in_curl = false;
   }
 
@@ -334,10 +315,10 @@ struct StreamLoop::Impl {
     if (r.curl_code == 0) r.curl_code = code;
     if (t.easy) {
       long status = 0;
-      curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
+      curl_easy_getinfo(t.easy.get(), CURLINFO_RESPONSE_CODE, &status);
       if (status) r.http_status = status;
       long connects = 0;
-      curl_easy_getinfo(t.easy, CURLINFO_NUM_CONNECTS, &connects);
+      curl_easy_getinfo(t.easy.get(), CURLINFO_NUM_CONNECTS, &connects);
       r.new_connections = connects;
     }
     if (r.curl_code != CURLE_OK && r.error.empty())
@@ -359,7 +340,7 @@ struct StreamLoop::Impl {
       if (it != transfers.end()) complete(*it->second, CURLE_FAILED_INIT);
     }
     int left = 0;
-    while (CURLMsg* msg = curl_multi_info_read(multi, &left)) {
+    while (CURLMsg* msg = curl_multi_info_read(multi.get(), &left)) {
       if (msg->msg != CURLMSG_DONE) continue;
       Transfer* t = nullptr;
       curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
@@ -398,13 +379,13 @@ struct StreamLoop::Impl {
         auto us = std::chrono::duration_cast<std::chrono::microseconds>(until - now).count();
         wait_ms = static_cast<int>(std::min<long long>((us + 999) / 1000, 60'000));
       }
-      int n = ::epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()), wait_ms);
+      int n = ::epoll_wait(epoll_fd.get(), events.data(), static_cast<int>(events.size()), wait_ms);
       if (n < 0 && errno != EINTR) throw std::runtime_error("StreamLoop: epoll_wait failed");
       for (int i = 0; i < n; ++i) {
         const epoll_event& ev = events[static_cast<size_t>(i)];
         if (ev.data.u64 == kWakeTag) {
           uint64_t v = 0;
-          [[maybe_unused]] ssize_t r = ::read(wake_fd, &v, sizeof v);
+          [[maybe_unused]] ssize_t r = ::read(wake_fd.get(), &v, sizeof v);
           woken = true;
           continue;
         }
@@ -441,7 +422,7 @@ bool StreamLoop::run_until_idle_or(SteadyTime deadline) { return impl_->run_unti
 
 void StreamLoop::wakeup() {
   uint64_t one = 1;
-  [[maybe_unused]] ssize_t r = ::write(impl_->wake_fd, &one, sizeof one);
+  [[maybe_unused]] ssize_t r = ::write(impl_->wake_fd.get(), &one, sizeof one);
 }
 
 HttpResponse StreamLoop::fetch(HttpRequest request) {

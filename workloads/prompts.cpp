@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "workloads/engine_stream.h"
+#include "workloads/engines/engine.h"
 #include "workloads/http_stream.h"
 
 namespace tierscope::workloads {
@@ -24,12 +25,6 @@ constexpr std::size_t kVocabularySize = sizeof(kVocabulary) / sizeof(kVocabulary
 
 }  // namespace
 
-std::vector<std::string> engine_headers(const EngineConfig& engine) {
-  std::vector<std::string> h{"Content-Type: application/json"};
-  if (!engine.api_key.empty()) h.push_back("Authorization: Bearer " + engine.api_key);
-  return h;
-}
-
 std::string filler_text(std::uint64_t nonce, std::size_t words) {
   std::string out = "[" + std::to_string(nonce) + "]";
   out.reserve(out.size() + words * 8);
@@ -45,16 +40,11 @@ std::string filler_text(std::uint64_t nonce, std::size_t words) {
 PromptBuilder::PromptBuilder(const Scenario& scenario) : scenario_(scenario) {}
 
 std::uint64_t PromptBuilder::count_tokens(const std::string& text) {
-  nlohmann::json body{{"content", text}};
-  if (scenario_.engine.kind == EngineKind::vllm) {
-    body["prompt"] = text;
-    if (!scenario_.engine.model.empty()) body["model"] = scenario_.engine.model;
-  }
   HttpRequest req;
   req.method = "POST";
   req.url = scenario_.engine.url + "/tokenize";
   req.headers = engine_headers(scenario_.engine);
-  req.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  req.body = engine_descriptor(scenario_.engine.kind).tokenize_body(scenario_.engine, text);
   req.timeout = std::chrono::seconds(60);
   ++tokenize_calls_;
   auto r = http_fetch(std::move(req));
@@ -106,15 +96,15 @@ std::optional<std::uint64_t> PromptBuilder::probe_prompt_tokens(const std::strin
 void PromptBuilder::prepare() {
   if (prepared_) return;
   prepared_ = true;
-  const auto kind = scenario_.engine.kind;
-  if (kind == EngineKind::llamacpp || kind == EngineKind::vllm) {
+  const PromptSizing sizing = engine_descriptor(scenario_.engine.kind).prompt_sizing;
+  if (sizing != PromptSizing::calibration) {
     try {
       count_tokens("probe");
       tokenizer_ = true;
       return;
     } catch (const std::exception&) {
-      if (kind == EngineKind::llamacpp) throw;
-      // vLLM without /tokenize (older or disabled): calibrate.
+      if (sizing == PromptSizing::tokenizer) throw;
+      // A tokenizer endpoint that is missing (older or disabled): calibrate.
     }
   }
   constexpr std::size_t k1 = 32, k2 = 256;

@@ -5,7 +5,8 @@
 // request, so an engine's prefix cache cannot serve one request from an
 // earlier one) followed by k words of a deterministic filler text. k is
 // chosen so the prompt has exactly N tokens:
-//   - tokenizer (llama.cpp and vLLM POST /tokenize): count the tokens of the
+//   - tokenizer (POST /tokenize, as the engine's descriptor says: llama.cpp,
+//     and vLLM when it answers; workloads/engines/): count the tokens of the
 //     text with k words, move k by the shortfall (scaled by the words-per-token
 //     ratio seen so far), bracket, and finish with single-character pads;
 //     the last count is the one recorded. The k found for N is reused as the
@@ -26,9 +27,6 @@
 #include "workloads/scenario.h"
 
 namespace tierscope::workloads {
-
-// "Content-Type: application/json" and, with an api_key, the bearer token.
-std::vector<std::string> engine_headers(const EngineConfig& engine);
 
 struct BuiltPrompt {
   std::string text;

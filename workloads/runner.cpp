@@ -1,47 +1,23 @@
 #include "workloads/runner.h"
 
-#include <unistd.h>
-
-#include <algorithm>
-#include <cmath>
-#include <cstdio>
 #include <ctime>
-#include <deque>
+#include <exception>
 #include <filesystem>
 #include <fstream>
-#include <iomanip>
-#include <map>
 #include <memory>
-#include <optional>
-#include <ostream>
-#include <random>
-#include <sstream>
-#include <thread>
-#include <unordered_map>
+#include <vector>
 
-#include "workloads/engine_stream.h"
+#include "workloads/engine_facts.h"
+#include "workloads/plan.h"
 #include "workloads/prompts.h"
-#include "workloads/stats.h"
+#include "workloads/step_driver.h"
+#include "workloads/summary.h"
 
 namespace tierscope::workloads {
 
 using nlohmann::json;
-using std::chrono::duration;
-using Ms = duration<double, std::milli>;
 
 namespace {
-
-constexpr std::size_t kMaxErrorBody = 64 * 1024;
-constexpr std::size_t kMaxKeptText = 256 * 1024;
-
-double ms_between(SteadyTime a, SteadyTime b) { return Ms(b - a).count(); }
-
-double unix_time(SteadyTime t) {
-  auto now_sys = std::chrono::system_clock::now();
-  auto now_steady = SteadyClock::now();
-  auto sys = now_sys + std::chrono::duration_cast<std::chrono::system_clock::duration>(t - now_steady);
-  return duration<double>(sys.time_since_epoch()).count();
-}
 
 std::string utc_stamp() {
   std::time_t t = std::time(nullptr);
@@ -52,600 +28,137 @@ std::string utc_stamp() {
   return buf;
 }
 
-// "name value" lines of a Prometheus text exposition whose name starts with `prefix`.
-json prometheus_values(const std::string& text, std::string_view prefix) {
-  json out = json::object();
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#' || line.rfind(prefix, 0) != 0) continue;
-    auto sp = line.rfind(' ');
-    if (sp == std::string::npos) continue;
-    try {
-      out[line.substr(0, sp)] = std::stod(line.substr(sp + 1));
-    } catch (const std::exception&) {
-    }
-  }
-  return out;
-}
-
-struct Plan {
-  std::uint32_t user = 0;
-  bool warmup = false;
-  std::uint32_t prompt_tokens = 0;  // target; 0 for protocol prompts
-  const PromptSpec* prompt = nullptr;
-  std::uint32_t max_tokens = 0;
-  std::optional<double> temperature;
-  BuiltPrompt built;
-};
-
-struct StepSpec {
-  json key;  // {"context_tokens": N} / {"users": N} / {"prompt": name}
-  std::string label;
-  std::int64_t context_tokens = -1, users = -1;
-  std::vector<std::deque<Plan>> warm;   // per user, run first (barrier)
-  std::vector<std::deque<Plan>> count;  // per user
-};
-
-struct Active {
-  explicit Active(Dialect d) : decoder(d) {}
-  Plan plan;
-  std::uint64_t request_id = 0;
-  std::size_t step = 0;
-  StreamDecoder decoder;
-  long http_status = 0;
-  SteadyTime t_headers{};
-  std::optional<SteadyTime> first_content, last_content;
-  std::vector<double> itl;
-  std::uint64_t content_chunks = 0;
-  std::string text;
-  std::string error_body;
-  std::optional<std::uint64_t> usage_prompt, usage_output;
-  EngineTimings timings;
-  std::optional<bool> truncated;
-  std::optional<EngineError> stream_error;
-  bool saw_done = false;
-  std::string finish_reason;
-  std::optional<double> scheduled_s;
-  SteadyTime t_issue{};  // just before StreamLoop::add (the loop's own t_send is in TransferResult)
-};
-
 }  // namespace
 
-void write_atomically(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc | std::ios::binary);
-    out << text;
-    out.flush();
-    if (!out) throw std::runtime_error("cannot write " + tmp);
-  }
-  std::filesystem::rename(tmp, path);
-}
-
-json summarize_step(const std::vector<json>& records, double trim, double failure_threshold) {
-  std::vector<double> ttft, tpot, itl, e2e, rate, rep;
-  std::map<std::string, std::uint64_t> failures;
-  std::uint64_t requests = 0, ok = 0, in_tokens = 0, out_tokens = 0, finished_stop = 0;
-  double first = INFINITY, last = -INFINITY;
-  for (const auto& r : records) {
-    if (r.value("warmup", false)) continue;
-    ++requests;
-    double t0 = r["t_send"].get<double>();
-    first = std::min(first, t0);
-    last = std::max(last, t0 + r["e2e_ms"].get<double>() / 1000.0);
-    const std::string outcome = r["outcome"].get<std::string>();
-    if (outcome != "ok") {
-      ++failures[outcome];
-      continue;
-    }
-    ++ok;
-    const double e = r["e2e_ms"].get<double>();
-    e2e.push_back(e);
-    const std::uint64_t n = r["output_tokens"].is_number() ? r["output_tokens"].get<std::uint64_t>() : 0;
-    out_tokens += n;
-    if (r["prompt_tokens"].is_number()) in_tokens += r["prompt_tokens"].get<std::uint64_t>();
-    if (r.value("finish_reason", std::string()) == "stop") ++finished_stop;
-    if (r["ttft_ms"].is_number()) {
-      const double t = r["ttft_ms"].get<double>();
-      ttft.push_back(t);
-      if (n >= 2 && e > t) {
-        tpot.push_back((e - t) / static_cast<double>(n - 1));
-        rate.push_back(static_cast<double>(n - 1) / ((e - t) / 1000.0));
-      }
-    }
-    for (const auto& g : r["itl_ms"]) itl.push_back(g.get<double>());
-    if (r.contains("repetition_score")) rep.push_back(r["repetition_score"].get<double>());
-  }
-  json s;
-  s["requests"] = requests;
-  s["ok"] = ok;
-  s["failures"] = json::object();
-  for (const auto& [k, v] : failures) s["failures"][k] = v;
-  s["failed"] = requests > 0 && static_cast<double>(requests - ok) / static_cast<double>(requests) >= failure_threshold;
-  s["ttft_ms"] = to_json(summarize(ttft, trim));
-  s["tpot_ms"] = to_json(summarize(tpot, trim));
-  s["itl_ms"] = to_json(summarize(itl, trim));
-  s["e2e_ms"] = to_json(summarize(e2e, trim));
-  s["output_tokens_per_s"] = to_json(summarize(rate, trim));
-  const double wall = requests > 0 ? last - first : 0;
-  s["wall_s"] = wall;
-  s["input_tokens"] = in_tokens;
-  s["output_tokens"] = out_tokens;
-  if (wall > 0) {
-    s["total_tokens_per_s"] = static_cast<double>(in_tokens + out_tokens) / wall;
-    s["output_tokens_per_s_aggregate"] = static_cast<double>(out_tokens) / wall;
-    s["requests_per_s"] = static_cast<double>(ok) / wall;
-  } else {
-    s["total_tokens_per_s"] = nullptr;
-    s["output_tokens_per_s_aggregate"] = nullptr;
-    s["requests_per_s"] = nullptr;
-  }
-  s["completion_rate"] = requests > 0 ? json(static_cast<double>(ok) / static_cast<double>(requests)) : json(nullptr);
-  s["finished_stop_rate"] = ok > 0 ? json(static_cast<double>(finished_stop) / static_cast<double>(ok)) : json(nullptr);
-  if (!rep.empty()) s["repetition_score"] = to_json(summarize(rep, trim));
-  return s;
-}
-
-std::string summary_csv(const json& summary) {
-  static const char* kMetrics[] = {"ttft_ms", "tpot_ms", "itl_ms", "e2e_ms", "output_tokens_per_s"};
-  static const char* kStats[] = {"count", "mean", "median", "p90", "p99", "min", "max", "std", "cv", "trimmed_mean"};
-  std::ostringstream os;
-  os.precision(10);
-  os << "step,context_tokens,users,prompt,requests,ok,failed,failures";
-  for (auto m : kMetrics) {
-    for (auto st : kStats) os << ',' << m << '_' << st;
-    os << ',' << m << "_ci95_low," << m << "_ci95_high";
-  }
-  os << ",total_tokens_per_s,output_tokens_per_s_aggregate,requests_per_s,wall_s\n";
-  auto cell = [&](const json& v) {
-    if (v.is_number()) os << v.get<double>();
-  };
-  if (!summary.contains("steps")) return os.str();
-  for (const auto& st : summary["steps"]) {
-    os << st["step"].get<std::size_t>() << ',';
-    if (st.contains("context_tokens")) cell(st["context_tokens"]);
-    os << ',';
-    if (st.contains("users")) cell(st["users"]);
-    os << ',';
-    if (st.contains("prompt")) os << st["prompt"].get<std::string>();
-    os << ',' << st["requests"].get<std::uint64_t>() << ',' << st["ok"].get<std::uint64_t>() << ','
-       << (st["failed"].get<bool>() ? "true" : "false") << ',';
-    bool firstf = true;
-    for (const auto& [k, v] : st["failures"].items()) {
-      os << (firstf ? "" : ";") << k << ':' << v.get<std::uint64_t>();
-      firstf = false;
-    }
-    for (auto m : kMetrics) {
-      for (auto stn : kStats) {
-        os << ',';
-        cell(st[m][stn]);
-      }
-      os << ',';
-      if (st[m]["ci95"].is_array()) cell(st[m]["ci95"][0]);
-      os << ',';
-      if (st[m]["ci95"].is_array()) cell(st[m]["ci95"][1]);
-    }
-    for (auto k : {"total_tokens_per_s", "output_tokens_per_s_aggregate", "requests_per_s", "wall_s"}) {
-      os << ',';
-      cell(st[k]);
-    }
-    os << '\n';
-  }
-  return os.str();
-}
-
-// --------------------------------------------------------------------------
-
+// One run: its output files, the summary as it grows, the prompts and the
+// step driver.
 struct Runner::Impl {
   Runner& r;
   const Scenario& sc;
-  Dialect dialect;
+  const std::string dir;  // the output directory, with a trailing '/'
   PromptBuilder prompts;
   std::ofstream jsonl;
-  json summary;
-  std::vector<json> step_records;  // records of the running step
-  std::unordered_map<std::uint64_t, std::unique_ptr<Active>> active;  // by request id
-  std::unordered_map<std::uint64_t, std::uint64_t> transfer_of;       // request id → transfer id
-  std::uint64_t next_request_id = 1;
+  RunSummary summary;
+  std::vector<RequestRecord> step_records;  // records of the running step
+  std::unique_ptr<StepDriver> driver;
   std::uint64_t nonce_base = 0, nonce_counter = 0;
-  SteadyTime run_deadline = SteadyTime::max();
-  bool deadline_hit = false;
-  // Step state.
-  std::size_t step_index = 0, step_total = 0;
-  StepSpec* step = nullptr;
-  int phase = 0;  // 0 warm-up, 1 counted
-  std::vector<bool> user_busy;
-  std::vector<Plan> arrivals;               // open loop, counted phase
-  std::vector<SteadyTime> arrival_times;
-  std::size_t next_arrival = 0;
-  std::uint64_t step_done = 0, step_planned = 0, step_failures = 0;
-  SteadyTime last_progress{};
 
-  Impl(Runner& runner)
-      : r(runner), sc(runner.scenario_), dialect(runner.scenario_.engine.dialect()), prompts(runner.scenario_) {
+  explicit Impl(Runner& runner)
+      : r(runner), sc(runner.scenario_), dir(runner.options_.out_dir + "/"), prompts(runner.scenario_) {
     nonce_base = static_cast<std::uint64_t>(std::time(nullptr)) * 1000;
   }
 
-  BenchMetrics* metrics() { return r.options_.metrics; }
-
-  HttpRequest make_request(const Plan& p) {
-    GenerationRequest g;
-    g.model = sc.engine.model;
-    g.prompt = p.built.text;
-    g.max_tokens = p.max_tokens;
-    g.temperature = p.temperature;
-    g.ignore_eos = sc.effective_ignore_eos() && (dialect != Dialect::ollama_generate && dialect != Dialect::ollama_chat);
-    if (dialect == Dialect::ollama_generate || dialect == Dialect::ollama_chat) {
-      if (sc.engine.num_ctx) g.num_ctx = *sc.engine.num_ctx;
-      else {
-        // Enough for the prompt (by the engine's count) plus the output, with room for a template.
-        std::uint64_t words = 0;
-        for (char c : p.built.text) words += c == ' ';
-        std::uint64_t need = std::max<std::uint64_t>(p.prompt_tokens, words * 2 + 16) + p.max_tokens + 64;
-        g.num_ctx = static_cast<std::uint32_t>(std::min<std::uint64_t>(need, 0xffffffffu));
-      }
-    }
-    HttpRequest req;
-    req.method = "POST";
-    req.url = sc.engine.url + std::string(request_path(dialect));
-    req.headers = engine_headers(sc.engine);
-    req.body = build_request_body(dialect, g);
-    req.timeout = sc.request_timeout;
-    return req;
-  }
-
-  void issue(Plan plan, std::optional<double> scheduled_s = std::nullopt) {
-    auto a = std::make_unique<Active>(dialect);
-    a->plan = std::move(plan);
-    a->request_id = next_request_id++;
-    a->step = step_index;
-    a->scheduled_s = scheduled_s;
-    Active* ap = a.get();
-    const std::uint64_t rid = a->request_id;
-    auto req = make_request(ap->plan);
-    active.emplace(rid, std::move(a));
-    if (ap->plan.user < user_busy.size()) user_busy[ap->plan.user] = true;
-    if (metrics()) metrics()->stream_started();
-    StreamCallbacks cb;
-    cb.on_response_headers = [ap](long status, SteadyTime t) {
-      ap->http_status = status;
-      ap->t_headers = t;
-    };
-    cb.on_data = [this, ap](std::string_view bytes, SteadyTime t) { on_data(*ap, bytes, t); };
-    cb.on_done = [this, rid](const TransferResult& res) { on_done(rid, res); };
-    ap->t_issue = SteadyClock::now();
-    auto id = r.loop_.add(std::move(req), std::move(cb));
-    transfer_of[rid] = id;
-  }
-
-  void on_message(Active& a, const StreamMessage& m, SteadyTime t) {
-    if (m.carries_content) {
-      if (!a.first_content) {
-        a.first_content = t;
-        if (metrics()) metrics()->observe_ttft(duration<double>(t - a.t_issue).count());
-      } else {
-        double gap = ms_between(*a.last_content, t);
-        a.itl.push_back(gap);
-        if (metrics()) metrics()->observe_itl(gap / 1000.0);
-      }
-      a.last_content = t;
-      ++a.content_chunks;
-      if (metrics()) metrics()->add_tokens(1, t);
-      if (sc.kind == ScenarioKind::protocol && a.text.size() < kMaxKeptText) a.text += m.content;
-    }
-    if (m.done) {
-      a.saw_done = true;
-      if (!m.finish_reason.empty()) a.finish_reason = m.finish_reason;
-    }
-    if (m.end_of_stream) a.saw_done = a.saw_done || a.content_chunks > 0 || a.usage_output.has_value();
-    if (m.prompt_tokens) a.usage_prompt = m.prompt_tokens;
-    if (m.output_tokens) a.usage_output = m.output_tokens;
-    if (m.timings.any()) a.timings = m.timings;
-    if (m.truncated) a.truncated = m.truncated;
-    if (m.error && !a.stream_error) a.stream_error = m.error;
-  }
-
-  void on_data(Active& a, std::string_view bytes, SteadyTime t) {
-    if (a.http_status >= 400) {
-      if (a.error_body.size() < kMaxErrorBody) a.error_body.append(bytes.substr(0, kMaxErrorBody - a.error_body.size()));
-      return;
-    }
-    a.decoder.feed(bytes, [&](const StreamMessage& m) { on_message(a, m, t); });
-  }
-
-  Outcome decide(Active& a, const TransferResult& res, std::string& error) {
-    const long status = a.http_status ? a.http_status : res.http_status;
-    if (status >= 400) {
-      auto e = extract_engine_error(a.error_body);
-      error = e.message;
-      return classify_engine_error(static_cast<int>(status), e);
-    }
-    if (a.stream_error) {
-      error = a.stream_error->message;
-      return classify_engine_error(static_cast<int>(status ? status : 200), *a.stream_error);
-    }
-    switch (res.outcome) {
-      case TransferOutcome::engine_down: error = res.error; return Outcome::engine_down;
-      case TransferOutcome::timeout:
-        error = a.first_content ? "no end within request_timeout" : "no first token within request_timeout";
-        return Outcome::timeout;
-      case TransferOutcome::connection_reset:
-      case TransferOutcome::transport_error: error = res.error; return Outcome::connection_reset;
-      case TransferOutcome::http_error:
-      case TransferOutcome::ok: break;
-    }
-    if (a.decoder.overflowed()) {
-      error = "a stream event exceeded the size cap";
-      return Outcome::malformed_stream;
-    }
-    if (a.decoder.malformed_messages() > 0) {
-      error = std::to_string(a.decoder.malformed_messages()) + " malformed message(s) in the stream";
-      return Outcome::malformed_stream;
-    }
-    if (a.decoder.ended_mid_message() || !a.saw_done) {
-      error = "the stream ended without a final message";
-      return Outcome::malformed_stream;
-    }
-    if (a.truncated.value_or(false)) {
-      error = "the engine reported truncated: true (the prompt was cut to fit the context)";
-      return Outcome::truncated;
-    }
-    if ((dialect == Dialect::ollama_generate || dialect == Dialect::ollama_chat) && a.plan.prompt_tokens > 0) {
-      auto seen = a.timings.prompt_tokens ? a.timings.prompt_tokens : a.usage_prompt;
-      const std::uint64_t target = a.plan.built.counted_tokens.value_or(a.plan.prompt_tokens);
-      const std::uint64_t tolerance = std::max<std::uint64_t>(4, target / 50);
-      if (seen && *seen + tolerance < target) {
-        error = "prompt_eval_count " + std::to_string(*seen) + " < " + std::to_string(target) +
-                " prompt tokens sent: Ollama cut the prompt to num_ctx";
-        return Outcome::truncated;
-      }
-    }
-    return Outcome::ok;
-  }
-
-  json make_record(Active& a, const TransferResult& res, Outcome o, const std::string& error) {
-    json j;
-    j["step"] = a.step;
-    if (step->context_tokens >= 0) j["context_tokens"] = step->context_tokens;
-    if (step->users >= 0) j["users"] = step->users;
-    if (a.plan.prompt) j["prompt"] = a.plan.prompt->name;
-    j["request_id"] = a.request_id;
-    j["user"] = a.plan.user;
-    j["warmup"] = a.plan.warmup;
-    j["t_send"] = unix_time(res.t_send);
-    if (a.scheduled_s) j["scheduled_s"] = *a.scheduled_s;
-    j["t_headers_ms"] = a.t_headers != SteadyTime{} ? json(ms_between(res.t_send, a.t_headers)) : json(nullptr);
-    j["ttft_ms"] = a.first_content ? json(ms_between(res.t_send, *a.first_content)) : json(nullptr);
-    j["itl_ms"] = a.itl;
-    j["e2e_ms"] = ms_between(res.t_send, res.t_done);
-    // Prompt tokens: server usage, engine timings, else what was built.
-    if (a.usage_prompt) j["prompt_tokens"] = *a.usage_prompt;
-    else if (a.timings.prompt_tokens) j["prompt_tokens"] = *a.timings.prompt_tokens;
-    else if (a.plan.built.counted_tokens) j["prompt_tokens"] = *a.plan.built.counted_tokens;
-    else j["prompt_tokens"] = nullptr;
-    j["prompt_tokens_target"] = a.plan.prompt_tokens ? json(a.plan.prompt_tokens) : json(nullptr);
-    j["prompt_source"] = a.plan.built.source;
-    if (a.usage_output) {
-      j["output_tokens"] = *a.usage_output;
-      j["tokens_source"] = "usage";
-    } else if (a.timings.generated_tokens) {
-      j["output_tokens"] = *a.timings.generated_tokens;
-      j["tokens_source"] = "engine_timings";
-    } else {
-      j["output_tokens"] = a.content_chunks;
-      j["tokens_source"] = "chunks";
-    }
-    j["content_chunks"] = a.content_chunks;
-    j["http_status"] = a.http_status ? a.http_status : res.http_status;
-    j["outcome"] = std::string(to_string(o));
-    j["error"] = error;
-    j["finish_reason"] = a.finish_reason.empty() ? json(nullptr) : json(a.finish_reason);
-    j["truncated"] = a.truncated ? json(*a.truncated) : json(nullptr);
-    if (a.timings.any()) {
-      json t = json::object();
-      if (a.timings.prompt_tokens) t["prompt_tokens"] = *a.timings.prompt_tokens;
-      if (a.timings.prompt_ms) t["prompt_ms"] = *a.timings.prompt_ms;
-      if (a.timings.generated_tokens) t["generated_tokens"] = *a.timings.generated_tokens;
-      if (a.timings.generation_ms) t["generation_ms"] = *a.timings.generation_ms;
-      if (a.timings.load_ms) t["load_ms"] = *a.timings.load_ms;
-      if (a.timings.total_ms) t["total_ms"] = *a.timings.total_ms;
-      j["engine_timings"] = t;
-    }
-    j["body_bytes"] = res.body_bytes;
-    j["transport"] = std::string(to_string(res.outcome));
-    if (sc.kind == ScenarioKind::protocol) j["repetition_score"] = repetition_score(a.text);
-    return j;
-  }
-
-  void write_record(const json& j) {
-    jsonl << j.dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
+  void write_record(const RequestRecord& record) {
+    jsonl << to_json(record).dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
     jsonl.flush();
   }
 
-  void on_done(std::uint64_t rid, const TransferResult& res) {
-    auto it = active.find(rid);
-    if (it == active.end()) return;
-    std::unique_ptr<Active> a = std::move(it->second);
-    active.erase(it);
-    transfer_of.erase(rid);
-    a->decoder.finish([&](const StreamMessage& m) { on_message(*a, m, res.t_done); });
-    std::string error;
-    Outcome o = decide(*a, res, error);
-    json rec = make_record(*a, res, o, error);
-    write_record(rec);
-    if (metrics()) metrics()->stream_ended(o);
-    ++step_done;
-    if (!a->plan.warmup && o != Outcome::ok) ++step_failures;
-    step_records.push_back(std::move(rec));
-    if (a->plan.user < user_busy.size()) user_busy[a->plan.user] = false;
-    if (!r.stop_.load() && !deadline_hit) pump();
+  void write_summary() {
+    summary.updated = utc_stamp();
+    write_atomically(dir + "summary.json", to_json(summary).dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+    write_atomically(dir + "summary.csv", summary_csv(summary));
   }
 
-  // Closed loop: every idle user with work left issues its next request.
-  void pump() {
-    if (phase == 0) {
-      bool left = false;
-      for (std::size_t u = 0; u < step->warm.size(); ++u) {
-        if (!step->warm[u].empty()) left = true;
-        if (!user_busy[u] && !step->warm[u].empty()) {
-          Plan p = std::move(step->warm[u].front());
-          step->warm[u].pop_front();
-          issue(std::move(p));
-        }
-      }
-      if (left || !active.empty()) return;
-      phase = 1;
-      if (sc.arrival.mode != ArrivalMode::closed) start_arrivals();
+  // The output directory, scenario.yaml, requests.jsonl and the summary's
+  // fixed fields; false (result.error) when they cannot be written.
+  bool open(RunResult& result) {
+    std::error_code ec;
+    std::filesystem::create_directories(r.options_.out_dir, ec);
+    if (ec) {
+      result.error = "cannot create " + r.options_.out_dir + ": " + ec.message();
+      return false;
     }
-    if (phase == 1 && sc.arrival.mode == ArrivalMode::closed) {
-      for (std::size_t u = 0; u < step->count.size(); ++u) {
-        if (!user_busy[u] && !step->count[u].empty()) {
-          Plan p = std::move(step->count[u].front());
-          step->count[u].pop_front();
-          issue(std::move(p));
-        }
-      }
+    write_atomically(dir + "scenario.yaml", to_yaml(sc));
+    jsonl.open(dir + "requests.jsonl", std::ios::trunc);
+    if (!jsonl) {
+      result.error = "cannot write " + dir + "requests.jsonl";
+      return false;
     }
-  }
-
-  void start_arrivals() {
-    arrivals.clear();
-    arrival_times.clear();
-    next_arrival = 0;
-    // Round-robin over users, so the order matches the closed loop's.
-    bool more = true;
-    while (more) {
-      more = false;
-      for (auto& q : step->count)
-        if (!q.empty()) {
-          arrivals.push_back(std::move(q.front()));
-          q.pop_front();
-          more = true;
-        }
-    }
-    std::mt19937_64 rng(sc.arrival.seed + step_index);
-    const double rate = sc.arrival.rate;
-    const double shape = sc.arrival.mode == ArrivalMode::gamma ? sc.arrival.burstiness : 1.0;
-    std::gamma_distribution<double> gap(shape, 1.0 / (rate * shape));  // mean 1/rate
-    SteadyTime t0 = SteadyClock::now();
-    double at = 0;
-    for (std::size_t i = 0; i < arrivals.size(); ++i) {
-      if (i > 0) at += gap(rng);
-      arrival_times.push_back(t0 + std::chrono::duration_cast<SteadyClock::duration>(duration<double>(at)));
-    }
-  }
-
-  void issue_due_arrivals(SteadyTime now) {
-    while (phase == 1 && next_arrival < arrivals.size() && arrival_times[next_arrival] <= now) {
-      double scheduled = duration<double>(arrival_times[next_arrival] - arrival_times[0]).count();
-      issue(std::move(arrivals[next_arrival]), scheduled);
-      ++next_arrival;
-    }
-  }
-
-  bool work_left() const {
-    if (!active.empty()) return true;
-    if (phase == 0) return true;  // pump() moves on
-    if (sc.arrival.mode != ArrivalMode::closed) return next_arrival < arrivals.size();
-    for (const auto& q : step->count)
-      if (!q.empty()) return true;
-    return false;
-  }
-
-  void progress(bool final_line) {
-    std::ostream* os = r.options_.progress;
-    if (!os) return;
-    auto now = SteadyClock::now();
-    if (!final_line) {
-      auto every = r.options_.tty ? std::chrono::milliseconds(200) : std::chrono::milliseconds(5000);
-      if (now - last_progress < every) return;
-    }
-    last_progress = now;
-    double rate = metrics() ? metrics()->output_tokens_per_second(now) : 0.0;
-    std::ostringstream line;
-    line << "[step " << step_index + 1 << "/" << step_total << "] " << step->label << ": " << step_done << "/"
-         << step_planned << " requests, " << std::fixed << std::setprecision(1) << rate << " output tok/s, "
-         << step_failures << " failures";
-    if (r.options_.tty) {
-      *os << '\r' << line.str() << "\x1b[K";
-      if (final_line) *os << '\n';
-    } else {
-      *os << line.str() << '\n';
-    }
-    os->flush();
-  }
-
-  // Runs the step to its end; false when the run must stop (interrupt, deadline).
-  bool run_step() {
-    phase = 0;
-    user_busy.assign(std::max(step->warm.size(), step->count.size()), false);
-    step_done = step_failures = 0;
-    step_planned = 0;
-    for (const auto& q : step->warm) step_planned += q.size();
-    for (const auto& q : step->count) step_planned += q.size();
-    if (metrics()) metrics()->set_step(step->context_tokens, step->users);
-    pump();
-    while (true) {
-      if (r.stop_.load()) return false;
-      auto now = SteadyClock::now();
-      if (now >= run_deadline) {
-        deadline_hit = true;
-        cancel_all_as_timeout();
-        return false;
-      }
-      if (phase == 1) issue_due_arrivals(now);
-      if (!work_left()) break;
-      SteadyTime wake = std::min(run_deadline, now + std::chrono::milliseconds(200));
-      if (phase == 1 && next_arrival < arrival_times.size()) wake = std::min(wake, arrival_times[next_arrival]);
-      bool idle = r.loop_.run_until_idle_or(wake);
-      if (idle && active.empty() && !r.stop_.load()) {
-        if (phase == 0) pump();
-        else if (next_arrival < arrival_times.size()) {
-          auto until = std::min(arrival_times[next_arrival], SteadyClock::now() + std::chrono::milliseconds(50));
-          std::this_thread::sleep_until(until);
-        } else if (sc.arrival.mode == ArrivalMode::closed) {
-          pump();
-          if (active.empty()) break;
-        }
-      }
-      progress(false);
-    }
-    progress(true);
+    summary.scenario = std::string(to_string(sc.kind));
+    summary.started = utc_stamp();
+    summary.failure_threshold = sc.failure_threshold;
+    summary.trim = sc.trim;
+    summary.arrival = sc.arrival;
+    DriverOptions o{r.options_.metrics, r.options_.progress, r.options_.tty, SteadyTime::max()};
+    if (sc.run_deadline.count() > 0) o.run_deadline = SteadyClock::now() + sc.run_deadline;
+    driver = std::make_unique<StepDriver>(sc, r.loop_, r.stop_, o, [this](RequestRecord record) {
+      write_record(record);
+      step_records.push_back(std::move(record));
+    });
     return true;
   }
 
-  void cancel_all_as_timeout() {
-    auto now = SteadyClock::now();
-    std::vector<std::uint64_t> ids;
-    for (const auto& [rid, _] : active) ids.push_back(rid);
-    std::sort(ids.begin(), ids.end());
-    for (auto rid : ids) {
-      auto t = transfer_of.find(rid);
-      if (t != transfer_of.end()) r.loop_.cancel(t->second);
-      auto it = active.find(rid);
-      std::unique_ptr<Active> a = std::move(it->second);
-      active.erase(it);
-      transfer_of.erase(rid);
-      TransferResult res;
-      res.outcome = TransferOutcome::timeout;
-      res.t_send = a->t_issue;
-      res.t_done = now;
-      json rec = make_record(*a, res, Outcome::timeout, "run_deadline passed: cancelled");
-      write_record(rec);
-      if (metrics()) metrics()->stream_ended(Outcome::timeout);
-      step_records.push_back(std::move(rec));
+  // The engine's facts and the prompt method; false (status
+  // engine_unavailable) when the engine is down or not ready.
+  bool start(RunResult& result) {
+    try {
+      summary.engine = describe_engine(sc, r.stop_);
+      if (sc.kind != ScenarioKind::protocol) {
+        prompts.prepare();
+        summary.prompts = prompts.facts();
+      }
+    } catch (const std::exception& e) {
+      result.error = e.what();
+      summary.status = "engine_unavailable";
+      summary.error = e.what();
+      write_summary();
+      result.summary = to_json(summary);
+      return false;
     }
+    result.started = true;
+    write_summary();
+    return true;
   }
 
-  void drop_in_flight() {
-    for (const auto& [rid, tid] : transfer_of) {
-      r.loop_.cancel(tid);
-      if (metrics()) metrics()->stream_ended(Outcome::timeout);
+  // Prompts of exactly N tokens, each unique (built before the step: the
+  // tokenizer calls are blocking). False (summary error) when the tokenizer failed.
+  bool build_prompts(StepSpec& s, RunResult& result) {
+    try {
+      for (auto* queues : {&s.warm, &s.count})
+        for (auto& q : *queues)
+          for (auto& p : q) {
+            if (r.stop_.load()) break;
+            if (p.prompt_tokens > 0) p.built = prompts.make(p.prompt_tokens, nonce_base + ++nonce_counter);
+          }
+    } catch (const std::exception& e) {
+      summary.error = std::string("building prompts: ") + e.what();
+      result.error = *summary.error;
+      return false;
     }
-    summary["in_flight_dropped"] = summary.value("in_flight_dropped", 0) + transfer_of.size();
-    transfer_of.clear();
-    active.clear();
+    return true;
+  }
+
+  // Runs step i and adds it to the summary; false when the run ends here.
+  bool run_step(StepSpec& s, std::size_t i, std::size_t total, RunResult& result) {
+    step_records.clear();
+    if (!build_prompts(s, result)) return false;
+    if (r.stop_.load()) return false;
+    json before = sample_before_step(sc);
+    const bool finished = driver->run_step(s, i, total);
+    if (!finished && r.stop_.load())
+      summary.in_flight_dropped = summary.in_flight_dropped.value_or(0) + driver->drop_in_flight();
+    StepResult st{i, s.key, s.label, s.users, summarize_step(step_records, sc.trim, sc.failure_threshold), finished,
+                  step_engine_metrics(sc, before)};
+    summary.steps.push_back(std::move(st));
+    const StepResult& done = summary.steps.back();
+    if (sc.kind != ScenarioKind::protocol) summary.prompts = prompts.facts();
+    if (done.stats.failed) {
+      result.wall = true;
+      if (!summary.wall) summary.wall = wall_of(done);
+    }
+    write_summary();
+    if (!finished) return false;
+    return !(done.stats.failed && sc.stop_on_failure && sc.kind != ScenarioKind::protocol);
+  }
+
+  void finish(RunResult& result) {
+    result.interrupted = r.stop_.load();
+    result.deadline = driver->deadline_hit();
+    summary.status = result.interrupted ? "interrupted" : result.deadline ? "deadline" : "complete";
+    summary.finished = utc_stamp();
+    write_summary();
+    result.summary = to_json(summary);
+    if (r.options_.progress) print_table(*r.options_.progress, summary, r.options_.out_dir);
   }
 };
 
@@ -657,323 +170,14 @@ void Runner::request_stop() {
   loop_.wakeup();
 }
 
-namespace {
-
-// Engine facts before the run; throws std::runtime_error when the engine is down.
-json engine_facts(const Scenario& sc, const std::atomic<bool>& stop) {
-  json e{{"kind", to_string(sc.engine.kind)}, {"url", sc.engine.url}, {"model", sc.engine.model},
-         {"api", sc.engine.api}, {"dialect", to_string(sc.engine.dialect())}};
-  auto get_json = [&](const std::string& path) -> json {
-    auto r = http_get(sc.engine.url + path, std::chrono::seconds(10));
-    if (r.result.outcome == TransferOutcome::engine_down)
-      throw std::runtime_error("engine down: GET " + sc.engine.url + path + ": " + r.result.error);
-    if (r.result.outcome != TransferOutcome::ok) return nullptr;
-    return json::parse(r.body, nullptr, false);
-  };
-  switch (sc.engine.kind) {
-    case EngineKind::llamacpp: {
-      auto until = SteadyClock::now() + sc.health_timeout;
-      std::string last;
-      while (true) {
-        auto r = http_get(sc.engine.url + "/health", std::chrono::seconds(5));
-        if (r.result.http_status == 200) break;
-        last = r.result.http_status ? "HTTP " + std::to_string(r.result.http_status) + " " + extract_engine_error(r.body).message
-                                    : r.result.error;
-        if (SteadyClock::now() >= until || stop.load())
-          throw std::runtime_error("engine not ready: GET " + sc.engine.url + "/health did not answer 200 within " +
-                                   std::to_string(sc.health_timeout.count()) + " ms (last: " + last + ")");
-        std::this_thread::sleep_for(std::chrono::milliseconds(250));
-      }
-      auto props = get_json("/props");
-      if (props.is_object()) {
-        if (props.contains("n_ctx")) e["n_ctx"] = props["n_ctx"];
-        else if (props.contains("default_generation_settings") && props["default_generation_settings"].contains("n_ctx"))
-          e["n_ctx"] = props["default_generation_settings"]["n_ctx"];
-        if (props.contains("build_info")) e["build_info"] = props["build_info"];
-        if (props.contains("model_path")) e["model_path"] = props["model_path"];
-      }
-      break;
-    }
-    case EngineKind::vllm: {
-      auto v = get_json("/version");
-      if (v.is_object() && v.contains("version")) e["version"] = v["version"];
-      break;
-    }
-    case EngineKind::ollama: {
-      auto v = get_json("/api/version");
-      if (v.is_object() && v.contains("version")) e["version"] = v["version"];
-      break;
-    }
-    case EngineKind::openai: {
-      auto r = http_fetch(HttpRequest{"GET", sc.engine.url + "/v1/models", engine_headers(sc.engine), "",
-                                      std::chrono::seconds(10), std::chrono::milliseconds(5000), false});
-      if (r.result.outcome == TransferOutcome::engine_down)
-        throw std::runtime_error("engine down: GET " + sc.engine.url + "/v1/models: " + r.result.error);
-      break;
-    }
-  }
-  return e;
-}
-
-// Engine state sampled around a step (llama.cpp /metrics before and after;
-// vLLM /metrics and Ollama /api/ps after). Never throws.
-json sample_engine(const Scenario& sc) {
-  try {
-    if (sc.engine.kind == EngineKind::llamacpp || sc.engine.kind == EngineKind::vllm) {
-      auto r = http_get(sc.engine.url + "/metrics", std::chrono::seconds(5));
-      if (r.result.outcome != TransferOutcome::ok) return nullptr;
-      return prometheus_values(r.body, sc.engine.kind == EngineKind::llamacpp ? "llamacpp:" : "vllm:");
-    }
-    if (sc.engine.kind == EngineKind::ollama) {
-      auto r = http_get(sc.engine.url + "/api/ps", std::chrono::seconds(5));
-      if (r.result.outcome != TransferOutcome::ok) return nullptr;
-      auto j = json::parse(r.body, nullptr, false);
-      json out = json::array();
-      if (j.is_object() && j.contains("models") && j["models"].is_array())
-        for (const auto& m : j["models"]) {
-          json o;
-          for (auto k : {"name", "model", "size", "size_vram", "context_length"})
-            if (m.contains(k)) o[k] = m[k];
-          out.push_back(o);
-        }
-      return out;
-    }
-  } catch (const std::exception&) {
-  }
-  return nullptr;
-}
-
-}  // namespace
-
 RunResult Runner::run() {
   RunResult result;
   Impl impl(*this);
-  const Scenario& sc = scenario_;
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::create_directories(options_.out_dir, ec);
-  if (ec) {
-    result.error = "cannot create " + options_.out_dir + ": " + ec.message();
-    return result;
-  }
-  const std::string dir = options_.out_dir + "/";
-  write_atomically(dir + "scenario.yaml", to_yaml(sc));
-  impl.jsonl.open(dir + "requests.jsonl", std::ios::trunc);
-  if (!impl.jsonl) {
-    result.error = "cannot write " + dir + "requests.jsonl";
-    return result;
-  }
-  json& summary = impl.summary;
-  summary["tool"] = "tierscope bench";
-  summary["scenario"] = to_string(sc.kind);
-  summary["started"] = utc_stamp();
-  summary["status"] = "running";
-  summary["steps"] = json::array();
-  summary["wall"] = nullptr;
-  summary["failure_threshold"] = sc.failure_threshold;
-  summary["trim"] = sc.trim;
-  summary["arrival"] = {{"mode", to_string(sc.arrival.mode)}, {"rate", sc.arrival.rate},
-                        {"burstiness", sc.arrival.burstiness}, {"seed", sc.arrival.seed}};
-  auto write_summary = [&] {
-    summary["updated"] = utc_stamp();
-    write_atomically(dir + "summary.json", summary.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
-    write_atomically(dir + "summary.csv", summary_csv(summary));
-  };
-  if (sc.run_deadline.count() > 0) impl.run_deadline = SteadyClock::now() + sc.run_deadline;
-  try {
-    summary["engine"] = engine_facts(sc, stop_);
-    if (sc.kind != ScenarioKind::protocol) {
-      impl.prompts.prepare();
-      summary["prompts"] = impl.prompts.facts();
-    }
-  } catch (const std::exception& e) {
-    result.error = e.what();
-    summary["status"] = "engine_unavailable";
-    summary["error"] = e.what();
-    write_summary();
-    result.summary = summary;
-    return result;
-  }
-  result.started = true;
-  write_summary();
-
-  // The steps.
-  std::vector<StepSpec> steps;
-  auto distribute = [](std::vector<std::deque<Plan>>& queues, std::uint32_t users, std::uint32_t n, const Plan& proto,
-                       bool warmup) {
-    if (queues.size() < users) queues.resize(users);
-    for (std::uint32_t i = 0; i < n; ++i) {
-      Plan p = proto;
-      p.user = i % users;
-      p.warmup = warmup;
-      queues[p.user].push_back(p);
-    }
-  };
-  if (sc.kind == ScenarioKind::context_sweep) {
-    for (auto n : sc.contexts) {
-      StepSpec s;
-      s.key = {{"context_tokens", n}};
-      s.label = "context " + std::to_string(n);
-      s.context_tokens = n;
-      s.users = sc.concurrency;
-      Plan proto;
-      proto.prompt_tokens = n;
-      proto.max_tokens = sc.output_tokens;
-      proto.temperature = sc.temperature;
-      distribute(s.warm, std::min(sc.concurrency, std::max<std::uint32_t>(sc.warmup, 1)), sc.warmup, proto, true);
-      distribute(s.count, sc.concurrency, sc.repetitions, proto, false);
-      steps.push_back(std::move(s));
-    }
-  } else if (sc.kind == ScenarioKind::concurrency_sweep) {
-    for (auto u : sc.users) {
-      StepSpec s;
-      s.key = {{"users", u}};
-      s.label = std::to_string(u) + " users";
-      s.context_tokens = sc.prompt_tokens;
-      s.users = u;
-      Plan proto;
-      proto.prompt_tokens = sc.prompt_tokens;
-      proto.max_tokens = sc.output_tokens;
-      proto.temperature = sc.temperature;
-      s.count.resize(u);
-      for (std::uint32_t user = 0; user < u; ++user) {
-        for (std::uint32_t i = 0; i < sc.warmup + sc.repetitions; ++i) {
-          Plan p = proto;
-          p.user = user;
-          p.warmup = i < sc.warmup;
-          s.count[user].push_back(p);
-        }
-      }
-      // Closed loop: each user's warm-up requests precede its counted ones on
-      // its own queue (no barrier). Open loop: warm-up first, then arrivals.
-      if (sc.arrival.mode != ArrivalMode::closed) {
-        for (auto& q : s.count)
-          while (!q.empty() && q.front().warmup) {
-            if (s.warm.size() < s.count.size()) s.warm.resize(s.count.size());
-            s.warm[q.front().user].push_back(q.front());
-            q.pop_front();
-          }
-      }
-      steps.push_back(std::move(s));
-    }
-  } else {
-    for (const auto& ps : sc.prompts) {
-      StepSpec s;
-      s.key = {{"prompt", ps.name}};
-      s.label = ps.name;
-      s.users = sc.concurrency;
-      Plan proto;
-      proto.prompt = &ps;
-      proto.max_tokens = ps.max_tokens;
-      proto.temperature = ps.temperature ? ps.temperature : sc.temperature;
-      proto.built.text = ps.text;
-      proto.built.source = "text";
-      distribute(s.warm, std::min(sc.concurrency, std::max<std::uint32_t>(sc.warmup, 1)), sc.warmup, proto, true);
-      distribute(s.count, sc.concurrency, sc.repetitions, proto, false);
-      steps.push_back(std::move(s));
-    }
-  }
-  impl.step_total = steps.size();
-
-  bool stopped = false;
-  for (std::size_t i = 0; i < steps.size() && !stopped; ++i) {
-    StepSpec& s = steps[i];
-    impl.step = &s;
-    impl.step_index = i;
-    impl.step_records.clear();
-    // Prompts of exactly N tokens, each unique (built before the step: the
-    // tokenizer calls are blocking).
-    try {
-      for (auto* queues : {&s.warm, &s.count})
-        for (auto& q : *queues)
-          for (auto& p : q) {
-            if (stop_.load()) break;
-            if (p.prompt_tokens > 0) p.built = impl.prompts.make(p.prompt_tokens, impl.nonce_base + ++impl.nonce_counter);
-          }
-    } catch (const std::exception& e) {
-      summary["error"] = std::string("building prompts: ") + e.what();
-      result.error = summary["error"];
-      break;
-    }
-    if (stop_.load()) {
-      stopped = true;
-      break;
-    }
-    // llama.cpp: /metrics before and after (counter deltas); the others: after only.
-    json before = sc.engine.kind == EngineKind::llamacpp ? sample_engine(sc) : json(nullptr);
-    const bool finished = impl.run_step();
-    if (!finished && stop_.load()) impl.drop_in_flight();
-    json st = s.key;
-    st["step"] = i;
-    st["label"] = s.label;
-    if (s.users >= 0 && !st.contains("users")) st["users"] = s.users;
-    json stats = summarize_step(impl.step_records, sc.trim, sc.failure_threshold);
-    st.update(stats);
-    st["complete"] = finished;
-    if (sc.engine.kind == EngineKind::llamacpp) {
-      json after = sample_engine(sc);
-      json delta = json::object();
-      if (before.is_object() && after.is_object())
-        for (const auto& [k, v] : after.items())
-          if (before.contains(k) && k.find("_total") != std::string::npos) delta[k] = v.get<double>() - before[k].get<double>();
-      st["engine_metrics"] = {{"before", before}, {"after", after}, {"delta", delta}};
-    } else {
-      st["engine_metrics"] = sample_engine(sc);
-    }
-    summary["steps"].push_back(st);
-    if (sc.kind != ScenarioKind::protocol) summary["prompts"] = impl.prompts.facts();
-    if (st["failed"].get<bool>()) {
-      result.wall = true;
-      if (summary["wall"].is_null()) {
-        std::string worst;
-        std::uint64_t most = 0;
-        for (const auto& [k, v] : st["failures"].items())
-          if (v.get<std::uint64_t>() > most) most = v.get<std::uint64_t>(), worst = k;
-        summary["wall"] = s.key;
-        summary["wall"]["step"] = i;
-        summary["wall"]["outcome"] = worst;
-      }
-    }
-    write_summary();
-    if (!finished) {
-      stopped = true;
-      break;
-    }
-    if (st["failed"].get<bool>() && sc.stop_on_failure && sc.kind != ScenarioKind::protocol) break;
-  }
-  result.interrupted = stop_.load();
-  result.deadline = impl.deadline_hit;
-  summary["status"] = result.interrupted ? "interrupted" : result.deadline ? "deadline" : "complete";
-  summary["finished"] = utc_stamp();
-  write_summary();
-  result.summary = summary;
-
-  if (options_.progress) {
-    std::ostream& os = *options_.progress;
-    auto f = [](const json& v, int prec = 1) {
-      if (!v.is_number()) return std::string("-");
-      std::ostringstream o;
-      o << std::fixed << std::setprecision(prec) << v.get<double>();
-      return o.str();
-    };
-    os << "\n" << std::left << std::setw(22) << "step" << std::right << std::setw(6) << "reqs" << std::setw(6) << "ok"
-       << std::setw(10) << "ttft p50" << std::setw(10) << "ttft p99" << std::setw(10) << "tpot p50" << std::setw(10)
-       << "e2e p50" << std::setw(11) << "out tok/s" << std::setw(12) << "total tok/s" << "  failures\n";
-    for (const auto& st : summary["steps"]) {
-      std::string fails;
-      for (const auto& [k, v] : st["failures"].items()) fails += (fails.empty() ? "" : " ") + k + ":" + std::to_string(v.get<std::uint64_t>());
-      os << std::left << std::setw(22) << st["label"].get<std::string>() << std::right << std::setw(6)
-         << st["requests"].get<std::uint64_t>() << std::setw(6) << st["ok"].get<std::uint64_t>() << std::setw(10)
-         << f(st["ttft_ms"]["median"]) << std::setw(10) << f(st["ttft_ms"]["p99"]) << std::setw(10)
-         << f(st["tpot_ms"]["median"], 2) << std::setw(10) << f(st["e2e_ms"]["median"]) << std::setw(11)
-         << f(st["output_tokens_per_s_aggregate"]) << std::setw(12) << f(st["total_tokens_per_s"]) << "  "
-         << (fails.empty() ? "-" : fails) << (st["failed"].get<bool>() ? "  FAILED" : "") << "\n";
-    }
-    os << "(ms; tok/s aggregate over the step's wall time)";
-    if (!summary["wall"].is_null()) os << "\nwall: " << summary["wall"].dump();
-    os << "\nresults: " << options_.out_dir << "\n";
-    os.flush();
-  }
+  if (!impl.open(result) || !impl.start(result)) return result;
+  Plan plan = make_plan(scenario_);
+  for (std::size_t i = 0; i < plan.steps.size(); ++i)
+    if (!impl.run_step(plan.steps[i], i, plan.steps.size(), result)) break;
+  impl.finish(result);
   return result;
 }
 

@@ -3,11 +3,17 @@
 // caller's), records each request as it completes (requests.jsonl), and
 // rewrites summary.json / summary.csv atomically after every step and at the
 // end, interrupt or deadline. README "Benchmarks" defines every field.
+//
+// The parts: plan.h (the steps), step_driver.h (the event loop of a step),
+// request_state.h (one request's stream to its record), summary.h (the typed
+// records and summaries, and the files rendered from them), engine_facts.h
+// (the engine's facts and metrics), prompts.h (prompts of N tokens).
+//
+// Threading: run() on one thread; request_stop() from any thread.
 
 #include <atomic>
 #include <iosfwd>
 #include <string>
-#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -33,19 +39,13 @@ struct RunResult {
   nlohmann::json summary;    // what summary.json holds
 };
 
-// The step statistics over records (counted ones: warmup false), exposed for tests.
-nlohmann::json summarize_step(const std::vector<nlohmann::json>& records, double trim, double failure_threshold);
-// summary.csv text of a summary.json object.
-std::string summary_csv(const nlohmann::json& summary);
-// Writes `text` to `path` through a temporary file and rename().
-void write_atomically(const std::string& path, const std::string& text);
-
 class Runner {
  public:
   Runner(Scenario scenario, RunOptions options);
   ~Runner();
   RunResult run();
-  // Async-signal-safe: stop issuing, drop what is in flight, write the summary.
+  // Thread-safe and async-signal-safe: stop issuing, drop what is in flight,
+  // write the summary.
   void request_stop();
   StreamLoop& loop() { return loop_; }
 

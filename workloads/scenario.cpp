@@ -15,18 +15,12 @@
 #include "core/listen_address.h"
 #include "core/text.h"
 #include "core/yaml_reader.h"
+#include "workloads/engines/engine.h"
 
 namespace tierscope::workloads {
 
-std::string_view to_string(EngineKind k) {
-  switch (k) {
-    case EngineKind::llamacpp: return "llamacpp";
-    case EngineKind::ollama: return "ollama";
-    case EngineKind::vllm: return "vllm";
-    case EngineKind::openai: return "openai";
-  }
-  return "?";
-}
+std::string_view to_string(EngineKind k) { return engine_descriptor(k).name; }
+
 std::string_view to_string(ScenarioKind k) {
   switch (k) {
     case ScenarioKind::context_sweep: return "context_sweep";
@@ -44,22 +38,11 @@ std::string_view to_string(ArrivalMode m) {
   return "?";
 }
 
-Dialect EngineConfig::dialect() const {
-  switch (kind) {
-    case EngineKind::llamacpp:
-      if (api == "chat") return Dialect::openai_chat;
-      if (api == "completions") return Dialect::openai_completions;
-      return Dialect::llamacpp_completion;
-    case EngineKind::ollama: return api == "chat" ? Dialect::ollama_chat : Dialect::ollama_generate;
-    case EngineKind::vllm:
-    case EngineKind::openai: return api == "completions" ? Dialect::openai_completions : Dialect::openai_chat;
-  }
-  return Dialect::openai_chat;
-}
+Dialect EngineConfig::dialect() const { return dialect_of(engine_descriptor(kind), api); }
 
 bool Scenario::effective_ignore_eos() const {
   if (ignore_eos) return *ignore_eos;
-  return engine.kind == EngineKind::llamacpp || engine.kind == EngineKind::vllm;
+  return engine_descriptor(engine.kind).ignore_eos_by_default;
 }
 
 namespace {
@@ -153,10 +136,218 @@ Override parse_override(std::string_view text) {
   return o;
 }
 
-Scenario parse_scenario(std::string_view yaml, const std::string& file, const std::vector<Override>& overrides) {
-  YAML::Node root;
+namespace {
+
+// What parse_scenario has seen so far, for the checks after the last key.
+struct Seen {
+  bool engine = false, kind = false, url = false, contexts = false, users = false, prompts = false, api = false;
+  YAML::Mark engine_mark;
+};
+
+// "a, b or c".
+std::string one_of(const std::vector<std::string_view>& options) {
+  std::string out;
+  for (std::size_t i = 0; i < options.size(); ++i) {
+    if (i > 0) out += i + 1 == options.size() ? " or " : ", ";
+    out += options[i];
+  }
+  return out;
+}
+
+std::vector<std::string_view> engine_names() {
+  std::vector<std::string_view> names;
+  for (const EngineDescriptor* e : all_engines()) names.push_back(e->name);
+  return names;
+}
+
+std::vector<std::string_view> api_names(const EngineDescriptor& engine) {
+  std::vector<std::string_view> names;
+  for (const ApiChoice& a : engine.apis) names.push_back(a.api);
+  return names;
+}
+
+// Every engine's engine.api values, each once, in engine order.
+std::vector<std::string_view> all_api_names() {
+  std::vector<std::string_view> names;
+  for (const EngineDescriptor* e : all_engines())
+    for (const ApiChoice& a : e->apis)
+      if (std::find(names.begin(), names.end(), a.api) == names.end()) names.push_back(a.api);
+  return names;
+}
+
+void parse_engine(const Parser& p, const YAML::Node& v, const std::string& full, Scenario& s, Seen& seen) {
+  seen.engine = true;
+  seen.engine_mark = v.Mark();
+  if (!v.IsMap()) p.fail(v.Mark(), full, "expected a mapping (kind, url, model, api, api_key, num_ctx)");
+  p.each_key(v, full, {"kind", "url", "model", "api", "api_key", "num_ctx"},
+             [&](const std::string& k, const std::string& f, const YAML::Node& n) {
+               if (k == "kind") {
+                 seen.kind = true;
+                 s.engine.kind = engine_by_name(p.choice(n, f, engine_names()))->kind;
+               } else if (k == "url") {
+                 seen.url = true;
+                 auto u = p.scalar(n, f, "an http:// or https:// URL");
+                 if (u.rfind("http://", 0) != 0 && u.rfind("https://", 0) != 0)
+                   p.fail(n.Mark(), f, "expected an http:// or https:// URL, got \"" + u + "\"");
+                 s.engine.url = strip_slash(u);
+               } else if (k == "model") {
+                 s.engine.model = p.scalar(n, f, "a model name");
+               } else if (k == "api") {
+                 seen.api = true;
+                 s.engine.api = p.choice(n, f, all_api_names());
+               } else if (k == "api_key") {
+                 s.engine.api_key = p.scalar(n, f, "a key");
+               } else if (k == "num_ctx") {
+                 s.engine.num_ctx = p.integer(n, f, 1, kMaxTokens);
+               }
+             });
+}
+
+void parse_arrival(const Parser& p, const YAML::Node& v, const std::string& full, ArrivalConfig& a) {
+  p.each_key(v, full, {"mode", "rate", "burstiness", "seed"},
+             [&](const std::string& k, const std::string& f, const YAML::Node& n) {
+               if (k == "mode") {
+                 auto c = p.choice(n, f, {"closed", "poisson", "gamma"});
+                 a.mode = c == "closed"    ? ArrivalMode::closed
+                          : c == "poisson" ? ArrivalMode::poisson
+                                           : ArrivalMode::gamma;
+               } else if (k == "rate") {
+                 a.rate = p.number(n, f, 0, 1e6, true, "requests per second above 0, e.g. 2.5");
+               } else if (k == "burstiness") {
+                 a.burstiness = p.number(n, f, 0, 1e3, true, "a gamma shape above 0, e.g. 0.5");
+               } else if (k == "seed") {
+                 a.seed = p.integer(n, f, 0, 0xffffffffu);
+               }
+             });
+}
+
+PromptSpec parse_prompt(const Parser& p, const YAML::Node& item, const std::string& path, std::size_t index,
+                        std::uint32_t default_max_tokens) {
+  PromptSpec ps;
+  ps.max_tokens = default_max_tokens;
+  bool have_text = false;
+  if (!item.IsMap()) p.fail(item.Mark(), path, "expected a mapping (name, text, max_tokens, temperature)");
+  p.each_key(item, path, {"name", "text", "max_tokens", "temperature"},
+             [&](const std::string& k, const std::string& f, const YAML::Node& n) {
+               if (k == "name") ps.name = p.scalar(n, f, "a name");
+               else if (k == "text") {
+                 ps.text = p.scalar(n, f, "the prompt text");
+                 have_text = !ps.text.empty();
+               } else if (k == "max_tokens") ps.max_tokens = p.integer(n, f, 1, kMaxTokens);
+               else if (k == "temperature") ps.temperature = p.number(n, f, 0, 10, false, "a temperature from 0 to 10");
+             });
+  if (!have_text) p.fail(item.Mark(), path + ".text", "expected the prompt text (missing or empty)");
+  if (ps.name.empty()) ps.name = "prompt" + std::to_string(index);
+  return ps;
+}
+
+void parse_prompts(const Parser& p, const YAML::Node& v, const std::string& full, Scenario& s) {
+  if (!v.IsSequence() || v.size() == 0)
+    p.fail(v.Mark(), full, "expected a non-empty list of prompts ({name, text, max_tokens, temperature})");
+  if (v.size() > kMaxSteps) p.fail(v.Mark(), full, "expected at most " + std::to_string(kMaxSteps) + " prompts");
+  std::set<std::string> names;
+  std::size_t index = 0;
+  for (const auto& item : v) {
+    std::string path = full + "[" + std::to_string(index++) + "]";
+    PromptSpec ps = parse_prompt(p, item, path, index, s.output_tokens);
+    if (!names.insert(ps.name).second) p.fail(item.Mark(), path + ".name", "name \"" + ps.name + "\" given twice");
+    s.prompts.push_back(std::move(ps));
+  }
+}
+
+// The keys with a plain value; false when `key` is not one of them.
+bool parse_value(const Parser& p, const std::string& key, const std::string& full, const YAML::Node& v, Scenario& s) {
+  if (key == "scenario") {
+    auto c = p.choice(v, full, {"context_sweep", "concurrency_sweep", "protocol"});
+    s.kind = c == "context_sweep"       ? ScenarioKind::context_sweep
+             : c == "concurrency_sweep" ? ScenarioKind::concurrency_sweep
+                                        : ScenarioKind::protocol;
+  } else if (key == "prompt_tokens") {
+    s.prompt_tokens = p.integer(v, full, 1, kMaxTokens);
+  } else if (key == "concurrency") {
+    s.concurrency = p.integer(v, full, 1, kMaxUsers);
+  } else if (key == "output_tokens") {
+    s.output_tokens = p.integer(v, full, 1, kMaxTokens);
+  } else if (key == "warmup") {
+    s.warmup = p.integer(v, full, 0, kMaxRequests);
+  } else if (key == "repetitions") {
+    s.repetitions = p.integer(v, full, 1, kMaxRequests);
+  } else if (key == "stop_on_failure") {
+    s.stop_on_failure = p.boolean(v, full);
+  } else if (key == "failure_threshold") {
+    s.failure_threshold = p.number(v, full, 0, 1, true, "a share of requests above 0 and at most 1, e.g. 0.5");
+  } else if (key == "temperature") {
+    s.temperature = p.number(v, full, 0, 10, false, "a temperature from 0 to 10");
+  } else if (key == "ignore_eos") {
+    s.ignore_eos = p.boolean(v, full);
+  } else if (key == "request_timeout") {
+    s.request_timeout = p.duration(v, full, std::chrono::milliseconds(100), std::chrono::hours(24));
+  } else if (key == "run_deadline") {
+    s.run_deadline = p.duration(v, full, std::chrono::milliseconds(0), std::chrono::hours(24 * 7));
+  } else if (key == "health_timeout") {
+    s.health_timeout = p.duration(v, full, std::chrono::milliseconds(0), std::chrono::hours(24));
+  } else if (key == "trim") {
+    s.trim = p.number(v, full, 0, 0.49, false, "a trimmed-mean fraction from 0 to 0.49");
+  } else if (key == "listen") {
+    auto l = p.scalar(v, full, "HOST:PORT or off");
+    if (l != "off") {
+      if (auto problem = listen_address_problem(l)) p.fail(v.Mark(), full, *problem + ", got \"" + l + "\"");
+    }
+    s.listen = l;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+void parse_key(const Parser& p, const std::string& key, const std::string& full, const YAML::Node& v, Scenario& s,
+               Seen& seen) {
+  if (key == "engine") {
+    parse_engine(p, v, full, s, seen);
+  } else if (key == "contexts") {
+    seen.contexts = true;
+    s.contexts = p.int_list(v, full, 1, kMaxTokens);
+  } else if (key == "users") {
+    seen.users = true;
+    s.users = p.int_list(v, full, 1, kMaxUsers);
+  } else if (key == "arrival") {
+    parse_arrival(p, v, full, s.arrival);
+  } else if (key == "prompts") {
+    seen.prompts = true;
+    parse_prompts(p, v, full, s);
+  } else {
+    parse_value(p, key, full, v, s);
+  }
+}
+
+// The checks that need the whole file: required keys, the API against the
+// engine, defaults that depend on other keys.
+void complete(const Parser& p, const YAML::Node& root, const Seen& seen, Scenario& s) {
+  if (!seen.engine) p.fail(root.Mark(), "engine", "missing (expected {kind, url, model})");
+  if (!seen.kind) p.fail(seen.engine_mark, "engine.kind", "missing (expected " + one_of(engine_names()) + ")");
+  if (!seen.url) p.fail(seen.engine_mark, "engine.url", "missing (expected e.g. http://127.0.0.1:8080; or --url)");
+  const EngineDescriptor& engine = engine_descriptor(s.engine.kind);
+  if (seen.api) {
+    const auto apis = api_names(engine);
+    if (std::find(apis.begin(), apis.end(), s.engine.api) == apis.end())
+      p.fail(seen.engine_mark, "engine.api",
+             "\"" + s.engine.api + "\" is not an API of " + std::string(engine.name) + " (expected " +
+                 one_of(apis) + ")");
+  } else {
+    s.engine.api = std::string(engine.apis.front().api);
+  }
+  if (engine.needs_model && s.engine.model.empty())
+    p.fail(seen.engine_mark, "engine.model", "missing (" + std::string(engine.name) + " needs the model name)");
+  if (s.kind == ScenarioKind::context_sweep && !seen.contexts)
+    p.fail(root.Mark(), "contexts", "missing (context_sweep needs prompt token counts, e.g. [2048, 4096])");
+  if (s.kind == ScenarioKind::concurrency_sweep && !seen.users)
+    p.fail(root.Mark(), "users", "missing (concurrency_sweep needs user counts, e.g. [1, 2, 4, 8])");
+  if (s.kind == ScenarioKind::protocol && !seen.prompts) s.prompts = default_protocol_prompts();
+}
+
+YAML::Node load_yaml(std::string_view yaml, const std::string& file) {
   try {
-    root = YAML::Load(std::string(yaml));
+    return YAML::Load(std::string(yaml));
   } catch (const YAML::ParserException& e) {
     std::ostringstream os;
     os << file << ':' << e.mark.line + 1 << ':' << e.mark.column + 1 << ": invalid YAML: " << e.msg;
@@ -164,165 +355,30 @@ Scenario parse_scenario(std::string_view yaml, const std::string& file, const st
   } catch (const YAML::Exception& e) {
     throw ScenarioError(file + ": invalid YAML: " + e.msg);
   }
+}
+
+}  // namespace
+
+Scenario parse_scenario(std::string_view yaml, const std::string& file, const std::vector<Override>& overrides) {
+  YAML::Node root = load_yaml(yaml, file);
   apply_overrides(root, overrides);
   Parser p(file, overrides);
   if (!root.IsDefined() || root.IsNull()) throw ScenarioError(file + ": empty scenario (needs at least engine and scenario)");
   Scenario s;
-  bool have_engine = false, have_kind = false, have_url = false, have_contexts = false, have_users = false,
-       have_prompts = false, have_api = false;
-  YAML::Mark engine_mark = root.Mark();
+  Seen seen;
+  seen.engine_mark = root.Mark();
   try {
     p.each_key(root, "",
                {"engine", "scenario", "contexts", "users", "prompt_tokens", "concurrency", "output_tokens", "warmup",
                 "repetitions", "stop_on_failure", "failure_threshold", "temperature", "ignore_eos",
                 "request_timeout", "run_deadline", "health_timeout", "trim", "arrival", "prompts", "listen"},
                [&](const std::string& key, const std::string& full, const YAML::Node& v) {
-                 if (key == "engine") {
-                   have_engine = true;
-                   engine_mark = v.Mark();
-                   if (!v.IsMap()) p.fail(v.Mark(), full, "expected a mapping (kind, url, model, api, api_key, num_ctx)");
-                   p.each_key(v, full, {"kind", "url", "model", "api", "api_key", "num_ctx"},
-                              [&](const std::string& k, const std::string& f, const YAML::Node& n) {
-                                if (k == "kind") {
-                                  have_kind = true;
-                                  auto c = p.choice(n, f, {"llamacpp", "ollama", "vllm", "openai"});
-                                  s.engine.kind = c == "llamacpp" ? EngineKind::llamacpp
-                                                  : c == "ollama" ? EngineKind::ollama
-                                                  : c == "vllm"   ? EngineKind::vllm
-                                                                  : EngineKind::openai;
-                                } else if (k == "url") {
-                                  have_url = true;
-                                  auto u = p.scalar(n, f, "an http:// or https:// URL");
-                                  if (u.rfind("http://", 0) != 0 && u.rfind("https://", 0) != 0)
-                                    p.fail(n.Mark(), f, "expected an http:// or https:// URL, got \"" + u + "\"");
-                                  s.engine.url = strip_slash(u);
-                                } else if (k == "model") {
-                                  s.engine.model = p.scalar(n, f, "a model name");
-                                } else if (k == "api") {
-                                  have_api = true;
-                                  s.engine.api = p.choice(n, f, {"completion", "chat", "completions", "generate"});
-                                } else if (k == "api_key") {
-                                  s.engine.api_key = p.scalar(n, f, "a key");
-                                } else if (k == "num_ctx") {
-                                  s.engine.num_ctx = p.integer(n, f, 1, kMaxTokens);
-                                }
-                              });
-                 } else if (key == "scenario") {
-                   auto c = p.choice(v, full, {"context_sweep", "concurrency_sweep", "protocol"});
-                   s.kind = c == "context_sweep"       ? ScenarioKind::context_sweep
-                            : c == "concurrency_sweep" ? ScenarioKind::concurrency_sweep
-                                                       : ScenarioKind::protocol;
-                 } else if (key == "contexts") {
-                   have_contexts = true;
-                   s.contexts = p.int_list(v, full, 1, kMaxTokens);
-                 } else if (key == "users") {
-                   have_users = true;
-                   s.users = p.int_list(v, full, 1, kMaxUsers);
-                 } else if (key == "prompt_tokens") {
-                   s.prompt_tokens = p.integer(v, full, 1, kMaxTokens);
-                 } else if (key == "concurrency") {
-                   s.concurrency = p.integer(v, full, 1, kMaxUsers);
-                 } else if (key == "output_tokens") {
-                   s.output_tokens = p.integer(v, full, 1, kMaxTokens);
-                 } else if (key == "warmup") {
-                   s.warmup = p.integer(v, full, 0, kMaxRequests);
-                 } else if (key == "repetitions") {
-                   s.repetitions = p.integer(v, full, 1, kMaxRequests);
-                 } else if (key == "stop_on_failure") {
-                   s.stop_on_failure = p.boolean(v, full);
-                 } else if (key == "failure_threshold") {
-                   s.failure_threshold = p.number(v, full, 0, 1, true, "a share of requests above 0 and at most 1, e.g. 0.5");
-                 } else if (key == "temperature") {
-                   s.temperature = p.number(v, full, 0, 10, false, "a temperature from 0 to 10");
-                 } else if (key == "ignore_eos") {
-                   s.ignore_eos = p.boolean(v, full);
-                 } else if (key == "request_timeout") {
-                   s.request_timeout = p.duration(v, full, std::chrono::milliseconds(100), std::chrono::hours(24));
-                 } else if (key == "run_deadline") {
-                   s.run_deadline = p.duration(v, full, std::chrono::milliseconds(0), std::chrono::hours(24 * 7));
-                 } else if (key == "health_timeout") {
-                   s.health_timeout = p.duration(v, full, std::chrono::milliseconds(0), std::chrono::hours(24));
-                 } else if (key == "trim") {
-                   s.trim = p.number(v, full, 0, 0.49, false, "a trimmed-mean fraction from 0 to 0.49");
-                 } else if (key == "listen") {
-                   auto l = p.scalar(v, full, "HOST:PORT or off");
-                   if (l != "off") {
-                     if (auto problem = listen_address_problem(l)) p.fail(v.Mark(), full, *problem + ", got \"" + l + "\"");
-                   }
-                   s.listen = l;
-                 } else if (key == "arrival") {
-                   p.each_key(v, full, {"mode", "rate", "burstiness", "seed"},
-                              [&](const std::string& k, const std::string& f, const YAML::Node& n) {
-                                if (k == "mode") {
-                                  auto c = p.choice(n, f, {"closed", "poisson", "gamma"});
-                                  s.arrival.mode = c == "closed"    ? ArrivalMode::closed
-                                                   : c == "poisson" ? ArrivalMode::poisson
-                                                                    : ArrivalMode::gamma;
-                                } else if (k == "rate") {
-                                  s.arrival.rate = p.number(n, f, 0, 1e6, true, "requests per second above 0, e.g. 2.5");
-                                } else if (k == "burstiness") {
-                                  s.arrival.burstiness = p.number(n, f, 0, 1e3, true, "a gamma shape above 0, e.g. 0.5");
-                                } else if (k == "seed") {
-                                  s.arrival.seed = p.integer(n, f, 0, 0xffffffffu);
-                                }
-                              });
-                 } else if (key == "prompts") {
-                   have_prompts = true;
-                   if (!v.IsSequence() || v.size() == 0)
-                     p.fail(v.Mark(), full, "expected a non-empty list of prompts ({name, text, max_tokens, temperature})");
-                   if (v.size() > kMaxSteps) p.fail(v.Mark(), full, "expected at most " + std::to_string(kMaxSteps) + " prompts");
-                   std::set<std::string> names;
-                   std::size_t index = 0;
-                   for (const auto& item : v) {
-                     std::string path = full + "[" + std::to_string(index++) + "]";
-                     PromptSpec ps;
-                     ps.max_tokens = s.output_tokens;
-                     bool have_text = false;
-                     if (!item.IsMap()) p.fail(item.Mark(), path, "expected a mapping (name, text, max_tokens, temperature)");
-                     p.each_key(item, path, {"name", "text", "max_tokens", "temperature"},
-                                [&](const std::string& k, const std::string& f, const YAML::Node& n) {
-                                  if (k == "name") ps.name = p.scalar(n, f, "a name");
-                                  else if (k == "text") {
-                                    ps.text = p.scalar(n, f, "the prompt text");
-                                    have_text = !ps.text.empty();
-                                  } else if (k == "max_tokens") ps.max_tokens = p.integer(n, f, 1, kMaxTokens);
-                                  else if (k == "temperature") ps.temperature = p.number(n, f, 0, 10, false, "a temperature from 0 to 10");
-                                });
-                     if (!have_text) p.fail(item.Mark(), path + ".text", "expected the prompt text (missing or empty)");
-                     if (ps.name.empty()) ps.name = "prompt" + std::to_string(index);
-                     if (!names.insert(ps.name).second) p.fail(item.Mark(), path + ".name", "name \"" + ps.name + "\" given twice");
-                     s.prompts.push_back(std::move(ps));
-                   }
-                 }
+                 parse_key(p, key, full, v, s, seen);
                });
   } catch (const YAML::Exception& e) {
     throw ScenarioError(file + ": " + e.msg);
   }
-  if (!have_engine) p.fail(root.Mark(), "engine", "missing (expected {kind, url, model})");
-  if (!have_kind) p.fail(engine_mark, "engine.kind", "missing (expected llamacpp, ollama, vllm or openai)");
-  if (!have_url) p.fail(engine_mark, "engine.url", "missing (expected e.g. http://127.0.0.1:8080; or --url)");
-  const auto kind = s.engine.kind;
-  if (have_api) {
-    const auto& a = s.engine.api;
-    bool ok = kind == EngineKind::llamacpp  ? (a == "completion" || a == "chat" || a == "completions")
-              : kind == EngineKind::ollama ? (a == "generate" || a == "chat")
-                                            : (a == "chat" || a == "completions");
-    if (!ok)
-      p.fail(engine_mark, "engine.api",
-             "\"" + a + "\" is not an API of " + std::string(to_string(kind)) +
-                 (kind == EngineKind::llamacpp ? " (expected completion, chat or completions)"
-                  : kind == EngineKind::ollama ? " (expected generate or chat)"
-                                               : " (expected chat or completions)"));
-  } else {
-    s.engine.api = kind == EngineKind::llamacpp ? "completion" : kind == EngineKind::ollama ? "generate" : "chat";
-  }
-  if ((kind == EngineKind::vllm || kind == EngineKind::openai || kind == EngineKind::ollama) && s.engine.model.empty())
-    p.fail(engine_mark, "engine.model", "missing (" + std::string(to_string(kind)) + " needs the model name)");
-  if (s.kind == ScenarioKind::context_sweep && !have_contexts)
-    p.fail(root.Mark(), "contexts", "missing (context_sweep needs prompt token counts, e.g. [2048, 4096])");
-  if (s.kind == ScenarioKind::concurrency_sweep && !have_users)
-    p.fail(root.Mark(), "users", "missing (concurrency_sweep needs user counts, e.g. [1, 2, 4, 8])");
-  if (s.kind == ScenarioKind::protocol && !have_prompts) s.prompts = default_protocol_prompts();
+  complete(p, root, seen, s);
   return s;
 }
 

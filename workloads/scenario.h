@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "workloads/engine_stream.h"
+#include "workloads/engines/dialect.h"
 
 namespace tierscope::workloads {
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "workloads/engine_stream.h"
+#include "workloads/engines/openai.h"  // build_openai_chat_body
 
 using namespace tierscope::workloads;
 using nlohmann::json;
