@@ -2,7 +2,7 @@
 // Runs a scenario: every request of every step on ONE StreamLoop thread (the
 // caller's), records each request as it completes (requests.jsonl), and
 // rewrites summary.json / summary.csv atomically after every step and at the
-// end, interrupt or deadline. README "Benchmarks" defines every field.
+// end, interrupt or deadline. docs/benchmarks.md defines every field.
 //
 // The parts: plan.h (the steps), step_driver.h (the event loop of a step),
 // request_state.h (one request's stream to its record), summary.h (the typed

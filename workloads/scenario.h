@@ -1,5 +1,5 @@
 #pragma once
-// The scenario file of `tierscope bench` (README "Benchmarks"): which engine,
+// The scenario file of `tierscope bench` (docs/benchmarks.md): which engine,
 // which sweep, how many requests. Parsed as strictly as the daemon config:
 // unknown keys, wrong types and out-of-range values are errors naming
 // "file:line:col: key: expected …", with a did-you-mean for misspelt keys.

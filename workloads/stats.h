@@ -2,7 +2,7 @@
 // Descriptive statistics for one metric of one benchmark step (TTFT, TPOT,
 // ITL, E2E, tokens/s), and the protocol scenario's repetition score.
 //
-// Definitions (the README's statistics section repeats them):
+// Definitions (docs/benchmarks.md repeats them):
 //   - Non-finite values (NaN, ±inf) are dropped first; `count` is what is left.
 //   - Percentiles: linear interpolation between the closest ranks, numpy's
 //     default ("linear", Hyndman & Fan type 7): on the sorted values x[0..n-1],

@@ -3,7 +3,7 @@
 // of requests.jsonl), a StepSummary per step (the step's statistics), the
 // step results with the wall, and the RunSummary (summary.json). The files
 // and the console table are rendered from these values; nothing is read back
-// from JSON. README "Benchmarks" defines every field.
+// from JSON. docs/benchmarks.md defines every field.
 //
 // Units: *_ms milliseconds; t_send Unix time in seconds; scheduled_s and
 // wall_s seconds; *_per_s per second over the step's wall time (first send
