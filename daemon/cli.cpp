@@ -241,6 +241,21 @@ int print_help(const std::string& topic) {
   return exit_code::ok;
 }
 
+std::optional<int> parse_or_answer(const std::vector<std::string>& args, CliOptions& opts) {
+  try {
+    opts = parse_cli(args);
+  } catch (const UsageError& e) {
+    std::cerr << "tierscope: " << e.what() << " (see tierscope --help)\n";
+    return exit_code::usage;
+  }
+  if (opts.command == Command::help) return print_help(opts.help_topic);
+  if (opts.command == Command::version) {
+    std::cout << version_text();
+    return exit_code::ok;
+  }
+  return std::nullopt;
+}
+
 std::string version_text() {
   return std::string("tierscope ") + build::kVersion + " (revision " + build::kRevision + ", " + build::kCompiler + ")\n";
 }

@@ -38,6 +38,11 @@ std::string usage_text(std::string_view command);
 // Prints usage_text(topic) to stdout and returns 0, or says there is no such
 // topic on stderr and returns the usage exit code.
 int print_help(const std::string& topic);
+
+// What both executables do first: parses `args` into `opts`, and answers what
+// needs no command (usage errors, --help, --version). Returns the exit code
+// when it answered, nullopt when `opts` holds a command to run.
+std::optional<int> parse_or_answer(const std::vector<std::string>& args, CliOptions& opts);
 std::string version_text();
 
 }  // namespace tierscope

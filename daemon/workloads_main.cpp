@@ -14,24 +14,9 @@ int main(int argc, char** argv) {
   using namespace tierscope;
   std::vector<std::string> args(argv + 1, argv + argc);
   CliOptions opts;
-  try {
-    opts = parse_cli(args);
-  } catch (const UsageError& e) {
-    std::cerr << "tierscope: " << e.what() << " (see tierscope --help)\n";
-    return exit_code::usage;
-  }
-  switch (opts.command) {
-    case Command::help:
-      return print_help(opts.help_topic);
-    case Command::version:
-      std::cout << version_text();
-      return exit_code::ok;
-    case Command::bench:
-      return workloads::run_bench({opts.scenario, opts.url.value_or(""), opts.out.value_or(""), opts.sets});
-    case Command::daemon:
-    case Command::probe:
-      break;
-  }
+  if (auto answered = parse_or_answer(args, opts)) return *answered;
+  if (opts.command == Command::bench)
+    return workloads::run_bench({opts.scenario, opts.url.value_or(""), opts.out.value_or(""), opts.sets});
   std::cerr << "tierscope-workloads: runs bench only; use tierscope " << args.front() << "\n";
   return exit_code::usage;
 }
