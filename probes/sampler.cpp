@@ -59,6 +59,8 @@ void Sampler::take_locked(Clock::time_point now) {
   snap->taken_steady = now;
   snap->taken_wall = std::chrono::system_clock::now();
   snap->registry = registry_;
+  // One reading per probe, up to two per step (peaks: disks and swap).
+  snap->reserve_readings(probes_.size() + 2 * steps_.size());
   ProbeContext ctx{config_.roots, files_, scratch_};
   for (auto& probe : probes_) {
     auto t0 = Clock::now();

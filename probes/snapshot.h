@@ -49,6 +49,8 @@ struct Snapshot {
       if (name == key.name) return std::any_cast<T>(&value);
     return nullptr;
   }
+  // Room for `n` readings, so a sample's puts allocate no slots one by one.
+  void reserve_readings(std::size_t n) { readings_.reserve(n); }
   // Stores (or replaces) the reading under `key`.
   template <typename T>
   T& put(const ReadingKey<T>& key, T value) {
