@@ -1,5 +1,6 @@
 #include "core/text.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <system_error>
@@ -136,6 +137,16 @@ bool make_valid_utf8(std::string& s) {
   }
   if (!valid) s = std::move(out);
   return valid;
+}
+
+std::string quoted(std::string_view value, std::size_t max_chars) {
+  std::size_t cut = std::min(value.size(), max_chars);
+  while (cut < value.size() && cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) --cut;
+  std::string out(value.substr(0, cut));
+  make_valid_utf8(out);
+  out = "\"" + out + "\"";
+  if (cut < value.size()) out += "... (" + std::to_string(value.size()) + " bytes)";
+  return out;
 }
 
 }  // namespace tierscope::text

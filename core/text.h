@@ -54,4 +54,10 @@ std::string unescape_octal(std::string_view s);
 // leaves `s` alone) when it already was valid.
 bool make_valid_utf8(std::string& s);
 
+// A value from outside quoted for a one-line message: at most `max_chars`
+// bytes of it (cut at a UTF-8 boundary, made valid), in double quotes, with
+// "… (N bytes)" when it was longer. A 100 MB value in a config file never
+// reaches the log.
+std::string quoted(std::string_view value, std::size_t max_chars = 80);
+
 }  // namespace tierscope::text

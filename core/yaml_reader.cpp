@@ -45,14 +45,14 @@ bool YamlReader::boolean(const YAML::Node& n, const std::string& key) const {
   auto s = scalar(n, key, "true or false");
   if (s == "true" || s == "yes" || s == "on") return true;
   if (s == "false" || s == "no" || s == "off") return false;
-  fail(n.Mark(), key, "expected true or false, got \"" + s + "\"");
+  fail(n.Mark(), key, "expected true or false, got " + text::quoted(s));
 }
 
 std::string YamlReader::choice(const YAML::Node& n, const std::string& key,
                                const std::vector<std::string_view>& options) const {
   auto s = scalar(n, key, "one of " + join(options));
   if (std::find(options.begin(), options.end(), s) != options.end()) return s;
-  std::string what = "expected one of " + join(options) + ", got \"" + s + "\"";
+  std::string what = "expected one of " + join(options) + ", got " + text::quoted(s);
   if (auto g = did_you_mean(s, options)) what += "; did you mean \"" + *g + "\"?";
   fail(n.Mark(), key, what);
 }
@@ -62,7 +62,7 @@ std::uint32_t YamlReader::integer(const YAML::Node& n, const std::string& key, s
   std::string expected = "an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
   auto s = scalar(n, key, expected);
   auto v = text::parse_u64(s);
-  if (!v || *v < lo || *v > hi) fail(n.Mark(), key, "expected " + expected + ", got \"" + s + "\"");
+  if (!v || *v < lo || *v > hi) fail(n.Mark(), key, "expected " + expected + ", got " + text::quoted(s));
   return static_cast<std::uint32_t>(*v);
 }
 
@@ -77,7 +77,7 @@ double YamlReader::number(const YAML::Node& n, const std::string& key, double lo
     used = 0;
   }
   if (used == 0 || used != s.size() || !std::isfinite(v) || v > hi || v < lo || (open_low && v <= lo))
-    fail(n.Mark(), key, "expected " + std::string(expected) + ", got \"" + s + "\"");
+    fail(n.Mark(), key, "expected " + std::string(expected) + ", got " + text::quoted(s));
   return v;
 }
 
@@ -87,7 +87,7 @@ std::chrono::milliseconds YamlReader::duration(const YAML::Node& n, const std::s
       "a duration from " + format_duration(lo) + " to " + format_duration(hi) + " (e.g. 500ms, 1s, 2m)";
   auto s = scalar(n, key, expected);
   auto d = parse_duration(s);
-  if (!d || *d < lo || *d > hi) fail(n.Mark(), key, "expected " + expected + ", got \"" + s + "\"");
+  if (!d || *d < lo || *d > hi) fail(n.Mark(), key, "expected " + expected + ", got " + text::quoted(s));
   return *d;
 }
 

@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "core/text.h"
 #include "core/build_info.h"
 #include "core/did_you_mean.h"
 #include "core/duration.h"
@@ -42,14 +43,14 @@ std::string_view command_name(Command c) {
 void take_value(CliOptions& o, const std::string& arg, const std::string& v, const std::string& prefix) {
   if (arg == "--url") {
     if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0)
-      throw UsageError(prefix + "--url: expected an http:// or https:// URL, got \"" + v + "\"");
+      throw UsageError(prefix + "--url: expected an http:// or https:// URL, got " + text::quoted(v));
     o.url = v;
   } else if (arg == "--out") {
     o.out = v;
   } else if (arg == "--set") {
     auto eq = v.find('=');
     if (eq == std::string::npos || eq == 0)
-      throw UsageError(prefix + "--set: expected KEY=VALUE (e.g. repetitions=3), got \"" + v + "\"");
+      throw UsageError(prefix + "--set: expected KEY=VALUE (e.g. repetitions=3), got " + text::quoted(v));
     o.sets.push_back(v);
   } else if (arg == "--config") {
     o.config = v;
@@ -60,18 +61,18 @@ void take_value(CliOptions& o, const std::string& arg, const std::string& v, con
   } else if (arg == "--devfs") {
     o.devfs = v;
   } else if (arg == "--listen") {
-    if (auto problem = listen_address_problem(v)) throw UsageError(prefix + "--listen: " + *problem + ", got \"" + v + "\"");
+    if (auto problem = listen_address_problem(v)) throw UsageError(prefix + "--listen: " + *problem + ", got " + text::quoted(v));
     o.listen = v;
   } else if (arg == "--log-level") {
-    if (!parse_log_level(v)) throw UsageError(prefix + "--log-level: expected error, warn, info or debug, got \"" + v + "\"");
+    if (!parse_log_level(v)) throw UsageError(prefix + "--log-level: expected error, warn, info or debug, got " + text::quoted(v));
     o.log_level = v;
   } else if (arg == "--format") {
-    if (v != "prometheus" && v != "json") throw UsageError(prefix + "--format: expected prometheus or json, got \"" + v + "\"");
+    if (v != "prometheus" && v != "json") throw UsageError(prefix + "--format: expected prometheus or json, got " + text::quoted(v));
     o.format = v;
   } else if (arg == "--interval") {
     auto d = parse_duration(v);
     if (!d || *d < kMinInterval || *d > kMaxInterval)
-      throw UsageError(prefix + "--interval: expected a duration from 100ms to 60s (e.g. 500ms, 1s), got \"" + v + "\"");
+      throw UsageError(prefix + "--interval: expected a duration from 100ms to 60s (e.g. 500ms, 1s), got " + text::quoted(v));
     o.interval = v;
   }
 }

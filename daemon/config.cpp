@@ -2,14 +2,12 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 
+#include "core/text.h"
 #include "core/did_you_mean.h"
 #include "core/duration.h"
 #include "core/listen_address.h"
+#include "core/user_file.h"
 #include "core/yaml_reader.h"
 
 namespace tierscope {
@@ -44,12 +42,12 @@ Config parse_config(std::string_view yaml, const std::string& file) {
     if (key == "listen") {
       c.listen = p.scalar(v, full, "HOST:PORT");
       if (auto problem = listen_address_problem(c.listen))
-        p.fail(v.Mark(), full, *problem + ", got \"" + c.listen + "\"");
+        p.fail(v.Mark(), full, *problem + ", got " + text::quoted(c.listen));
     } else if (key == "log_level") {
       auto s = p.scalar(v, full, "error, warn, info or debug");
       auto level = parse_log_level(s);
       if (!level) {
-        std::string what = "expected error, warn, info or debug, got \"" + s + "\"";
+        std::string what = "expected error, warn, info or debug, got " + text::quoted(s);
         if (auto g = did_you_mean(s, {"error", "warn", "info", "debug"})) what += "; did you mean \"" + *g + "\"?";
         p.fail(v.Mark(), full, what);
       }
@@ -63,11 +61,10 @@ Config parse_config(std::string_view yaml, const std::string& file) {
 }
 
 Config load_config(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(path + ": cannot read the config file: " + std::strerror(errno));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_config(ss.str(), path);
+  std::string error;
+  auto text = read_user_file(path, error);
+  if (!text) throw ConfigError(path + ": cannot read the config file: " + error);
+  return parse_config(*text, path);
 }
 
 }  // namespace tierscope

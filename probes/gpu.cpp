@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <map>
 
+#include "core/text.h"
 #include "core/metric_catalog.h"
 #include "probes/settings.h"
 #include "probes/workload.h"
@@ -111,7 +112,7 @@ void parse_gpu_section(const YamlReader& p, const YAML::Node& v, const std::stri
                } else {
                  auto m = p.scalar(n, f, "auto, unified or discrete");
                  if (m != "auto" && m != "unified" && m != "discrete")
-                   p.fail(n.Mark(), f, "expected auto, unified or discrete, got \"" + m + "\"");
+                   p.fail(n.Mark(), f, "expected auto, unified or discrete, got " + text::quoted(m));
                  s.memory_model = m;
                }
              });

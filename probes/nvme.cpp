@@ -388,7 +388,7 @@ void parse_nvme_section(const YamlReader& p, const YAML::Node& v, const std::str
     // off (or 0) disables the admin reads; the sysfs identity stays.
     auto d = text == "off" ? std::optional(std::chrono::milliseconds{0}) : parse_duration(text);
     if (!d || (d->count() != 0 && (*d < kMinNvmeHealthInterval || *d > kMaxNvmeHealthInterval)))
-      p.fail(n.Mark(), f, "expected " + expected + ", got \"" + text + "\"");
+      p.fail(n.Mark(), f, "expected " + expected + ", got " + text::quoted(text));
     s.health_interval = *d;
   });
   out.set(std::move(s));

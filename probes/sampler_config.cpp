@@ -1,5 +1,6 @@
 #include "probes/sampler_config.h"
 
+#include "core/text.h"
 #include "core/duration.h"
 #include "probes/registry.h"
 
@@ -37,7 +38,7 @@ void SamplerConfigReader::read(const std::string& key, const std::string& full, 
   } else if (key == "roots") {
     p_.each_key(v, full, {"procfs", "sysfs", "devfs"}, [&](const std::string& k, const std::string& f, const YAML::Node& n) {
       auto dir = p_.scalar(n, f, "a directory path");
-      if (dir.empty() || dir.front() != '/') p_.fail(n.Mark(), f, "expected an absolute directory path, got \"" + dir + "\"");
+      if (dir.empty() || dir.front() != '/') p_.fail(n.Mark(), f, "expected an absolute directory path, got " + text::quoted(dir));
       (k == "procfs" ? c_.roots.procfs : k == "sysfs" ? c_.roots.sysfs : c_.roots.devfs) = dir;
     });
   } else if (key == "probes") {

@@ -232,19 +232,19 @@ void parse_workload_section(const YamlReader& p, const YAML::Node& v, const std:
                  if (k == "pids") {
                    auto pid = text::parse_u64(s);
                    if (!pid || *pid == 0 || *pid > 4194304)
-                     p.fail(item.Mark(), f, "expected a process id 1-4194304, got \"" + s + "\"");
+                     p.fail(item.Mark(), f, "expected a process id 1-4194304, got " + text::quoted(s));
                    sel.pids.push_back(static_cast<std::uint32_t>(*pid));
                  } else if (s.empty()) {
                    p.fail(item.Mark(), f, "expected a name, got an empty string");
                  } else if (k == "process_names") {
                    if (s.size() > 15)  // the kernel truncates comm to 15 bytes
                      p.fail(item.Mark(), f,
-                            "expected a process name as /proc/<pid>/comm shows it (at most 15 characters), got \"" +
-                                s + "\"");
+                            "expected a process name as /proc/<pid>/comm shows it (at most 15 characters), got " +
+                                text::quoted(s));
                    sel.process_names.push_back(s);
                  } else {
                    if (s.find('/') != std::string::npos)
-                     p.fail(item.Mark(), f, "expected a unit name such as ollama.service, got \"" + s + "\"");
+                     p.fail(item.Mark(), f, "expected a unit name such as ollama.service, got " + text::quoted(s));
                    sel.systemd_units.push_back(s);
                  }
                }

@@ -128,11 +128,11 @@ std::string strip_slash(std::string url) {
 Override parse_override(std::string_view text) {
   auto eq = text.find('=');
   if (eq == std::string_view::npos || eq == 0)
-    throw ScenarioError("--set: expected key=value (e.g. engine.url=http://127.0.0.1:8080), got \"" +
-                        std::string(text) + "\"");
+    throw ScenarioError("--set: expected key=value (e.g. engine.url=http://127.0.0.1:8080), got " +
+                        tierscope::text::quoted(text));
   Override o{std::string(text.substr(0, eq)), std::string(text.substr(eq + 1))};
   if (o.key.front() == '.' || o.key.back() == '.' || o.key.find("..") != std::string::npos)
-    throw ScenarioError("--set: expected a dotted key such as engine.url, got \"" + o.key + "\"");
+    throw ScenarioError("--set: expected a dotted key such as engine.url, got " + text::quoted(o.key));
   return o;
 }
 
@@ -188,7 +188,7 @@ void parse_engine(const Parser& p, const YAML::Node& v, const std::string& full,
                  seen.url = true;
                  auto u = p.scalar(n, f, "an http:// or https:// URL");
                  if (u.rfind("http://", 0) != 0 && u.rfind("https://", 0) != 0)
-                   p.fail(n.Mark(), f, "expected an http:// or https:// URL, got \"" + u + "\"");
+                   p.fail(n.Mark(), f, "expected an http:// or https:// URL, got " + text::quoted(u));
                  s.engine.url = strip_slash(u);
                } else if (k == "model") {
                  s.engine.model = p.scalar(n, f, "a model name");
@@ -291,7 +291,7 @@ bool parse_value(const Parser& p, const std::string& key, const std::string& ful
   } else if (key == "listen") {
     auto l = p.scalar(v, full, "HOST:PORT or off");
     if (l != "off") {
-      if (auto problem = listen_address_problem(l)) p.fail(v.Mark(), full, *problem + ", got \"" + l + "\"");
+      if (auto problem = listen_address_problem(l)) p.fail(v.Mark(), full, *problem + ", got " + text::quoted(l));
     }
     s.listen = l;
   } else {
