@@ -19,8 +19,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 BUILD_PACKAGES=(g++ cmake make pkg-config dpkg-dev prometheus-cpp-dev libsystemd-dev libnvme-dev nlohmann-json3-dev
-                libyaml-cpp-dev libcurl4-openssl-dev)
-TEST_PACKAGES=(libgtest-dev prometheus fio jq curl util-linux stress-ng prometheus-node-exporter clang
+                libyaml-cpp-dev libcurl4-openssl-dev libmicrohttpd-dev libgnutls28-dev libcrypt-dev zlib1g-dev)
+TEST_PACKAGES=(libgtest-dev prometheus fio jq curl openssl util-linux stress-ng prometheus-node-exporter clang
                libclang-rt-14-dev debootstrap systemd-container qemu-system-x86 busybox-static)
 JOBS=${JOBS:-$(nproc)}
 

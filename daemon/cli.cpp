@@ -26,7 +26,10 @@ constexpr Flag kCommonFlags[] = {
 std::vector<Flag> flags_for(Command c) {
   if (c == Command::bench) return {{"--url", "URL"}, {"--out", "DIR"}, {"--set", "KEY=VALUE"}, {"--help", ""}};
   std::vector<Flag> flags(std::begin(kCommonFlags), std::end(kCommonFlags));
-  if (c == Command::daemon) flags.push_back({"--listen", "HOST:PORT"});
+  if (c == Command::daemon) {
+    flags.push_back({"--listen", "HOST:PORT"});
+    flags.push_back({"--web.config.file", "FILE"});
+  }
   if (c == Command::probe) {
     flags.push_back({"--format", "prometheus|json"});
     flags.push_back({"--interval", "DURATION"});
@@ -60,6 +63,8 @@ void take_value(CliOptions& o, const std::string& arg, const std::string& v, con
     o.sysfs = v;
   } else if (arg == "--devfs") {
     o.devfs = v;
+  } else if (arg == "--web.config.file") {
+    o.web_config_file = v;
   } else if (arg == "--listen") {
     if (auto problem = listen_address_problem(v)) throw UsageError(prefix + "--listen: " + *problem + ", got " + text::quoted(v));
     o.listen = v;
@@ -154,8 +159,13 @@ config file; an invalid new config is rejected and the running one stays.
 Options:
   --config FILE        YAML config (default: /etc/tierscope/tierscope.yaml if it
                        exists, else built-in defaults; see config/tierscope.yaml)
-  --listen HOST:PORT   where /metrics is served (default 127.0.0.1:9847; port 0
-                       picks a free port, logged at start)
+  --listen HOST:PORT   where /metrics is served (default 127.0.0.1:9847;
+                       [::1]:9847 for IPv6; port 0 picks a free port, logged
+                       at start)
+  --web.config.file FILE
+                       TLS and basic auth, in the Prometheus exporter web
+                       config format (promtool check web-config); re-read on
+                       SIGHUP, so certificates rotate without a restart
   --procfs DIR         procfs root (default /proc)
   --sysfs DIR          sysfs root (default /sys)
   --devfs DIR          devfs root (default /dev)
@@ -165,7 +175,7 @@ Options:
 Command-line options override the config file, also across reloads.
 Every config key: docs/configuration.md and the commented config/tierscope.yaml.
 Exit codes: 0 clean stop, 1 runtime failure (e.g. cannot listen), 64 bad
-usage, 78 bad config.
+usage, 78 bad config or web config.
 )";
 
 constexpr std::string_view kProbeUsage = R"(Usage: tierscope probe [OPTIONS]

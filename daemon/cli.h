@@ -19,6 +19,7 @@ struct CliOptions {
   Command command = Command::help;
   std::string help_topic;  // "", "daemon" or "probe" for Command::help
   std::optional<std::string> config, listen, procfs, sysfs, devfs, log_level;
+  std::optional<std::string> web_config_file;  // daemon: --web.config.file
   std::string format = "prometheus";  // probe: prometheus | json
   std::optional<std::string> interval;  // probe: time between its two samples
   // bench: the scenario file, --url, --out and the --set key=value overrides.

@@ -12,7 +12,10 @@
 #include "core/signals.h"
 #include "daemon/service_manager.h"
 #include "exporters/json_output.h"
+#include "exporters/http_server.h"
+#include "exporters/listener.h"
 #include "exporters/prometheus_exporter.h"
+#include "exporters/web_config.h"
 #include "probes/offload.h"
 #include "probes/sampler.h"
 
@@ -33,6 +36,11 @@ Config effective_config(const CliOptions& opts, const std::string& path) {
   if (opts.devfs) c.roots.devfs = absolute(*opts.devfs);
   if (opts.listen) c.listen = *opts.listen;
   if (opts.log_level) c.log_level = *parse_log_level(*opts.log_level);
+  // A relative web config path in the config file is relative to that file,
+  // as the web config's own certificate paths are relative to it.
+  if (!c.web_config_file.empty() && std::filesystem::path(c.web_config_file).is_relative())
+    c.web_config_file = (std::filesystem::path(path).parent_path() / c.web_config_file).lexically_normal();
+  if (opts.web_config_file) c.web_config_file = absolute(*opts.web_config_file);
   return c;
 }
 
@@ -85,33 +93,57 @@ void warn_if_watchdog_too_short(const std::optional<WatchdogPacer>& pacer, std::
              "will be killed");
 }
 
-// SIGHUP: re-read the config file; an invalid one is rejected and the
-// running config stays.
-void reload(const CliOptions& opts, const std::string& path, const std::string& listen_at_start, Sampler& sampler,
-            ServiceManager& systemd, DaemonStatus& status, const std::optional<WatchdogPacer>& pacer, Logger& log) {
-  if (path.empty()) {
-    log.info("reload: no config file in use (built-in defaults); nothing to reload");
+// What a reload touches.
+struct Running {
+  Sampler& sampler;
+  MetricsServer& server;
+  ServiceManager& systemd;
+  DaemonStatus& status;
+  const std::optional<WatchdogPacer>& pacer;
+  Logger& log;
+  std::string listen_at_start;
+};
+
+// The web config file named by `config` (none: plain HTTP, no auth). Throws
+// WebConfigError.
+WebConfig web_config_of(const Config& config) {
+  return config.web_config_file.empty() ? WebConfig{} : load_web_config(config.web_config_file);
+}
+
+// SIGHUP: re-read the config file and the web config file (certificates
+// rotate without a restart); an invalid one is rejected and the running
+// config stays.
+void reload(const CliOptions& opts, const std::string& path, Running& r) {
+  if (path.empty() && r.server.web_config().path.empty()) {
+    r.log.info("reload: no config file in use (built-in defaults); nothing to reload");
     return;
   }
-  systemd.reloading();
+  r.systemd.reloading();
   try {
     Config next = effective_config(opts, path);
-    if (next.listen != listen_at_start)
-      log.warn("reload: listen address change to " + next.listen + " needs a restart; still serving " +
-               listen_at_start);
-    sampler.apply(next);
-    log.set_level(next.log_level);
-    status.reloads_ok++;
-    status.last_load_ok = true;
-    log.info("reloaded " + path + ": " + describe(next, next.enabled_probe_count()));
-    warn_if_watchdog_too_short(pacer, next.sample_interval, log);
+    WebConfig web = web_config_of(next);
+    if (next.listen != r.listen_at_start)
+      r.log.warn("reload: listen address change to " + next.listen + " needs a restart; still serving " +
+                 r.listen_at_start);
+    if (!(web == r.server.web_config())) {
+      r.server.reconfigure(web);
+      r.log.info("web config " + (web.path.empty() ? std::string("none") : web.path) + ": " +
+                 (web.tls ? "TLS" : "plain HTTP") + (web.users.empty() ? "" : ", basic auth") + " on " + r.server.url());
+    }
+    r.sampler.apply(next);
+    r.log.set_level(next.log_level);
+    r.status.reloads_ok++;
+    r.status.last_load_ok = true;
+    r.log.info("reloaded " + (path.empty() ? std::string("the web config") : path) + ": " +
+               describe(next, next.enabled_probe_count()));
+    warn_if_watchdog_too_short(r.pacer, next.sample_interval, r.log);
   } catch (const std::exception& e) {
-    status.reloads_failed++;
-    status.last_load_ok = false;
-    log.error(std::string("reload rejected, keeping the running config: ") + e.what());
+    r.status.reloads_failed++;
+    r.status.last_load_ok = false;
+    r.log.error(std::string("reload rejected, keeping the running config: ") + e.what());
   }
-  systemd.ready(status_text(sampler, status, sampler.latest().get()) +
-                (status.last_load_ok ? "" : "; last reload rejected (see the log)"));
+  r.systemd.ready(status_text(r.sampler, r.status, r.sampler.latest().get()) +
+                  (r.status.last_load_ok ? "" : "; last reload rejected (see the log)"));
 }
 
 }  // namespace
@@ -127,6 +159,13 @@ int run_daemon(const CliOptions& opts) {
     return exit_code::config;
   }
   log.set_level(config.log_level);
+  WebConfig web;
+  try {
+    web = web_config_of(config);
+  } catch (const WebConfigError& e) {
+    log.error(e.what());
+    return exit_code::config;
+  }
 
   // Signals are taken synchronously by this thread; every thread started
   // below inherits the blocked mask.
@@ -140,18 +179,18 @@ int run_daemon(const CliOptions& opts) {
   Sampler sampler(config, log);
   sampler.sample_now();
 
-  std::unique_ptr<prometheus::Exposer> exposer;
+  std::unique_ptr<MetricsServer> server;
   try {
-    exposer = make_exposer(config.listen);
+    const unsigned long fds = raise_descriptor_limit();
+    auto collector = std::make_shared<SnapshotCollector>([&sampler] { return sampler.latest(); }, &status);
+    server = std::make_unique<MetricsServer>(bind_listener(config.listen), std::move(web), [collector] {
+      return collector->body();
+    }, log, static_cast<unsigned>(std::min<unsigned long>(4096, fds > 128 ? fds - 64 : 64)));
   } catch (const std::exception& e) {
     log.error(e.what());
     return exit_code::failure;
   }
-  auto collector = std::make_shared<SnapshotCollector>([&sampler] { return sampler.latest(); }, &status);
-  exposer->RegisterCollectable(collector);
-  std::string host = config.listen.substr(0, config.listen.rfind(':'));
-  for (int port : exposer->GetListeningPorts())
-    log.info("listening on http://" + host + ":" + std::to_string(port) + "/metrics");
+  log.info("listening on " + server->url() + (server->web_config().users.empty() ? "" : " (basic auth)"));
   log.info(std::string("tierscope ") + build::kVersion + " (" + build::kRevision + ") " +
            (path.empty() ? std::string("with built-in defaults") : "with config " + path) + ": " +
            describe(config, config.enabled_probe_count()));
@@ -167,12 +206,12 @@ int run_daemon(const CliOptions& opts) {
   sampler.start();
   systemd.ready(status_text(sampler, status, sampler.latest().get()));
 
-  const std::string listen_at_start = config.listen;
+  Running running{sampler, *server, systemd, status, pacer, log, config.listen};
   for (;;) {
     auto sig = signals.wait();
     if (!sig) continue;
     if (*sig == SIGHUP) {
-      reload(opts, path, listen_at_start, sampler, systemd, status, pacer, log);
+      reload(opts, path, running);
       continue;
     }
     log.info(std::string("received ") + (*sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", stopping");
@@ -181,10 +220,8 @@ int run_daemon(const CliOptions& opts) {
   }
   sampler.stop();
   log.info("stopped");
-  // civetweb's master thread notices a stop request only at its next poll
-  // timeout (up to 2 s). Nothing is left to flush (the log is written
-  // unbuffered), so leave now instead of waiting for it: the kernel closes
-  // the listening socket.
+  // Nothing is left to flush (the log is written unbuffered): leave now,
+  // without waiting for open connections; the kernel closes the sockets.
   std::_Exit(exit_code::ok);
 }
 

@@ -36,13 +36,15 @@ Config parse_config(std::string_view yaml, const std::string& file) {
   }
   Config c;
   SamplerConfigReader sampling(p, c);
-  std::vector<std::string_view> known{"listen", "log_level"};
+  std::vector<std::string_view> known{"listen", "log_level", "web_config_file"};
   for (auto key : sampling.keys()) known.push_back(key);
   p.each_key(root, "", known, [&](const std::string& key, const std::string& full, const YAML::Node& v) {
     if (key == "listen") {
       c.listen = p.scalar(v, full, "HOST:PORT");
       if (auto problem = listen_address_problem(c.listen))
         p.fail(v.Mark(), full, *problem + ", got " + text::quoted(c.listen));
+    } else if (key == "web_config_file") {
+      c.web_config_file = v.IsNull() ? std::string() : p.scalar(v, full, "a file path (the Prometheus web config format)");
     } else if (key == "log_level") {
       auto s = p.scalar(v, full, "error, warn, info or debug");
       auto level = parse_log_level(s);

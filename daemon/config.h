@@ -18,6 +18,7 @@ namespace tierscope {
 struct Config : SamplerConfig {
   std::string listen{"127.0.0.1:9847"};
   LogLevel log_level = LogLevel::info;
+  std::string web_config_file;  // TLS and basic auth (exporters/web_config.h); "": plain HTTP
 };
 
 class ConfigError : public std::runtime_error {

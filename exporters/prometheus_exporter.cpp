@@ -1,9 +1,9 @@
 #include "exporters/prometheus_exporter.h"
 
 #include <chrono>
-#include <stdexcept>
 
 #include "core/metric_catalog.h"
+#include "exporters/json_output.h"
 #include "exporters/process_metrics.h"
 #include "exporters/render.h"
 
@@ -22,29 +22,39 @@ std::vector<prometheus::MetricFamily> collect_all(const Snapshot* snap, const Da
   return std::move(w).finish();
 }
 
+namespace {
+void note_scrape(DaemonStatus* status) {
+  if (status)
+    status->last_scrape_steady_ns.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                            std::chrono::steady_clock::now().time_since_epoch())
+                                            .count());
+}
+}  // namespace
+
 std::vector<prometheus::MetricFamily> SnapshotCollector::Collect() const {
   auto snap = source_();
-  if (status_)
-    status_->last_scrape_steady_ns.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                             std::chrono::steady_clock::now().time_since_epoch())
-                                             .count());
+  note_scrape(status_);
   return collect_all(snap.get(), status_, true);
 }
 
-std::unique_ptr<prometheus::Exposer> make_exposer(const std::string& listen) {
-  try {
-    // Two worker threads: Prometheus plus one person with curl; scrapes of one
-    // endpoint are serialized by prometheus-cpp anyway. Keep-alive, because
-    // prometheus-cpp's responses carry no "Connection: close" and clients
-    // reuse the connection; TCP_NODELAY, or a kept-alive scrape waits out
-    // Nagle against delayed ACKs (~40 ms).
-    return std::make_unique<prometheus::Exposer>(std::vector<std::string>{
-        "listening_ports", listen, "num_threads", "2", "request_timeout_ms", "10000", "enable_keep_alive", "yes",
-        "keep_alive_timeout_ms", "5000", "tcp_nodelay", "1"});
-  } catch (const std::exception& e) {
-    throw std::runtime_error("cannot listen on " + listen + ": " + e.what() +
-                             " (address in use, or not an address of this host?)");
+std::shared_ptr<const std::string> SnapshotCollector::body() {
+  auto snap = source_();
+  note_scrape(status_);
+  // The reload counters only grow, so their sum (with the last result) tells
+  // whether the reload state changed.
+  const std::uint64_t reloads =
+      status_ ? (status_->reloads_ok.load() + status_->reloads_failed.load()) * 2 + (status_->last_load_ok ? 1 : 0) : 0;
+  std::lock_guard lock(cache_mutex_);
+  if (!cached_text_ || snap != cached_snapshot_ || reloads != cached_reloads_) {
+    cached_text_ = std::make_shared<const std::string>(to_prometheus_text(collect_all(snap.get(), status_, true)));
+    cached_snapshot_ = std::move(snap);
+    cached_reloads_ = reloads;
   }
+  return cached_text_;
+}
+
+MetricsBody collectable_body(std::shared_ptr<prometheus::Collectable> collectable) {
+  return [c = std::move(collectable)] { return std::make_shared<const std::string>(to_prometheus_text(c->Collect())); };
 }
 
 }  // namespace tierscope

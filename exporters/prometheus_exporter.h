@@ -1,19 +1,20 @@
 #pragma once
-// The /metrics endpoint: a prometheus-cpp Collectable that renders the latest
-// published Snapshot at scrape time, plus build info, config-reload state and
-// the process_* footprint. Collect() does no probe I/O; it only formats what
-// the sampler already read.
+// What /metrics shows: a prometheus-cpp Collectable that renders the latest
+// published Snapshot, plus build info, config-reload state and the process_*
+// footprint. Rendering does no probe I/O; it only formats what the sampler
+// already read. The HTTP front is exporters/http_server.h.
 
 #include <prometheus/collectable.h>
-#include <prometheus/exposer.h>
 
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "core/metric_writer.h"
+#include "exporters/http_server.h"
 #include "probes/snapshot.h"
 
 namespace tierscope {
@@ -33,17 +34,27 @@ class SnapshotCollector final : public prometheus::Collectable {
   SnapshotCollector(Source source, DaemonStatus* status) : source_(std::move(source)), status_(status) {}
   std::vector<prometheus::MetricFamily> Collect() const override;
 
+  // The text exposition for a scrape. The text is kept and served again
+  // until the sampler publishes another snapshot or the reload state changes:
+  // a flood of scrapes costs a copy each, not a rendering (the process_*
+  // footprint in it is as of the first scrape of that sample).
+  std::shared_ptr<const std::string> body();
+
  private:
   Source source_;
   DaemonStatus* status_;
+  std::mutex cache_mutex_;
+  std::shared_ptr<const Snapshot> cached_snapshot_;
+  std::uint64_t cached_reloads_ = ~std::uint64_t{0};
+  std::shared_ptr<const std::string> cached_text_;
 };
 
 // Everything that a scrape or `tierscope probe` shows for one snapshot.
 // `with_process`: include the process_* metrics of this process.
 std::vector<prometheus::MetricFamily> collect_all(const Snapshot* snap, const DaemonStatus* status, bool with_process);
 
-// Binds the listener ("HOST:PORT"; port 0 picks a free one). Throws
-// std::runtime_error naming the address when it cannot bind.
-std::unique_ptr<prometheus::Exposer> make_exposer(const std::string& listen);
+// The body of a scrape of any Collectable, rendered anew each time (the
+// bench's live metrics).
+MetricsBody collectable_body(std::shared_ptr<prometheus::Collectable> collectable);
 
 }  // namespace tierscope

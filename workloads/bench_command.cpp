@@ -1,6 +1,5 @@
 #include "workloads/bench_command.h"
 
-#include <prometheus/exposer.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -12,6 +11,9 @@
 
 #include "core/exit_codes.h"
 #include "core/signals.h"
+#include "core/logging.h"
+#include "exporters/http_server.h"
+#include "exporters/listener.h"
 #include "exporters/prometheus_exporter.h"
 #include "workloads/bench_metrics.h"
 #include "workloads/runner.h"
@@ -25,7 +27,7 @@ namespace {
 // global): while a run is going on, the first one stops it (Runner::
 // request_stop: completed requests and the summary are kept) and a second one
 // ends the process the default way; with no run going on, the first one does.
-// Construct it before any other thread starts (the exposer's, libcurl's), so
+// Construct it before any other thread starts (the metrics server's, libcurl's), so
 // that every thread has the signals blocked.
 class StopOnSignal {
  public:
@@ -73,15 +75,12 @@ std::string default_out_dir() {
 
 // The live /metrics endpoint of the scenario's `listen`; null when off.
 // Throws std::exception when it cannot listen.
-std::unique_ptr<prometheus::Exposer> start_exposer(const Scenario& sc,
-                                                   const std::shared_ptr<BenchMetrics>& metrics) {
+std::unique_ptr<MetricsServer> start_metrics_server(const Scenario& sc, const std::shared_ptr<BenchMetrics>& metrics,
+                                                    Logger& log) {
   if (sc.listen == "off") return nullptr;
-  auto exposer = make_exposer(sc.listen);
-  exposer->RegisterCollectable(metrics);
-  auto ports = exposer->GetListeningPorts();
-  std::cerr << "tierscope bench: live metrics on http://" << sc.listen.substr(0, sc.listen.rfind(':')) << ":"
-            << (ports.empty() ? 0 : ports.front()) << "/metrics\n";
-  return exposer;
+  auto server = std::make_unique<MetricsServer>(bind_listener(sc.listen), WebConfig{}, collectable_body(metrics), log);
+  std::cerr << "tierscope bench: live metrics on " << server->url() << "\n";
+  return server;
 }
 
 }  // namespace
@@ -100,9 +99,10 @@ int run_bench(const BenchArgs& args) {
   }
   BenchMetrics metrics;
   std::shared_ptr<BenchMetrics> metrics_ref(&metrics, [](BenchMetrics*) {});
-  std::unique_ptr<prometheus::Exposer> exposer;
+  Logger log(LogLevel::warn);
+  std::unique_ptr<MetricsServer> server;
   try {
-    exposer = start_exposer(sc, metrics_ref);
+    server = start_metrics_server(sc, metrics_ref, log);
   } catch (const std::exception& e) {
     std::cerr << "tierscope bench: " << e.what() << "\n";
     return exit_code::failure;
@@ -123,7 +123,7 @@ int run_bench(const BenchArgs& args) {
     return exit_code::failure;
   }
   stop_on_signal.set_runner(nullptr);
-  if (exposer) exposer->RemoveCollectable(metrics_ref);
+  server.reset();  // stop serving before the metrics go away
   if (!r.started) {
     std::cerr << "tierscope bench: " << r.error << "\n";
     return exit_code::failure;

@@ -1,8 +1,8 @@
 #pragma once
 // Live metrics of a running `tierscope bench` (scenario key `listen`), served
-// with the daemon's exporter code (make_exposer). The runner thread updates
-// them; Collect() runs on the exposer's civetweb threads: counters and gauges
-// are atomics, histograms and the token-rate window sit behind a mutex.
+// with the daemon's HTTP front (exporters/http_server.h). The runner thread
+// updates them; Collect() runs on the server's thread: counters and gauges are
+// atomics, histograms and the token-rate window sit behind a mutex.
 
 #include <prometheus/collectable.h>
 

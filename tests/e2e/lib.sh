@@ -21,7 +21,7 @@ start_daemon() {
   "$bin" daemon --config "$config" "$@" 2>"$LOG" &
   DAEMON_PID=$!
   for _ in $(seq 100); do
-    PORT=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\)/metrics.*|\1|p' "$LOG" | head -1)
+    PORT=$(sed -n 's|.*listening on https\{0,1\}://127\.0\.0\.1:\([0-9]*\)/metrics.*|\1|p' "$LOG" | head -1)
     [[ -n "$PORT" ]] && return 0
     kill -0 "$DAEMON_PID" 2>/dev/null || fail "daemon exited before listening"
     sleep 0.1

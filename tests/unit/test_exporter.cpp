@@ -3,6 +3,7 @@
 
 #include <set>
 
+#include "exporters/listener.h"
 #include "exporters/prometheus_exporter.h"
 #include "probes/sampler.h"
 #include "test_util.h"
@@ -86,12 +87,13 @@ TEST(Exporter, CollectorRendersTheLatestSnapshotAndReloadState) {
 }
 
 TEST(Exporter, BindFailureNamesTheAddress) {
-  auto first = make_exposer("127.0.0.1:0");
-  auto port = first->GetListeningPorts().at(0);
+  Listener first = bind_listener("127.0.0.1:0");
+  auto port = first.port;
   try {
-    make_exposer("127.0.0.1:" + std::to_string(port));
+    bind_listener("127.0.0.1:" + std::to_string(port));
     FAIL() << "second bind succeeded";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("cannot listen on 127.0.0.1:" + std::to_string(port)), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("address already in use"), std::string::npos) << e.what();
   }
 }
