@@ -172,7 +172,9 @@ copy_elf /usr/bin/dd /usr/bin/dd
 # Libraries tierscope loads with dlopen do not show in ldd: libnvme (health
 # log), if this build loads it that way.
 for soname in $(grep -ao 'libnvme[a-z-]*\.so\.[0-9]*' "$bin" | sort -u); do
-  path=$(ldconfig -p | awk -v s="$soname" '$1 == s && /x86-64/ { print $NF; exit }')
+  # awk reads all of ldconfig's output: leaving early would end ldconfig with
+  # SIGPIPE on a host with many libraries, and pipefail would stop the test.
+  path=$(ldconfig -p | awk -v s="$soname" '$1 == s && /x86-64/ && p == "" { p = $NF } END { print p }')
   if [[ -n "$path" && ! -e $stage$path ]]; then
     mkdir -p "$stage$(dirname "$path")"
     cp -L "$path" "$stage$path"
