@@ -1,6 +1,7 @@
 #include "core/file_cache.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,13 +13,20 @@
 namespace tierscope {
 namespace {
 
-// Reads from offset 0 to EOF (or to the first short read). Returns 0 or errno.
+// Reads from offset 0 to EOF (or to the first short read), at most
+// kMaxFileBytes. Returns 0 or errno (EFBIG over the cap).
 int read_all(int fd, std::string& buf, FileCache::Read mode) {
   if (buf.capacity() < 4096) buf.reserve(4096);
   buf.resize(buf.capacity());
   std::size_t used = 0;
   for (;;) {
-    if (used == buf.size()) buf.resize(buf.size() * 2);
+    if (used == buf.size()) {
+      if (used >= FileCache::kMaxFileBytes) {
+        buf.clear();
+        return EFBIG;
+      }
+      buf.resize(std::min(buf.size() * 2, FileCache::kMaxFileBytes));
+    }
     ssize_t n = ::pread(fd, buf.data() + used, buf.size() - used, static_cast<off_t>(used));
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -35,14 +43,22 @@ int read_all(int fd, std::string& buf, FileCache::Read mode) {
   return 0;
 }
 
-// The open file, or the errno of the failed open.
+// The open file, or the errno of the failed open. O_NONBLOCK: a FIFO put
+// where a kernel file belongs must not make the sampler wait for a writer.
 UniqueFd open_ro(const std::string& path, int& err) {
   int fd;
   do {
-    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   } while (fd < 0 && errno == EINTR);
   err = fd < 0 ? errno : 0;
   return UniqueFd(fd);
+}
+
+// procfs and sysfs files are regular files; anything else (a FIFO, a device
+// such as /dev/zero, a directory) in a root is refused before it is read.
+bool regular(int fd) {
+  struct stat st {};
+  return ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 }  // namespace
@@ -74,6 +90,10 @@ int FileCache::read(const std::filesystem::path& path, std::string& buf, Read mo
       files_.emplace(key, Entry{UniqueFd(), true, open_error, std::chrono::steady_clock::now() + kRecheckAbsentAfter});
     return open_error;
   }
+  if (!regular(fd.get())) {
+    buf.clear();
+    return kNotRegularFile;
+  }
   if (int err = read_all(fd.get(), buf, mode)) return err;
   files_.emplace(key, Entry{std::move(fd), true, 0, {}});
   return 0;
@@ -97,6 +117,7 @@ int read_uncached(const std::filesystem::path& path, std::string& buf, std::size
   int err = 0;
   UniqueFd fd = open_ro(path.native(), err);
   if (!fd) return err;
+  if (!regular(fd.get())) return kNotRegularFile;
   char chunk[4096];
   while (buf.size() < max_bytes) {
     ssize_t n = ::read(fd.get(), chunk, std::min(sizeof chunk, max_bytes - buf.size()));
@@ -119,6 +140,8 @@ std::size_t FileCache::open_files() const {
 }
 
 std::string describe_errno(const std::filesystem::path& path, int err) {
+  if (err == kNotRegularFile) return path.native() + ": not a regular file (a FIFO, device or directory): not read";
+  if (err == EFBIG) return path.native() + ": larger than " + std::to_string(FileCache::kMaxFileBytes >> 20) + " MiB: not read";
   return path.native() + ": " + std::strerror(err);
 }
 

@@ -21,16 +21,25 @@
 
 namespace tierscope {
 
+// The error of a read refused because the path is not a regular file (procfs
+// and sysfs files are; a FIFO or device in a fixture root is not). Not an
+// errno value; describe_errno() spells it out.
+inline constexpr int kNotRegularFile = -1;
+
 class FileCache {
  public:
   static constexpr std::chrono::seconds kRecheckAbsentAfter{30};
+  // The most one file may hold (EFBIG beyond): /proc/diskstats of 100 000
+  // block devices is about 10 MiB.
+  static constexpr std::size_t kMaxFileBytes = std::size_t{32} << 20;
 
   FileCache() = default;
   FileCache(const FileCache&) = delete;
   FileCache& operator=(const FileCache&) = delete;
 
   // Reads the whole file into `buf` (replacing its content). Returns 0 on
-  // success, otherwise the errno of the failing open/read.
+  // success, otherwise the errno of the failing open/read, EFBIG over
+  // kMaxFileBytes, or kNotRegularFile.
   //
   // procfs seq_files may return less than asked before their end (they fill
   // one buffer page of whole records per read), so reads go on until a read
@@ -60,7 +69,7 @@ class FileCache {
 // Reads a file with open/read/close, keeping nothing: for files that come and
 // go with processes (/proc/<pid>/comm, fdinfo, /proc/self/*), where a kept
 // descriptor or a remembered absence would be wrong. Reads at most
-// `max_bytes`. Returns 0 or errno (`buf` emptied on error).
+// `max_bytes`. Returns 0, errno or kNotRegularFile (`buf` emptied on error).
 int read_uncached(const std::filesystem::path& path, std::string& buf, std::size_t max_bytes = 1 << 20);
 
 // "path: strerror(err)" for error messages.
