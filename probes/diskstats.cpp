@@ -1,6 +1,7 @@
 #include "probes/diskstats.h"
 
 #include <limits>
+#include <unordered_set>
 
 #include "core/metric_catalog.h"
 #include "core/text.h"
@@ -11,6 +12,7 @@ namespace tierscope {
 
 std::vector<DiskStat> parse_diskstats(std::string_view text) {
   std::vector<DiskStat> out;
+  std::unordered_set<std::string_view> names;  // views into `text`
   text::Lines lines(text);
   std::string_view line;
   while (lines.next(line)) {
@@ -31,10 +33,9 @@ std::vector<DiskStat> parse_diskstats(std::string_view text) {
       if (d.field_count < DiskStat::kFieldCount) d.values[d.field_count++] = *v;
     }
     if (bad || d.field_count < 11) continue;
+    if (!names.insert(name).second) continue;  // a repeated name would make duplicate series
     d.name = std::string(name);
-    bool seen = false;  // a repeated name would make duplicate series
-    for (const auto& other : out) seen = seen || other.name == d.name;
-    if (!seen) out.push_back(std::move(d));
+    out.push_back(std::move(d));
   }
   return out;
 }
@@ -49,7 +50,7 @@ bool DeviceFilter::keep(const std::string& name) {
   auto it = cache_.find(name);
   if (it != cache_.end()) return it->second;
   bool keep = (!include_ || std::regex_search(name, *include_)) && !(exclude_ && std::regex_search(name, *exclude_));
-  if (cache_.size() > 4096) cache_.clear();  // bound memory on hosts that churn device names
+  if (cache_.size() > limit_) cache_.clear();  // bound memory on hosts that churn device names
   cache_.emplace(name, keep);
   return keep;
 }
@@ -58,6 +59,7 @@ ProbeOutcome DiskStatsProbe::sample(ProbeContext& ctx, Snapshot& out) {
   if (auto err = ctx.read_proc("diskstats"); !err.empty()) return ProbeOutcome::failed(err);
   DiskStats d;
   d.devices = parse_diskstats(ctx.scratch);
+  filter_.expect(d.devices.size());
   std::erase_if(d.devices, [&](const DiskStat& s) { return !filter_.keep(s.name); });
   out.put(kDiskstats, std::move(d));
   return ProbeOutcome::ok();

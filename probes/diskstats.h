@@ -4,6 +4,7 @@
 // Partitions, loop, ram and zram devices are excluded by default; the config
 // sets the include/exclude regular expressions.
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -64,10 +65,15 @@ class DeviceFilter {
   // Throws std::regex_error on a bad expression.
   DeviceFilter(const std::string& include, const std::string& exclude);
   bool keep(const std::string& name);
+  // The number of devices in a sample: the verdict cache holds twice that
+  // (at least 4096), so a host with 100 000 devices matches each name once,
+  // while names that come and go cannot grow it without bound.
+  void expect(std::size_t devices) { limit_ = std::max<std::size_t>(4096, 2 * devices); }
 
  private:
   std::optional<std::regex> include_, exclude_;
   std::unordered_map<std::string, bool> cache_;
+  std::size_t limit_ = 4096;
 };
 
 // Config section `diskstats`: which block devices are exported, as

@@ -8,17 +8,22 @@
 namespace tierscope {
 
 void SlidingMax::add(Clock::time_point end, double value) {
-  while (!values_.empty() && values_.back().second <= value) values_.pop_back();
+  while (values_.size() > head_ && values_.back().second <= value) values_.pop_back();
   values_.emplace_back(end, value);
 }
 
 void SlidingMax::expire(Clock::time_point cutoff) {
-  while (!values_.empty() && values_.front().first <= cutoff) values_.pop_front();
+  while (head_ < values_.size() && values_[head_].first <= cutoff) ++head_;
+  // Drop the expired prefix once it is the larger part (amortized O(1)).
+  if (head_ > 0 && 2 * head_ >= values_.size()) {
+    values_.erase(values_.begin(), values_.begin() + static_cast<std::ptrdiff_t>(head_));
+    head_ = 0;
+  }
 }
 
 std::optional<double> SlidingMax::max() const {
-  if (values_.empty()) return std::nullopt;
-  return values_.front().second;
+  if (head_ == values_.size()) return std::nullopt;
+  return values_[head_].second;
 }
 
 void PeakTracker::reset() {

@@ -14,7 +14,6 @@
 // its second sample; a device that vanished loses its series.
 
 #include <chrono>
-#include <deque>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -44,10 +43,14 @@ class SlidingMax {
   // Drops values whose interval ended at or before `cutoff`.
   void expire(Clock::time_point cutoff);
   std::optional<double> max() const;
-  std::size_t size() const { return values_.size(); }
+  std::size_t size() const { return values_.size() - head_; }
 
  private:
-  std::deque<std::pair<Clock::time_point, double>> values_;  // decreasing values
+  // Decreasing values from head_ on; a vector (no allocation until the first
+  // value) rather than a deque, whose first block costs ~600 bytes: four per
+  // block device.
+  std::vector<std::pair<Clock::time_point, double>> values_;
+  std::size_t head_ = 0;
 };
 
 namespace peaks_detail {
