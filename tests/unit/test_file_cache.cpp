@@ -1,6 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <cerrno>
+#include <chrono>
+#include <filesystem>
 #include <string>
 
 #include "core/file_cache.h"
@@ -108,4 +112,53 @@ TEST(FileCache, ProcfsFilesLargerThanAPageAreReadToTheEnd) {
   EXPECT_GT(buf.size(), 4096u);
   EXPECT_EQ(buf.back(), '\n');
   EXPECT_NE(buf.find("[stack]"), std::string::npos);
+}
+
+// A FIFO put where a kernel file belongs: refused at once, never waited on
+// (a blocking open would wait for a writer forever).
+TEST(FileCache, FifoIsRefusedWithoutWaiting) {
+  TempDir t;
+  auto p = t.path() / "diskstats";
+  ASSERT_EQ(::mkfifo(p.c_str(), 0600), 0);
+  FileCache files;
+  std::string buf = "stale";
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(files.read(p, buf), kNotRegularFile);
+  EXPECT_TRUE(buf.empty());
+  EXPECT_EQ(read_uncached(p, buf), kNotRegularFile);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_EQ(files.open_files(), 0u);
+  EXPECT_NE(describe_errno(p, kNotRegularFile).find("not a regular file"), std::string::npos);
+}
+
+// /dev/zero behind a symlink in a root: an endless device, refused before a
+// byte is read (reading it would fill memory).
+TEST(FileCache, EndlessDeviceBehindASymlinkIsRefused) {
+  TempDir t;
+  auto p = t.path() / "meminfo";
+  std::filesystem::create_symlink("/dev/zero", p);
+  FileCache files;
+  std::string buf;
+  EXPECT_EQ(files.read(p, buf), kNotRegularFile);
+  EXPECT_EQ(read_uncached(p, buf), kNotRegularFile);
+  EXPECT_TRUE(buf.empty());
+  EXPECT_EQ(files.read(t.path(), buf), kNotRegularFile);  // a directory
+}
+
+// A regular file over the cap: EFBIG after reading at most the cap, not the
+// whole file. Sparse, so the test costs no disk.
+TEST(FileCache, FileOverTheCapIsEfbig) {
+  TempDir t;
+  auto p = t.write("huge", "");
+  std::filesystem::resize_file(p, FileCache::kMaxFileBytes + 4096);
+  FileCache files;
+  std::string buf;
+  EXPECT_EQ(files.read(p, buf), EFBIG);
+  EXPECT_TRUE(buf.empty());
+  EXPECT_NE(describe_errno(p, EFBIG).find("larger than 32 MiB"), std::string::npos);
+  // Under the cap it is read whole.
+  std::filesystem::resize_file(p, FileCache::kMaxFileBytes / 2);
+  FileCache again;
+  ASSERT_EQ(again.read(p, buf), 0);
+  EXPECT_EQ(buf.size(), FileCache::kMaxFileBytes / 2);
 }
