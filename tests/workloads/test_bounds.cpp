@@ -340,6 +340,7 @@ void run_interrupted(int signal) {
                          std::chrono::seconds(15), [](pid_t pid) { ::kill(pid, sig); });
   EXPECT_FALSE(r.timed_out);
   EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_LT(r.seconds, 3.0) << "the signal came at 0.7 s";
   auto stats = json::parse(tierscope::workloads::http_get(mock.url() + "/mock/stats").body);
   const int started = stats["requests_by_path"].value("POST /completion", 0);
   EXPECT_EQ(started, 6);
@@ -356,6 +357,8 @@ void run_interrupted(int signal) {
   EXPECT_EQ(summary["steps"][0]["requests"], 6);
   EXPECT_EQ(summary["steps"][0]["failures"]["interrupted"], 6);
   EXPECT_FALSE(summary["steps"][0]["failed"].get<bool>()) << "an interrupt is not the engine's failure";
+  EXPECT_TRUE(summary["steps"][0]["engine_metrics"].is_null());
+  EXPECT_TRUE(summary["wall"].is_null());
   fs::remove_all(dir);
 }
 
