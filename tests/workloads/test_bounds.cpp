@@ -161,13 +161,17 @@ TEST(BenchBounds, ScenarioOnlyFromABoundedRegularFile) {
 TEST(BenchBounds, ScenarioErrorsQuoteAtMost80Characters) {
   auto dir = fresh_dir("quoted");
   const std::string long_value(900'000, 'q');
+  // Block style and explicit keys: yaml-cpp refuses an implicit key over 1024
+  // characters before the scenario reader sees it.
+  const std::string head = "engine:\n  kind: llamacpp\n  url: http://127.0.0.1:1\n";
   const std::vector<std::string> files = {
-      "engine: {kind: llamacpp, url: http://127.0.0.1:1}\nscenario: " + long_value + "\n",
-      "engine: {kind: llamacpp, url: http://" + long_value + "}\nscenario: protocol\n",
-      "engine: {kind: llamacpp, url: http://127.0.0.1:1, api: " + long_value + "}\nscenario: protocol\n",
-      "engine: {kind: llamacpp, url: http://127.0.0.1:1}\nscenario: protocol\n" + long_value + ": 1\n",
-      "engine: {kind: llamacpp, url: http://127.0.0.1:1}\nscenario: protocol\nprompts:\n  - {name: " + long_value +
-          ", text: a}\n  - {name: " + long_value + ", text: b}\n",
+      head + "scenario: " + long_value + "\n",
+      "engine:\n  kind: llamacpp\n  url: http://" + long_value + "\nscenario: protocol\n",
+      head + "  api: " + long_value + "\nscenario: protocol\n",
+      head + "scenario: protocol\n? " + long_value + "\n: 1\n",
+      head + "  ? " + long_value + "\n  : 1\nscenario: protocol\n",
+      head + "scenario: protocol\nprompts:\n  - name: " + long_value + "\n    text: a\n  - name: " + long_value +
+          "\n    text: b\n",
   };
   for (std::size_t i = 0; i < files.size(); ++i) {
     const std::string path = (dir / ("s" + std::to_string(i) + ".yaml")).string();
