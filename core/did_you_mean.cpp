@@ -20,6 +20,10 @@ std::optional<std::string> did_you_mean(std::string_view word, const std::vector
   std::optional<std::string> best;
   std::size_t best_d = limit + 1;
   for (auto c : candidates) {
+    // The distance is at least the difference in length: a long word (a
+    // 1 MB key) is no typo of a short one, and is not compared.
+    const std::size_t gap = word.size() > c.size() ? word.size() - c.size() : c.size() - word.size();
+    if (gap > limit) continue;
     auto d = distance(word, c);
     if (d < best_d) {
       best_d = d;

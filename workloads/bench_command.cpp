@@ -129,7 +129,7 @@ int run_bench(const BenchArgs& args) {
     return exit_code::failure;
   }
   if (!r.error.empty()) std::cerr << "tierscope bench: " << r.error << "\n";
-  if (r.interrupted) std::cerr << "tierscope bench: interrupted; completed requests and the summary are in " << opts.out_dir << "\n";
+  if (r.interrupted) std::cerr << "tierscope bench: interrupted; every request (those in flight as interrupted) and the summary are in " << opts.out_dir << "\n";
   if (r.deadline) std::cerr << "tierscope bench: run_deadline passed; in-flight requests recorded as timeout\n";
   return exit_code::ok;
 }

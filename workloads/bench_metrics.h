@@ -23,7 +23,7 @@ inline constexpr MetricDef bench_active_streams{"tierscope_bench_active_streams"
     "Requests of tierscope bench in flight now (sent, response not yet complete).", MetricType::Gauge};
 inline constexpr MetricDef bench_requests{"tierscope_bench_requests_total",
     "Requests of tierscope bench completed, by outcome (ok, http_error, context_overflow, oom, timeout, "
-    "connection_reset, engine_down, truncated, malformed_stream); warm-up requests included.", MetricType::Counter};
+    "connection_reset, engine_down, truncated, malformed_stream, interrupted); warm-up requests included.", MetricType::Counter};
 inline constexpr MetricDef bench_ttft{"tierscope_bench_ttft_seconds",
     "Time to first token of tierscope bench requests: first response chunk carrying generated text minus the "
     "send time (client steady clock), seconds.", MetricType::Histogram};

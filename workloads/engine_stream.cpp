@@ -103,6 +103,7 @@ std::string_view to_string(Outcome o) {
     case Outcome::engine_down: return "engine_down";
     case Outcome::truncated: return "truncated";
     case Outcome::malformed_stream: return "malformed_stream";
+    case Outcome::interrupted: return "interrupted";
   }
   return "unknown";
 }

@@ -39,12 +39,14 @@ enum class Outcome {
   connection_reset,  // the connection broke mid-response
   engine_down,       // connection refused, engine (runner) died or still loading
   truncated,         // the engine cut the prompt or the output short (llama.cpp `truncated`)
-  malformed_stream,  // unparseable chunk, over-size event, or a stream without an end
+  malformed_stream,  // unparseable chunk, over-size line or event, or a stream without an end
+  interrupted,       // in flight when SIGINT/SIGTERM stopped the run
 };
 inline constexpr std::array kAllOutcomes = {
     Outcome::ok,          Outcome::http_error,       Outcome::context_overflow,
     Outcome::oom,         Outcome::timeout,          Outcome::connection_reset,
-    Outcome::engine_down, Outcome::truncated,        Outcome::malformed_stream};
+    Outcome::engine_down, Outcome::truncated,        Outcome::malformed_stream,
+    Outcome::interrupted};
 std::string_view to_string(Outcome o);
 std::optional<Outcome> outcome_from_string(std::string_view s);
 

@@ -52,6 +52,22 @@ namespace {
 
 constexpr uint64_t kWakeTag = ~uint64_t{0};
 
+// libcurl's own refusal of one header line over 100 KiB: CURLE_OUT_OF_MEMORY
+// up to 8.5, CURLE_TOO_LARGE (100) since 8.6.
+constexpr int kCurleTooLarge = 100;
+
+// "64 KiB", "16 MiB": a cap in the words of an error message.
+std::string size_words(std::size_t bytes) {
+  if (bytes >= (std::size_t{1} << 20) && bytes % (std::size_t{1} << 20) == 0)
+    return std::to_string(bytes >> 20) + " MiB";
+  if (bytes >= 1024 && bytes % 1024 == 0) return std::to_string(bytes >> 10) + " KiB";
+  return std::to_string(bytes) + " bytes";
+}
+
+std::string headers_over_cap_reason() {
+  return "response headers over " + size_words(kMaxResponseHeaderBytes);
+}
+
 }  // namespace
 
 // Members are destroyed in reverse order: transfers (each detaches from the
@@ -75,6 +91,7 @@ struct StreamLoop::Impl {
     TransferResult result;
     bool headers_seen = false;
     bool cancelled = false;
+    std::size_t header_bytes = 0;
     char error[CURL_ERROR_SIZE] = {};
   };
 
@@ -163,6 +180,12 @@ struct StreamLoop::Impl {
     auto* t = static_cast<Transfer*>(userp);
     const size_t len = size * n;
     if (t->cancelled) return 0;
+    t->header_bytes += len;
+    if (t->header_bytes > kMaxResponseHeaderBytes) {  // a flood: stop (CURLE_WRITE_ERROR)
+      t->result.headers_too_large = true;
+      t->result.stopped = headers_over_cap_reason();
+      return 0;
+    }
     std::string_view line(data, len);
     if (line == "\r\n" || line == "\n") {  // end of one header block
       long status = 0;
@@ -182,9 +205,21 @@ struct StreamLoop::Impl {
     auto* t = static_cast<Transfer*>(userp);
     const size_t len = size * n;
     if (t->cancelled) return 0;  // aborts the transfer (CURLE_WRITE_ERROR); no on_done follows
+    const std::size_t cap = t->request.max_body_bytes;
+    if (cap > 0 && t->result.body_bytes + len > cap) {  // stops reading (CURLE_WRITE_ERROR); on_done follows
+      t->result.stopped = "response body over " + size_words(cap);
+      return 0;
+    }
     if (t->result.body_bytes == 0) t->result.t_first_byte = now;
     t->result.body_bytes += len;
     if (t->callbacks.on_data) t->callbacks.on_data(std::string_view(data, len), now);
+    if (t->callbacks.stop_reason && !t->cancelled) {
+      std::string why = t->callbacks.stop_reason();
+      if (!why.empty()) {
+        t->result.stopped = std::move(why);
+        return 0;
+      }
+    }
     return len;
   }
 
@@ -309,6 +344,16 @@ struct StreamLoop::Impl {
     in_curl = false;
   }
 
+  // libcurl refused a header line over its own cap before the headers ended:
+  // the same flood as headers over kMaxResponseHeaderBytes.
+  static void note_header_line_cap(Transfer& t) {
+    TransferResult& r = t.result;
+    const bool too_large = r.curl_code == CURLE_OUT_OF_MEMORY || r.curl_code == kCurleTooLarge;
+    if (!too_large || t.headers_seen || t.header_bytes == 0 || r.headers_too_large) return;
+    r.headers_too_large = true;
+    r.stopped = headers_over_cap_reason() + " (a header line over libcurl's 100 KiB)";
+  }
+
   void complete(Transfer& t, CURLcode code) {
     TransferResult& r = t.result;
     r.t_done = SteadyClock::now();
@@ -321,9 +366,11 @@ struct StreamLoop::Impl {
       curl_easy_getinfo(t.easy.get(), CURLINFO_NUM_CONNECTS, &connects);
       r.new_connections = connects;
     }
+    note_header_line_cap(t);
+    if (!r.stopped.empty()) r.error = r.stopped;
     if (r.curl_code != CURLE_OK && r.error.empty())
       r.error = t.error[0] ? std::string(t.error) : curl_easy_strerror(static_cast<CURLcode>(r.curl_code));
-    r.outcome = classify_transfer(r.curl_code, r.http_status);
+    r.outcome = r.headers_too_large ? TransferOutcome::http_error : classify_transfer(r.curl_code, r.http_status);
     StreamCallbacks callbacks = std::move(t.callbacks);
     TransferResult result = std::move(t.result);
     const uint64_t id = t.id;
@@ -426,6 +473,7 @@ void StreamLoop::wakeup() {
 }
 
 HttpResponse StreamLoop::fetch(HttpRequest request) {
+  if (request.max_body_bytes == 0) request.max_body_bytes = kMaxFetchBodyBytes;
   HttpResponse response;
   bool done = false;
   StreamCallbacks cb;

@@ -31,6 +31,7 @@
 //   t_done        when the loop collects libcurl's completion message.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -47,12 +48,22 @@ using SteadyTime = SteadyClock::time_point;
 // ok/http_error into context_overflow, oom, malformed_stream, … from the body.
 enum class TransferOutcome {
   ok,                // complete response with HTTP status < 400
-  http_error,        // complete response with HTTP status >= 400 (body delivered)
+  http_error,        // complete response with HTTP status >= 400 (body delivered), or
+                     // response headers over kMaxResponseHeaderBytes (headers_too_large)
   engine_down,       // connection refused, host unresolvable: nothing listens
   timeout,           // per-request or connect timeout expired
   connection_reset,  // RST, EOF before the body ended, nothing at all received
-  transport_error,   // any other libcurl failure (see curl_code / error)
+  transport_error,   // any other libcurl failure (see curl_code / error), or the
+                     // client stopped reading (a size cap: TransferResult::stopped)
 };
+
+// Size caps on what an engine sends. Response headers: all header lines of a
+// response together (libcurl itself refuses one line over 100 KiB). Body:
+// every non-streamed response (fetch(): model lists, /props, /tokenize,
+// /metrics, …); a streamed body has no total cap, its lines and events do
+// (kDefaultMaxEventBytes, sse.h).
+inline constexpr std::size_t kMaxResponseHeaderBytes = std::size_t{64} << 10;  // 64 KiB
+inline constexpr std::size_t kMaxFetchBodyBytes = std::size_t{16} << 20;       // 16 MiB
 
 std::string_view to_string(TransferOutcome outcome);
 
@@ -68,6 +79,9 @@ struct HttpRequest {
   std::chrono::milliseconds timeout{0};          // whole transfer; 0 = none
   std::chrono::milliseconds connect_timeout{5000};
   bool use_env_proxy = false;  // false: ignore http_proxy & co (talk to the engine directly)
+  // Body bytes read at most; past it the transfer stops (`stopped`). 0: no
+  // cap (a stream); fetch() caps at kMaxFetchBodyBytes.
+  std::size_t max_body_bytes = 0;
 };
 
 struct TransferResult {
@@ -82,12 +96,20 @@ struct TransferResult {
   SteadyTime t_done{};
   uint64_t body_bytes = 0;
   long new_connections = 0;  // connections opened for this transfer (0: reused one)
+  // Why the client stopped reading early (a size cap, or stop_reason), also in
+  // `error`; empty when it did not.
+  std::string stopped;
+  bool headers_too_large = false;  // response headers over kMaxResponseHeaderBytes (outcome http_error)
 };
 
 struct StreamCallbacks {
   std::function<void(long http_status, SteadyTime t)> on_response_headers;
   std::function<void(std::string_view bytes, SteadyTime t)> on_data;  // raw body bytes, de-chunked
   std::function<void(const TransferResult& result)> on_done;          // exactly once, unless cancelled
+  // Optional, asked after each on_data: a non-empty reason stops the transfer
+  // there (libcurl reads no more of it); on_done follows with outcome
+  // transport_error and the reason in `stopped` and `error`.
+  std::function<std::string()> stop_reason;
 };
 
 struct StreamLoopOptions {
@@ -127,7 +149,9 @@ class StreamLoop {
   void wakeup();
 
   // Blocking request on this loop (other transfers keep running meanwhile).
-  // Not from inside a callback.
+  // The body is read up to request.max_body_bytes (kMaxFetchBodyBytes when 0):
+  // past it the response is a transport_error with `stopped` "response body
+  // over 16 MiB" and the body holds what came before. Not from inside a callback.
   HttpResponse fetch(HttpRequest request);
 
  private:

@@ -37,6 +37,18 @@ std::string filler_text(std::uint64_t nonce, std::size_t words) {
   return out;
 }
 
+namespace {
+
+// Why a blocking request failed: the engine's error for an HTTP error, else
+// the transport's (a size cap, a reset, …).
+std::string failure_text(const HttpResponse& r) {
+  if (r.result.outcome == TransferOutcome::http_error && !r.result.headers_too_large)
+    return "HTTP " + std::to_string(r.result.http_status) + " " + extract_engine_error(r.body).message;
+  return r.result.error;
+}
+
+}  // namespace
+
 PromptBuilder::PromptBuilder(const Scenario& scenario) : scenario_(scenario) {}
 
 std::uint64_t PromptBuilder::count_tokens(const std::string& text) {
@@ -50,9 +62,7 @@ std::uint64_t PromptBuilder::count_tokens(const std::string& text) {
   auto r = http_fetch(std::move(req));
   if (r.result.outcome != TransferOutcome::ok)
     throw std::runtime_error("POST " + scenario_.engine.url + "/tokenize failed: " +
-                             (r.result.http_status ? "HTTP " + std::to_string(r.result.http_status) + " " +
-                                                         extract_engine_error(r.body).message
-                                                   : r.result.error));
+                             failure_text(r));
   auto j = nlohmann::json::parse(r.body, nullptr, false);
   if (j.is_object()) {
     if (j.contains("count") && j["count"].is_number_unsigned()) return j["count"].get<std::uint64_t>();
@@ -79,9 +89,7 @@ std::optional<std::uint64_t> PromptBuilder::probe_prompt_tokens(const std::strin
   if (r.result.outcome != TransferOutcome::ok)
     throw std::runtime_error("calibration request to " + scenario_.engine.url + std::string(request_path(d)) +
                              " failed: " +
-                             (r.result.http_status ? "HTTP " + std::to_string(r.result.http_status) + " " +
-                                                         extract_engine_error(r.body).message
-                                                   : r.result.error));
+                             failure_text(r));
   StreamDecoder decoder(d);
   std::optional<std::uint64_t> tokens;
   auto on_message = [&](const StreamMessage& m) {

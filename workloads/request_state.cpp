@@ -35,10 +35,15 @@ std::optional<Outcome> transport_outcome(const InFlight& a, const TransferResult
   return std::nullopt;
 }
 
+std::string overflow_reason(const InFlight& a) {
+  return "a stream " + std::string(dialect_spec(a.decoder.dialect()).framing == Framing::sse ? "line or event" : "line") + " over " +
+         std::to_string(kDefaultMaxEventBytes >> 20) + " MiB (the rest of the response was not read)";
+}
+
 // Failures of the stream's shape; nullopt when it was whole and ended.
 std::optional<Outcome> stream_outcome(const InFlight& a, std::string& error) {
   if (a.decoder.overflowed()) {
-    error = "a stream event exceeded the size cap";
+    error = overflow_reason(a);
     return Outcome::malformed_stream;
   }
   if (a.decoder.malformed_messages() > 0) {
@@ -107,8 +112,22 @@ void observe(InFlight& a, const StreamMessage& m, SteadyTime t, bool keep_text, 
   if (m.error && !a.stream_error) a.stream_error = m.error;
 }
 
+std::string stop_reading_reason(const InFlight& a) {
+  if (a.decoder.overflowed()) return overflow_reason(a);
+  if (a.error_body.size() >= kMaxErrorBody) return "error body over " + std::to_string(kMaxErrorBody >> 10) + " KiB";
+  return {};
+}
+
 Outcome decide_outcome(const InFlight& a, const TransferResult& res, const EngineDescriptor& engine,
                        std::string& error) {
+  if (res.headers_too_large) {
+    error = res.error;
+    return Outcome::http_error;
+  }
+  if (a.decoder.overflowed()) {  // the client stopped reading: not the transport's failure
+    error = overflow_reason(a);
+    return Outcome::malformed_stream;
+  }
   const long status = a.http_status ? a.http_status : res.http_status;
   if (status >= 400) {
     auto e = extract_engine_error(a.error_body);

@@ -58,6 +58,11 @@ void on_body(InFlight& request, std::string_view bytes, SteadyTime t, bool keep_
 // the live metrics (TTFT, ITL, tokens).
 void observe(InFlight& request, const StreamMessage& message, SteadyTime t, bool keep_text, BenchMetrics* metrics);
 
+// Why the client stops reading a response early (StreamCallbacks::stop_reason):
+// a stream line or event over the decoder's cap, or an error body over its
+// cap; empty while it reads on.
+std::string stop_reading_reason(const InFlight& request);
+
 // The outcome of a finished request and the error text it is recorded with.
 Outcome decide_outcome(const InFlight& request, const TransferResult& result, const EngineDescriptor& engine,
                        std::string& error);

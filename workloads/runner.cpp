@@ -135,10 +135,12 @@ struct Runner::Impl {
     if (r.stop_.load()) return false;
     json before = sample_before_step(sc);
     const bool finished = driver->run_step(s, i, total);
-    if (!finished && r.stop_.load())
-      summary.in_flight_dropped = summary.in_flight_dropped.value_or(0) + driver->drop_in_flight();
+    const bool interrupted = !finished && r.stop_.load();
+    if (interrupted)
+      summary.in_flight_interrupted = summary.in_flight_interrupted.value_or(0) + driver->record_in_flight_as_interrupted();
+    // After an interrupt the run ends at once: no blocking request to the engine.
     StepResult st{i, s.key, s.label, s.users, summarize_step(step_records, sc.trim, sc.failure_threshold), finished,
-                  step_engine_metrics(sc, before)};
+                  interrupted ? json(nullptr) : step_engine_metrics(sc, before)};
     summary.steps.push_back(std::move(st));
     const StepResult& done = summary.steps.back();
     if (sc.kind != ScenarioKind::protocol) summary.prompts = prompts.facts();

@@ -14,6 +14,7 @@
 #include "core/duration.h"
 #include "core/listen_address.h"
 #include "core/text.h"
+#include "core/user_file.h"
 #include "core/yaml_reader.h"
 #include "workloads/engines/engine.h"
 
@@ -51,6 +52,10 @@ constexpr std::uint32_t kMaxTokens = 10'000'000;
 constexpr std::uint32_t kMaxUsers = 100'000;
 constexpr std::uint32_t kMaxRequests = 1'000'000;
 constexpr std::size_t kMaxSteps = 10'000;
+constexpr std::size_t kMaxUrlChars = 2048;
+
+// A --set value as the user typed it, or quoted and cut when long.
+std::string as_given(const std::string& value) { return value.size() > 80 ? text::quoted(value) : value; }
 
 // The strict reader, with errors located in the file or, for a value that a
 // --set override supplied, at that override.
@@ -76,7 +81,7 @@ class Parser final : public YamlReader {
     const Override* from = nullptr;
     for (const auto& o : overrides_)
       if (!key.empty() && (key == o.key || key.rfind(o.key + ".", 0) == 0)) from = &o;
-    if (from) return "--set " + from->key + "=" + from->value;
+    if (from) return "--set " + from->key + "=" + as_given(from->value);
     return file_position(file_, mark);
   }
   [[noreturn]] void raise(const std::string& message) const override { throw ScenarioError(message); }
@@ -91,7 +96,7 @@ void apply_overrides(YAML::Node& root, const std::vector<Override>& overrides) {
     try {
       value = YAML::Load(o.value);
     } catch (const YAML::Exception& e) {
-      throw ScenarioError("--set " + o.key + "=" + o.value + ": expected a YAML value: " + e.msg);
+      throw ScenarioError("--set " + o.key + "=" + as_given(o.value) + ": expected a YAML value: " + e.msg);
     }
     if (!value.IsDefined() || value.IsNull()) value = YAML::Node(o.value);  // empty string stays a string
     std::vector<std::string> parts;
@@ -189,6 +194,9 @@ void parse_engine(const Parser& p, const YAML::Node& v, const std::string& full,
                  auto u = p.scalar(n, f, "an http:// or https:// URL");
                  if (u.rfind("http://", 0) != 0 && u.rfind("https://", 0) != 0)
                    p.fail(n.Mark(), f, "expected an http:// or https:// URL, got " + text::quoted(u));
+                 if (u.size() > kMaxUrlChars)
+                   p.fail(n.Mark(), f, "expected a URL of at most " + std::to_string(kMaxUrlChars) +
+                                           " characters, got " + text::quoted(u));
                  s.engine.url = strip_slash(u);
                } else if (k == "model") {
                  s.engine.model = p.scalar(n, f, "a model name");
@@ -250,7 +258,7 @@ void parse_prompts(const Parser& p, const YAML::Node& v, const std::string& full
   for (const auto& item : v) {
     std::string path = full + "[" + std::to_string(index++) + "]";
     PromptSpec ps = parse_prompt(p, item, path, index, s.output_tokens);
-    if (!names.insert(ps.name).second) p.fail(item.Mark(), path + ".name", "name \"" + ps.name + "\" given twice");
+    if (!names.insert(ps.name).second) p.fail(item.Mark(), path + ".name", "name " + text::quoted(ps.name) + " given twice");
     s.prompts.push_back(std::move(ps));
   }
 }
@@ -331,7 +339,7 @@ void complete(const Parser& p, const YAML::Node& root, const Seen& seen, Scenari
     const auto apis = api_names(engine);
     if (std::find(apis.begin(), apis.end(), s.engine.api) == apis.end())
       p.fail(seen.engine_mark, "engine.api",
-             "\"" + s.engine.api + "\" is not an API of " + std::string(engine.name) + " (expected " +
+             text::quoted(s.engine.api) + " is not an API of " + std::string(engine.name) + " (expected " +
                  one_of(apis) + ")");
   } else {
     s.engine.api = std::string(engine.apis.front().api);
@@ -383,11 +391,10 @@ Scenario parse_scenario(std::string_view yaml, const std::string& file, const st
 }
 
 Scenario load_scenario(const std::string& path, const std::vector<Override>& overrides) {
-  std::ifstream in(path);
-  if (!in) throw ScenarioError(path + ": cannot read the scenario file: " + std::strerror(errno));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_scenario(ss.str(), path, overrides);
+  std::string error;
+  auto text = read_user_file(path, error);
+  if (!text) throw ScenarioError(path + ": cannot read the scenario file: " + error);
+  return parse_scenario(*text, path, overrides);
 }
 
 std::string to_yaml(const Scenario& s) {

@@ -45,6 +45,7 @@ void StepDriver::issue(RequestPlan plan, std::optional<double> scheduled_s) {
     on_body(*ap, bytes, t, keep_text, options_.metrics);
   };
   cb.on_done = [this, rid](const TransferResult& res) { on_done(rid, res); };
+  cb.stop_reason = [ap] { return stop_reading_reason(*ap); };
   ap->t_issue = SteadyClock::now();
   auto id = loop_.add(std::move(req), std::move(cb));
   transfer_of_[rid] = id;
@@ -219,7 +220,9 @@ bool StepDriver::run_step(StepSpec& step, std::size_t index, std::size_t total) 
   return true;
 }
 
-void StepDriver::cancel_all_as_timeout() {
+void StepDriver::cancel_all_as_timeout() { cancel_all(Outcome::timeout, "run_deadline passed: cancelled"); }
+
+std::size_t StepDriver::cancel_all(Outcome outcome, const char* why) {
   auto now = SteadyClock::now();
   std::vector<std::uint64_t> ids;
   for (const auto& [rid, _] : active_) ids.push_back(rid);
@@ -232,22 +235,16 @@ void StepDriver::cancel_all_as_timeout() {
     active_.erase(it);
     transfer_of_.erase(rid);
     TransferResult res;
-    res.outcome = TransferOutcome::timeout;
+    res.outcome = outcome == Outcome::timeout ? TransferOutcome::timeout : TransferOutcome::transport_error;
     res.t_send = a->t_issue;
     res.t_done = now;
-    record(*a, res, Outcome::timeout, "run_deadline passed: cancelled");
+    record(*a, res, outcome, why);
   }
+  return ids.size();
 }
 
-std::size_t StepDriver::drop_in_flight() {
-  for (const auto& [rid, tid] : transfer_of_) {
-    loop_.cancel(tid);
-    if (options_.metrics) options_.metrics->stream_ended(Outcome::timeout);
-  }
-  const std::size_t dropped = transfer_of_.size();
-  transfer_of_.clear();
-  active_.clear();
-  return dropped;
+std::size_t StepDriver::record_in_flight_as_interrupted() {
+  return cancel_all(Outcome::interrupted, "interrupted (SIGINT/SIGTERM) while in flight: cancelled");
 }
 
 }  // namespace tierscope::workloads

@@ -6,8 +6,9 @@
 // or open loop (requests sent at seeded poisson/gamma arrival times, whatever
 // is in flight). Each finished request becomes a RequestRecord handed to the
 // sink as it completes. An interrupt (the `stop` flag, with a
-// StreamLoop::wakeup()) ends the step at once; the run deadline ends it and
-// records what is in flight as timeout.
+// StreamLoop::wakeup()) ends the step at once (the runner then records what
+// is in flight as interrupted); the run deadline ends it and records what is
+// in flight as timeout.
 //
 // Units: steady-clock time; scheduled_s in seconds from the step's first arrival.
 // Threading: the StreamLoop's thread (the caller's) only; `stop` may be set
@@ -54,9 +55,9 @@ class StepDriver {
   // recorded, false when the run must stop (interrupt, deadline). Consumes
   // the step's queues.
   bool run_step(StepSpec& step, std::size_t index, std::size_t total);
-  // After an interrupt: cancels what is still in flight, unrecorded; returns
-  // how many were dropped.
-  std::size_t drop_in_flight();
+  // After an interrupt: cancels what is still in flight and records each as
+  // outcome interrupted; returns how many.
+  std::size_t record_in_flight_as_interrupted();
   bool deadline_hit() const { return deadline_hit_; }
 
  private:
@@ -71,6 +72,7 @@ class StepDriver {
   bool turn(SteadyTime now);
   void progress(bool final_line);
   void cancel_all_as_timeout();
+  std::size_t cancel_all(Outcome outcome, const char* why);
 
   const Scenario& sc_;
   const EngineDescriptor& engine_;

@@ -75,7 +75,7 @@ json to_json(const RequestRecord& r) {
 StepSummary summarize_step(std::span<const RequestRecord> records, double trim, double failure_threshold) {
   std::vector<double> ttft, tpot, itl, e2e, rate, rep;
   StepSummary s;
-  std::uint64_t finished_stop = 0;
+  std::uint64_t finished_stop = 0, interrupted = 0;
   double first = INFINITY, last = -INFINITY;
   for (const RequestRecord& r : records) {
     if (r.warmup) continue;
@@ -84,6 +84,7 @@ StepSummary summarize_step(std::span<const RequestRecord> records, double trim, 
     last = std::max(last, r.t_send + r.e2e_ms / 1000.0);
     if (r.outcome != Outcome::ok) {
       ++s.failures[std::string(to_string(r.outcome))];
+      if (r.outcome == Outcome::interrupted) ++interrupted;
       continue;
     }
     ++s.ok;
@@ -104,8 +105,9 @@ StepSummary summarize_step(std::span<const RequestRecord> records, double trim, 
     itl.insert(itl.end(), r.itl_ms.begin(), r.itl_ms.end());
     if (r.repetition_score) rep.push_back(*r.repetition_score);
   }
-  s.failed = s.requests > 0 &&
-             static_cast<double>(s.requests - s.ok) / static_cast<double>(s.requests) >= failure_threshold;
+  // Requests cut short by an interrupt say nothing about the engine: not in the failure rate.
+  const std::uint64_t judged = s.requests - interrupted;
+  s.failed = judged > 0 && static_cast<double>(judged - s.ok) / static_cast<double>(judged) >= failure_threshold;
   s.ttft_ms = summarize(ttft, trim);
   s.tpot_ms = summarize(tpot, trim);
   s.itl_ms = summarize(itl, trim);
@@ -201,7 +203,7 @@ json to_json(const RunSummary& s) {
   if (s.engine) j["engine"] = *s.engine;
   if (s.prompts) j["prompts"] = *s.prompts;
   if (s.error) j["error"] = *s.error;
-  if (s.in_flight_dropped) j["in_flight_dropped"] = *s.in_flight_dropped;
+  if (s.in_flight_interrupted) j["in_flight_interrupted"] = *s.in_flight_interrupted;
   return j;
 }
 

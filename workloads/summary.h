@@ -119,7 +119,7 @@ struct RunSummary {
   std::optional<nlohmann::json> engine;   // describe_engine()
   std::optional<nlohmann::json> prompts;  // PromptBuilder::facts()
   std::optional<std::string> error;
-  std::optional<std::uint64_t> in_flight_dropped;
+  std::optional<std::uint64_t> in_flight_interrupted;  // requests in flight at SIGINT/SIGTERM, recorded as interrupted
 };
 
 nlohmann::json to_json(const StepKey& key);

@@ -134,7 +134,8 @@ TEST(EngineStream, OutcomeNamesAreExactlyTheDocumentedOnes) {
   std::vector<std::string> names;
   for (auto o : kAllOutcomes) names.emplace_back(to_string(o));
   EXPECT_EQ(names, (std::vector<std::string>{"ok", "http_error", "context_overflow", "oom", "timeout",
-                                             "connection_reset", "engine_down", "truncated", "malformed_stream"}));
+                                             "connection_reset", "engine_down", "truncated", "malformed_stream",
+                                             "interrupted"}));
   for (auto o : kAllOutcomes) EXPECT_EQ(outcome_from_string(to_string(o)), o);
   EXPECT_FALSE(outcome_from_string("OK"));
   EXPECT_FALSE(outcome_from_string(""));

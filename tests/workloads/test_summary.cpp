@@ -222,13 +222,13 @@ TEST(Summary, RunSummaryJsonAndTable) {
   std::vector<RequestRecord> records = {failed_record(1, Outcome::context_overflow)};
   run.steps.push_back(step_of({StepKey::Kind::context_tokens, 2048, {}}, 1, summarize_step(records, 0.1, 0.5)));
   run.wall = wall_of(run.steps.back());
-  run.in_flight_dropped = 3;
+  run.in_flight_interrupted = 3;
   json j = to_json(run);
   EXPECT_EQ(j["tool"], "tierscope bench");
   EXPECT_EQ(j["status"], "running");
   EXPECT_EQ(j["wall"], json::parse(R"({"context_tokens":2048,"step":2,"outcome":"context_overflow"})"));
   EXPECT_EQ(j["arrival"], json::parse(R"({"mode":"poisson","rate":2.5,"burstiness":1.0,"seed":1})"));
-  EXPECT_EQ(j["in_flight_dropped"], 3);
+  EXPECT_EQ(j["in_flight_interrupted"], 3);
   EXPECT_EQ(j["steps"].size(), 1u);
   for (auto k : {"finished", "engine", "prompts", "error"}) EXPECT_FALSE(j.contains(k)) << k;
   run.finished = "2024-01-01T00:00:06Z";

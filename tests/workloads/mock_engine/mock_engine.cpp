@@ -58,6 +58,19 @@
 //                     same connection wait for it. Lets a test hold a client
 //                     that samples /metrics (tierscope bench after a step).
 //   trace ("")        record this request's token send times under this id
+//   flood ("")        answer with a response that never ends (until the client
+//                     closes, or flood_bytes were sent), backpressured:
+//                       body         200 (or `status`) with JSON headers, then
+//                                    endless bytes (no Content-Length; ends at close)
+//                       line         200 with the path's stream type (SSE, or
+//                                    NDJSON for /api/*), then one line that
+//                                    never ends: `data: {"x":"xxx…` / `{"x":"xxx…`
+//                       headers      a status line, then endless 1000-byte
+//                                    header lines
+//                       header_line  a status line, then one header line that
+//                                    never ends
+//   flood_path ("")   flood only requests to this path ("" = every request)
+//   flood_bytes (2^40) flood bytes after which the connection is closed
 //
 // TOKENS: one token per whitespace-separated word (ASCII space, tab, CR, LF).
 // A prompt of N words is N prompt tokens; chat messages add their contents'
@@ -197,6 +210,9 @@ struct Script {
   int64_t preemptions = 0;
   double metrics_delay_ms = 0;
   std::string trace;
+  std::string flood;
+  std::string flood_path;
+  int64_t flood_bytes = int64_t{1} << 40;
 };
 
 // Applies the keys of `obj` over `s`; returns an error text or "".
@@ -225,12 +241,17 @@ std::string apply_script(Script& s, const json& obj) {
       else if (key == "preemptions") s.preemptions = v.get<int64_t>();
       else if (key == "metrics_delay_ms") s.metrics_delay_ms = v.get<double>();
       else if (key == "trace") s.trace = v.is_string() ? v.get<std::string>() : v.dump();
+      else if (key == "flood") s.flood = v.get<std::string>();
+      else if (key == "flood_path") s.flood_path = v.get<std::string>();
+      else if (key == "flood_bytes") s.flood_bytes = v.get<int64_t>();
       else return "unknown mock script key '" + key + "'";
     }
   } catch (const json::exception& e) {
     return std::string("bad mock script value: ") + e.what();
   }
   if (s.flavor != "llamacpp" && s.flavor != "vllm" && s.flavor != "openai") return "flavor must be llamacpp, vllm or openai";
+  if (!s.flood.empty() && s.flood != "body" && s.flood != "line" && s.flood != "headers" && s.flood != "header_line")
+    return "flood must be body, line, headers or header_line";
   if (s.ttft_ms < 0 || s.itl_ms < 0 || s.big_chunk_bytes < 0 || s.metrics_delay_ms < 0) return "negative delay or size";
   return "";
 }
@@ -399,6 +420,8 @@ struct Conn {
   bool keep_alive = true;
   std::unique_ptr<Stream> stream;
   std::optional<Script> delayed_metrics;  // a GET /metrics waiting for its metrics_delay_ms
+  std::string flood_piece;  // appended whenever `out` drains, until flood_left is spent
+  int64_t flood_left = 0;
 };
 
 struct Timer {
@@ -554,6 +577,7 @@ class MockServer {
 
   // Sends what is queued; false when the connection was closed.
   bool flush(Conn& c) {
+    refill_flood(c);
     while (c.out_off < c.out.size()) {
       ssize_t w = ::send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off, MSG_NOSIGNAL);
       if (w > 0) {
@@ -568,6 +592,7 @@ class MockServer {
     if (c.out_off == c.out.size()) {
       c.out.clear();
       c.out_off = 0;
+      if (c.flood_left > 0) return flush(c);  // more flood: until the socket buffer is full
       if (c.close_after_flush) {
         close_conn(c);
         return false;
@@ -585,6 +610,38 @@ class MockServer {
       c.want_out = want;
     }
     return true;
+  }
+
+  void refill_flood(Conn& c) {
+    if (c.flood_left <= 0 || c.out.size() - c.out_off >= c.flood_piece.size()) return;
+    const auto n = static_cast<size_t>(std::min<int64_t>(c.flood_left, static_cast<int64_t>(c.flood_piece.size())));
+    c.out.append(c.flood_piece, 0, n);
+    c.flood_left -= static_cast<int64_t>(n);
+  }
+
+  // script.flood: a response that never ends (see the top of the file).
+  void start_flood(Conn& c, const HttpRequest& req, const Script& s) {
+    const bool ndjson = req.path.rfind("/api/", 0) == 0;
+    if (s.flood == "body") {
+      c.out += "HTTP/1.1 " + std::to_string(s.status ? s.status : 200) +
+               " Status\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n[";
+      c.flood_piece.assign(65536, '1');
+    } else if (s.flood == "line") {
+      c.out += std::string("HTTP/1.1 200 OK\r\nContent-Type: ") +
+               (ndjson ? "application/x-ndjson" : "text/event-stream") + "\r\nConnection: close\r\n\r\n" +
+               (ndjson ? "{\"x\":\"" : "data: {\"x\":\"");
+      c.flood_piece.assign(65536, 'x');
+    } else if (s.flood == "headers") {
+      c.out += "HTTP/1.1 200 OK\r\n";
+      c.flood_piece.clear();
+      for (int i = 0; i < 64; ++i) c.flood_piece += "X-Flood: " + std::string(989, 'h') + "\r\n";
+    } else {
+      c.out += "HTTP/1.1 200 OK\r\nX-Flood: ";
+      c.flood_piece.assign(65536, 'h');
+    }
+    c.flood_left = s.flood_bytes;
+    c.close_after_flush = true;
+    flush(c);
   }
 
   void process_input(Conn& c) {
@@ -671,6 +728,7 @@ class MockServer {
       }
     }
     const std::string& p = req.path;
+    if (!script.flood.empty() && (script.flood_path.empty() || script.flood_path == p)) return start_flood(c, req, script);
     const bool get = req.method == "GET";
     const bool post = req.method == "POST";
     if (get && p == "/health") return health(c);
