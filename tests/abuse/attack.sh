@@ -47,12 +47,12 @@ probes=$(field probes) failed=$(field failed)
 # The attack itself happened as meant.
 case $attack in
   slowloris | idle | noread)
-    (($(field connects) >= $n)) || fail "$attack: only $(field connects) of $n attack sockets connected" ;;
+    (($(field connects) >= n)) || fail "$attack: only $(field connects) of $n attack sockets connected" ;;
   keepalive)
-    (($(field responses) >= $n * (secs - 2) && $(field errors) == 0)) ||
+    (($(field responses) >= n * (secs - 2) && $(field errors) == 0)) ||
       fail "keepalive clients: $(field responses) responses, $(field errors) errors" ;;
   reset)
-    (($(field resets) == $n && $(field responses) >= $n / 2 - 10)) ||
+    (($(field resets) == n && $(field responses) >= n / 2 - 10)) ||
       fail "resets: $(field resets) of $n done, $(field responses) after the first response bytes" ;;
   bigheader | bigbody)
     [[ $(field result) =~ ^(status:(400|413|431)|closed) ]] ||

@@ -16,6 +16,7 @@ fixture_config phison-host "$TMP/config.yaml" "nvme: {health_interval: off}"
 
 # raw REQUEST: the whole response to a raw HTTP/1.0 request (the server closes).
 raw() {
+  # shellcheck disable=SC2016  # expanded by the inner shell
   timeout 5 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"; printf "%b" "$2" >&3; cat <&3' _ "$PORT" "$1" || true
 }
 
