@@ -94,7 +94,10 @@ measure() {
   fi
   local rc=0
   timeout $((SECS + 40)) "$TOOL" "$DPORT" "$SECS" "$@" >"$out" 2>"$out.err" || rc=$?
-  [[ -n $wrk_pid ]] && stop_pid "$wrk_pid"
+  if [[ -n $wrk_pid ]]; then
+    wait "$wrk_pid" 2>/dev/null  # ends on its own (-d), and prints its summary
+    echo "  $which: wrk: $(grep -E "requests in|Requests/sec|Socket errors|Non-2xx" "$out.wrk" | tr -s " " | paste -sd";")"
+  fi
   stop_pid "$DPID"
   if ((rc > 1)) || ! grep -q ' probes=' "$out"; then
     broken+=("http_abuse exit $rc for $which row $n: $(head -c 300 "$out.err")")
