@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/text.h"
 #include "core/unique_fd.h"
 
 namespace tierscope {
@@ -141,7 +142,7 @@ std::size_t FileCache::open_files() const {
 
 std::string describe_errno(const std::filesystem::path& path, int err) {
   if (err == kNotRegularFile) return path.native() + ": not a regular file (a FIFO, device or directory): not read";
-  if (err == EFBIG) return path.native() + ": larger than " + std::to_string(FileCache::kMaxFileBytes >> 20) + " MiB: not read";
+  if (err == EFBIG) return path.native() + ": larger than " + text::size_words(FileCache::kMaxFileBytes) + ": not read";
   return path.native() + ": " + std::strerror(err);
 }
 

@@ -54,10 +54,17 @@ std::string unescape_octal(std::string_view s);
 // leaves `s` alone) when it already was valid.
 bool make_valid_utf8(std::string& s);
 
+// The most bytes of an outside value that a message quotes.
+inline constexpr std::size_t kQuotedChars = 80;
+
 // A value from outside quoted for a one-line message: at most `max_chars`
 // bytes of it (cut at a UTF-8 boundary, made valid), in double quotes, with
 // "… (N bytes)" when it was longer. A 100 MB value in a config file never
 // reaches the log.
-std::string quoted(std::string_view value, std::size_t max_chars = 80);
+std::string quoted(std::string_view value, std::size_t max_chars = kQuotedChars);
+
+// A size cap in the words of a message: "4 MiB", "64 KiB", or "N bytes"
+// when it is not a whole number of either.
+std::string size_words(std::size_t bytes);
 
 }  // namespace tierscope::text

@@ -11,14 +11,10 @@
 
 namespace tierscope {
 
-namespace {
-constexpr std::size_t kMaxKeyChars = 80;
-}  // namespace
-
 void YamlReader::fail(const YAML::Mark& mark, std::string_view key, std::string_view what) const {
   std::string message = origin(mark, key) + ": ";
   // A key is a file's text too: a long one is cut like any quoted value.
-  if (!key.empty()) message += (key.size() > kMaxKeyChars ? text::quoted(key, kMaxKeyChars) : std::string(key)) + ": ";
+  if (!key.empty()) message += (key.size() > text::kQuotedChars ? text::quoted(key) : std::string(key)) + ": ";
   message += what;
   raise(message);
   std::abort();  // raise() always throws

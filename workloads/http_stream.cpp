@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "core/text.h"
 #include "core/unique_fd.h"
 #include "workloads/curl_handles.h"
 
@@ -56,16 +57,8 @@ constexpr uint64_t kWakeTag = ~uint64_t{0};
 // up to 8.5, CURLE_TOO_LARGE (100) since 8.6.
 constexpr int kCurleTooLarge = 100;
 
-// "64 KiB", "16 MiB": a cap in the words of an error message.
-std::string size_words(std::size_t bytes) {
-  if (bytes >= (std::size_t{1} << 20) && bytes % (std::size_t{1} << 20) == 0)
-    return std::to_string(bytes >> 20) + " MiB";
-  if (bytes >= 1024 && bytes % 1024 == 0) return std::to_string(bytes >> 10) + " KiB";
-  return std::to_string(bytes) + " bytes";
-}
-
 std::string headers_over_cap_reason() {
-  return "response headers over " + size_words(kMaxResponseHeaderBytes);
+  return "response headers over " + text::size_words(kMaxResponseHeaderBytes);
 }
 
 }  // namespace
@@ -207,7 +200,7 @@ struct StreamLoop::Impl {
     if (t->cancelled) return 0;  // aborts the transfer (CURLE_WRITE_ERROR); no on_done follows
     const std::size_t cap = t->request.max_body_bytes;
     if (cap > 0 && t->result.body_bytes + len > cap) {  // stops reading (CURLE_WRITE_ERROR); on_done follows
-      t->result.stopped = "response body over " + size_words(cap);
+      t->result.stopped = "response body over " + text::size_words(cap);
       return 0;
     }
     if (t->result.body_bytes == 0) t->result.t_first_byte = now;

@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "core/text.h"
+
 namespace tierscope::workloads {
 
 namespace {
@@ -37,7 +39,7 @@ std::optional<Outcome> transport_outcome(const InFlight& a, const TransferResult
 
 std::string overflow_reason(const InFlight& a) {
   return "a stream " + std::string(dialect_spec(a.decoder.dialect()).framing == Framing::sse ? "line or event" : "line") + " over " +
-         std::to_string(kDefaultMaxEventBytes >> 20) + " MiB (the rest of the response was not read)";
+         text::size_words(kDefaultMaxEventBytes) + " (the rest of the response was not read)";
 }
 
 // Failures of the stream's shape; nullopt when it was whole and ended.
@@ -114,7 +116,7 @@ void observe(InFlight& a, const StreamMessage& m, SteadyTime t, bool keep_text, 
 
 std::string stop_reading_reason(const InFlight& a) {
   if (a.decoder.overflowed()) return overflow_reason(a);
-  if (a.error_body.size() >= kMaxErrorBody) return "error body over " + std::to_string(kMaxErrorBody >> 10) + " KiB";
+  if (a.error_body.size() >= kMaxErrorBody) return "error body over " + text::size_words(kMaxErrorBody);
   return {};
 }
 

@@ -55,7 +55,7 @@ constexpr std::size_t kMaxSteps = 10'000;
 constexpr std::size_t kMaxUrlChars = 2048;
 
 // A --set value as the user typed it, or quoted and cut when long.
-std::string as_given(const std::string& value) { return value.size() > 80 ? text::quoted(value) : value; }
+std::string as_given(const std::string& value) { return value.size() > text::kQuotedChars ? text::quoted(value) : value; }
 
 // The strict reader, with errors located in the file or, for a value that a
 // --set override supplied, at that override.

@@ -84,3 +84,11 @@ TEST(Text, MakeValidUtf8ReplacesOnlyInvalidSequences) {
   for (int i = 0; i < 3 + 3 + 4; ++i) expected += "\xEF\xBF\xBD";
   EXPECT_EQ(bad, expected);
 }
+
+TEST(Text, SizeWordsNamesWholeMebiAndKibibytes) {
+  EXPECT_EQ(text::size_words(std::size_t{4} << 20), "4 MiB");
+  EXPECT_EQ(text::size_words(std::size_t{64} << 10), "64 KiB");
+  EXPECT_EQ(text::size_words(1536), "1536 bytes");  // not a whole KiB
+  EXPECT_EQ(text::size_words((std::size_t{1} << 20) + 1024), "1025 KiB");
+  EXPECT_EQ(text::size_words(0), "0 bytes");
+}
