@@ -35,24 +35,8 @@ for b in "$AFTER" ${BEFORE:+"$BEFORE"} "$TOOL"; do
   [[ -x $b ]] || { echo "bench_http_abuse.sh: $b is not an executable" >&2; exit 2; }
 done
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/tierscope-abuse.XXXXXX")
-PIDS=()
-broken=()
-stop_pid() {
-  kill -TERM "$1" 2>/dev/null || return 0
-  for _ in $(seq 20); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$1" 2>/dev/null
-  wait "$1" 2>/dev/null
-  return 0
-}
-# shellcheck disable=SC2317  # invoked by the EXIT trap
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do stop_pid "$p"; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'echo "bench_http_abuse.sh: interrupted" >&2; exit 1' INT TERM HUP
+# shellcheck source=tests/bench/lib.sh
+source "$(dirname "$0")/lib.sh" abuse
 
 printf 'sample_interval: 100ms\nlisten: 127.0.0.1:0\n' >"$work/config.yaml"
 

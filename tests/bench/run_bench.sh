@@ -43,30 +43,8 @@ DEADLINE=${BENCH_DEADLINE:-175}
 CURL=$(command -v curl || true)
 TCK=$(getconf CLK_TCK)
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/tierscope-bench.XXXXXX")
-PIDS=()
-broken=()  # what could not be measured
-
-stop_pid() {
-  local pid=$1 i
-  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
-  kill -TERM "$pid" 2>/dev/null
-  for i in $(seq 30); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-  return 0
-}
-# shellcheck disable=SC2317  # invoked by the EXIT trap
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'echo "run_bench.sh: interrupted" >&2; exit 1' INT TERM HUP
+# shellcheck source=tests/bench/lib.sh
+source "$(dirname "$0")/lib.sh" bench
 
 # A watchdog so a hung step cannot hold the run past the deadline. Long steps
 # run in the background and are waited for, so the TERM trap fires at once.

@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/workloads/jsonl.h"
 #include "tests/workloads/mock_process.h"
 #include "workloads/http_stream.h"
 #include "workloads/runner.h"
@@ -29,6 +30,7 @@
 
 using namespace tierscope::workloads;
 using tierscope::testing::MockEngineProcess;
+using tierscope::testing::read_jsonl;
 using nlohmann::json;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -40,14 +42,6 @@ fs::path fresh_dir(const std::string& name) {
   fs::remove_all(d);
   fs::create_directories(d);
   return d;
-}
-
-std::vector<json> read_jsonl(const fs::path& p) {
-  std::vector<json> out;
-  std::ifstream in(p);
-  std::string line;
-  while (std::getline(in, line)) out.push_back(json::parse(line));
-  return out;
 }
 
 json read_json(const fs::path& p) {

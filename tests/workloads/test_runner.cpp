@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/workloads/jsonl.h"
 #include "tests/workloads/mock_process.h"
 #include "workloads/prompts.h"
 #include "workloads/runner.h"
@@ -22,6 +23,7 @@
 
 using namespace tierscope::workloads;
 using tierscope::testing::MockEngineProcess;
+using tierscope::testing::read_jsonl;
 using tierscope::testing::kSanitized;
 using nlohmann::json;
 namespace fs = std::filesystem;
@@ -40,14 +42,6 @@ struct Run {
   json summary;
   std::string csv;
 };
-
-std::vector<json> read_jsonl(const fs::path& p) {
-  std::vector<json> out;
-  std::ifstream in(p);
-  std::string line;
-  while (std::getline(in, line)) out.push_back(json::parse(line));
-  return out;
-}
 
 Run run_yaml(const std::string& yaml, const std::string& url, const std::string& name, BenchMetrics* metrics = nullptr) {
   Scenario s = parse_scenario(yaml, name + ".yaml", {Override{"engine.url", url}});
