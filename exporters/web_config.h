@@ -38,6 +38,13 @@ struct TlsSettings {
   std::string priorities;                           // GnuTLS priority string from min/max_version
 };
 
+// Settings in force are compared by content (a reload that changes only a
+// certificate's bytes is a change); the resolved paths are for messages.
+inline bool operator==(const TlsSettings& a, const TlsSettings& b) {
+  return a.cert_pem == b.cert_pem && a.key_pem == b.key_pem && a.client_ca_pem == b.client_ca_pem &&
+         a.client_auth == b.client_auth && a.priorities == b.priorities;
+}
+
 struct WebConfig {
   std::string path;                           // "" when there is none: plain HTTP, no auth
   std::optional<TlsSettings> tls;
@@ -45,11 +52,6 @@ struct WebConfig {
 
   bool operator==(const WebConfig&) const = default;
 };
-
-inline bool operator==(const TlsSettings& a, const TlsSettings& b) {
-  return a.cert_pem == b.cert_pem && a.key_pem == b.key_pem && a.client_ca_pem == b.client_ca_pem &&
-         a.client_auth == b.client_auth && a.priorities == b.priorities;
-}
 
 // Throws WebConfigError naming the file, the key and what is wrong.
 WebConfig parse_web_config(const std::string& yaml, const std::string& path);
