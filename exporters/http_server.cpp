@@ -44,6 +44,11 @@ enum MHD_Result respond(MHD_Connection* c, unsigned status, std::string_view bod
   return rc;
 }
 
+bool has_body(MHD_Connection* c) {
+  return MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH) ||
+         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+}
+
 bool accepts_gzip(MHD_Connection* c) {
   const char* v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
   return v && std::string_view(v).find("gzip") != std::string_view::npos;
@@ -183,15 +188,22 @@ class MetricsServer::Impl {
     auto* self = static_cast<Impl*>(cls);
     if (!*request) {  // first call: the headers are in
       *request = self;
-      std::lock_guard lock(self->sweep_mutex_);
-      if (auto it = self->connections_.find(c); it != self->connections_.end()) it->second.in_request = true;
+      {
+        std::lock_guard lock(self->sweep_mutex_);
+        if (auto it = self->connections_.find(c); it != self->connections_.end()) it->second.in_request = true;
+      }
+      // A response queued on this first call counts, for libmicrohttpd, as an
+      // answer before the request was read to its end, and it closes the
+      // connection after it. So a request without a body is answered on the
+      // next call, which keeps keep-alive (a Prometheus server reuses its
+      // connection); one that announces a body is refused at once, and closed.
+      if (!has_body(c)) return MHD_YES;
     }
     return self->answer(c, url, method, upload_size);
   }
 
   enum MHD_Result answer(MHD_Connection* c, std::string_view url, std::string_view method, size_t* upload_size) {
-    if (*upload_size > 0 || MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH) ||
-        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+    if (*upload_size > 0 || has_body(c)) {
       *upload_size = 0;
       return respond(c, MHD_HTTP_CONTENT_TOO_LARGE, "a request body is not accepted here\n",
                      {{MHD_HTTP_HEADER_CONNECTION, "close"}});

@@ -6,6 +6,10 @@
 #                with Allow: GET, HEAD
 #   ipv6         --listen '[::1]:0' serves over IPv6 (skipped, exit 77, when
 #                the host has no ::1)
+#   keepalive    HTTP/1.1 scrapes reuse one connection (as a Prometheus
+#                server does): no "Connection: close" on a 200, 404 or 405,
+#                and curl reuses the connection for the next request; a
+#                request with a body is refused (413) and its connection closed
 #   bind_errors  one stderr line, exit 1, naming the cause: a port in use
 #                ("address already in use"), port 80 as an unprivileged user
 #                ("permission denied", skipped with a message where it cannot
@@ -78,6 +82,29 @@ expect_bind_error() {
   echo "ok: --listen $listen: $(cat "$TMP/err")"
 }
 
+keepalive() {
+  start_daemon "$bin" "$TMP/config.yaml" --listen 127.0.0.1:0
+  wait_samples 1
+  local url=http://127.0.0.1:$PORT
+  curl -sv --max-time 10 -o /dev/null -o /dev/null -o /dev/null -o /dev/null \
+    "$url/metrics" "$url/metrics" "$url/nothing" "$url/metrics" 2>"$TMP/trace" ||
+    fail "curl over one connection failed"
+  [[ $(grep -c '^< HTTP/1.1 ' "$TMP/trace") -eq 4 ]] || { cat "$TMP/trace" >&2; fail "expected 4 HTTP/1.1 responses"; }
+  grep -qi '^< connection: close' "$TMP/trace" && { cat "$TMP/trace" >&2; fail "a response closes the connection"; }
+  [[ $(grep -c 'Re-using existing connection' "$TMP/trace") -eq 3 ]] ||
+    { cat "$TMP/trace" >&2; fail "curl did not reuse the connection for requests 2-4"; }
+  [[ $(grep -c 'Connected to 127.0.0.1' "$TMP/trace") -eq 1 ]] || fail "more than one TCP connection"
+  curl -sv --max-time 10 -o /dev/null -X DELETE "$url/metrics" -o /dev/null "$url/metrics" 2>"$TMP/trace405" ||
+    fail "curl DELETE then GET failed"
+  grep -q 'Re-using existing connection' "$TMP/trace405" || fail "a 405 closed the connection"
+  local code
+  code=$(curl -sv --max-time 10 -o /dev/null -w '%{http_code}' --data 'x=1' "$url/metrics" 2>"$TMP/trace413") || true
+  [[ $code == 413 ]] || fail "POST with a body: HTTP $code, expected 413"
+  grep -qi '^< connection: close' "$TMP/trace413" || fail "a request with a body: its connection is kept"
+  stop_daemon
+  echo "PASS: 4 requests over one connection, a 405 keeps it, a body gets 413 and a close"
+}
+
 # A runner that drops root for the port-80 case; "" when none can.
 unprivileged_runner() {
   if [[ $(id -u) -ne 0 ]]; then echo env; return; fi
@@ -110,6 +137,6 @@ bind_errors() {
 }
 
 case $part in
-  methods | ipv6 | bind_errors) "$part" ;;
-  *) echo "usage: $0 TIERSCOPE methods|ipv6|bind_errors" >&2; exit 2 ;;
+  methods | keepalive | ipv6 | bind_errors) "$part" ;;
+  *) echo "usage: $0 TIERSCOPE methods|keepalive|ipv6|bind_errors" >&2; exit 2 ;;
 esac
