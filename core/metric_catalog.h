@@ -136,8 +136,9 @@ inline constexpr MetricDef disk_throughput_peak{"tierscope_disk_throughput_peak_
 // ---- NVMe (sysfs identity) ----------------------------------------------
 inline constexpr MetricDef nvme_info{"tierscope_nvme_info",
     "NVMe controller identity from /sys/class/nvme/<controller>/{model,serial,firmware_rev,transport} and the PCI "
-    "function behind its device link ({vendor,subsystem_vendor}); phison=\"true\" when the PCI vendor is 0x1987 or "
-    "the config names the controller as the offload device. Value is always 1.", kGauge};
+    "function behind its device link ({vendor,subsystem_vendor}); phison=\"true\" when the PCI vendor or "
+    "subsystem vendor is 0x1987 (a device chosen in the config shows in tierscope_offload_device_info). Value is "
+    "always 1.", kGauge};
 inline constexpr MetricDef nvme_state{"tierscope_nvme_state",
     "Controller state from /sys/class/nvme/<controller>/state (live, resetting, connecting, dead, ...); 1 for the "
     "current state.", kGauge};
@@ -148,7 +149,7 @@ inline constexpr MetricDef nvme_namespace_capacity{"tierscope_nvme_namespace_cap
     "Namespace capacity, /sys/class/nvme/<controller>/<namespace>/size (512-byte sectors x 512), bytes.", kGauge};
 inline constexpr MetricDef offload_device_info{"tierscope_offload_device_info",
     "Block devices that form the SSD offload tier and why: role=phison (namespace of a controller with PCI vendor "
-    "0x1987, offload_device: auto), role=configured (named in offload_device), role=swap (an NVMe namespace holding an "
+    "or subsystem vendor 0x1987, offload_device: auto), role=configured (named in offload_device), role=swap (an NVMe namespace holding an "
     "active swap area). Value is always 1.", kGauge};
 
 // ---- NVMe admin data (Identify Controller, SMART/health log 02h; libnvme) ----

@@ -33,7 +33,11 @@ OffloadVerdict decide_offload(const NvmeInventory* nvme, const Swaps* swaps, con
 
   if (nvme) {
     for (const auto& c : nvme->controllers) {
-      bool vendor_phison = c.pci_vendor && *c.pci_vendor == kPhisonPciVendor;
+      // What the hardware says, and only that: the PCI vendor or subsystem
+      // vendor is Phison's. A device chosen in the config is role
+      // "configured" below, never phison.
+      bool vendor_phison = (c.pci_vendor && *c.pci_vendor == kPhisonPciVendor) ||
+                           (c.pci_subsystem_vendor && *c.pci_subsystem_vendor == kPhisonPciVendor);
       bool named_controller = contains(sel.names, c.name) || (c.serial && contains(sel.names, *c.serial));
       if (named_controller) matched_names.push_back(contains(sel.names, c.name) ? c.name : *c.serial);
       bool any_namespace_named = false;
@@ -45,7 +49,7 @@ OffloadVerdict decide_offload(const NvmeInventory* nvme, const Swaps* swaps, con
         if (named_controller || named_ns) add(ns.block_device, c.name, "configured");
         if (contains(swap_disks, ns.block_device)) add(ns.block_device, c.name, "swap");
       }
-      if (vendor_phison || named_controller || any_namespace_named) v.phison_controllers.push_back(c.name);
+      if (vendor_phison) v.phison_controllers.push_back(c.name);
     }
   }
   for (const auto& n : sel.names)

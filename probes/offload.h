@@ -40,7 +40,7 @@ struct OffloadDevice {
 };
 
 struct OffloadVerdict {
-  std::vector<std::string> phison_controllers;  // phison="true" in tierscope_nvme_info
+  std::vector<std::string> phison_controllers;  // PCI vendor or subsystem vendor 0x1987: phison="true" in tierscope_nvme_info
   std::vector<OffloadDevice> devices;
   std::vector<std::string> unmatched_names;      // config names that matched nothing (logged)
 };

@@ -11,8 +11,8 @@
 #     "QEMU NVMe Ctrl", the serial given to -device nvme, state live, capacity;
 #   - the offload verdict: with offload_device auto the QEMU controller is not
 #     Phison (phison="false", no tierscope_offload_device_info); named in
-#     offload_device it is role="configured" (and phison="true", as METRICS.md
-#     defines the label for a controller the config names);
+#     offload_device it is role="configured" and still phison="false" (the
+#     label says only what the PCI vendor and subsystem vendor say);
 #   - diskstats of nvme0n1 moved by exactly dd's count and bytes. Exact,
 #     because with O_DIRECT there is no page cache; one dd write of
 #     TS_BS <= max_sectors_kb is one request (checked against the guest's
@@ -295,14 +295,14 @@ pass "nvme0 state live; nvme0n1 capacity $cap B = the raw image"
   || { show "$TMP/probe-auto.out" '^tierscope_offload_device_info$' >&2; fail "offload_device auto: offload series for a non-Phison controller"; }
 pass "offload_device auto: phison=\"false\", no tierscope_offload_device_info"
 # offload_device: [nvme0]. Configured, never detected as Phison; the phison
-# label follows METRICS.md ("phison=true when the PCI vendor is 0x1987 or
-# config names it").
+# label says what the hardware says (METRICS.md: PCI vendor or subsystem
+# vendor 0x1987), so a configured QEMU controller stays phison="false".
 need "$TMP/probe-before.out" tierscope_offload_device_info '{"controller":"nvme0","device":"nvme0n1","role":"configured"}' >/dev/null
 [[ $(count "$TMP/probe-before.out" tierscope_offload_device_info) == 1 ]] \
   || fail "offload_device [nvme0]: expected exactly one offload series (role=configured)"
-[[ $(count "$TMP/probe-before.out" tierscope_nvme_info '{"controller":"nvme0","phison":"true"}') == 1 ]] \
-  || fail "offload_device [nvme0]: phison label is not \"true\" for the configured controller"
-pass "offload_device [nvme0]: role=\"configured\" only (no role=\"phison\"), phison=\"true\" as METRICS.md defines it"
+[[ $(count "$TMP/probe-before.out" tierscope_nvme_info '{"controller":"nvme0","phison":"false"}') == 1 ]] \
+  || fail "offload_device [nvme0]: the configured QEMU controller is not phison=\"false\""
+pass "offload_device [nvme0]: role=\"configured\" only (no role=\"phison\"), phison=\"false\": the vendor is not Phison's"
 
 # ---- diskstats: exactly dd's writes -----------------------------------------
 # Each dd write is one request only if it fits the queue limits.

@@ -44,11 +44,23 @@ TEST(Offload, ConfiguredNamesMatchControllerNamespaceOrSerial) {
   sel.auto_detect = false;
   sel.names = {"nvme1n2", "S2", "nvme3", "nvme9"};
   auto v = decide_offload(&inv, nullptr, sel);
-  // Without "auto" the Phison drive is not an offload device, but still flagged phison by vendor.
+  // Without "auto" the Phison drive is not an offload device, but still flagged phison by vendor;
+  // the configured drives are role "configured" and not flagged phison: their vendors are not 0x1987.
   EXPECT_EQ(rows(v), (std::vector<std::string>{"nvme1n2/nvme1/configured", "nvme2n1/nvme2/configured",
                                                "nvme3n1/nvme3/configured"}));
-  EXPECT_EQ(v.phison_controllers, (std::vector<std::string>{"nvme0", "nvme1", "nvme2", "nvme3"}));
+  EXPECT_EQ(v.phison_controllers, std::vector<std::string>{"nvme0"});
   EXPECT_EQ(v.unmatched_names, std::vector<std::string>{"nvme9"});
+}
+
+TEST(Offload, PhisonBySubsystemVendorAlone) {
+  NvmeInventory inv;
+  inv.controllers = {ctrl("nvme0", 0x1e4b, "O1", {"nvme0n1"}), ctrl("nvme1", 0x144d, "S1", {"nvme1n1"}),
+                     ctrl("nvme2", std::nullopt, "Q1", {"nvme2n1"})};
+  inv.controllers[0].pci_subsystem_vendor = 0x1987;  // an OEM board: Phison only as the subsystem vendor
+  inv.controllers[1].pci_subsystem_vendor = 0x144d;
+  auto v = decide_offload(&inv, nullptr, OffloadSelection{true, {"nvme2"}});
+  EXPECT_EQ(v.phison_controllers, std::vector<std::string>{"nvme0"});
+  EXPECT_EQ(rows(v), (std::vector<std::string>{"nvme0n1/nvme0/phison", "nvme2n1/nvme2/configured"}));
 }
 
 TEST(Offload, SwapOnAnNvmeNamespaceAddsTheSwapRole) {
