@@ -128,7 +128,15 @@ bind_errors() {
   elif ((first <= 80)); then
     echo "SKIP port 80: net.ipv4.ip_unprivileged_port_start is $first, so any user may bind it"
   else
-    chmod 755 "$TMP" && chmod 644 "$TMP/config.yaml"
+    # The build and source trees may be private to root (a clone in a 0700
+    # directory): the unprivileged user runs a copy of the daemon on a copy
+    # of the fixture host, both in $TMP.
+    mkdir -p "$TMP/unpriv/tests/fixtures"
+    cp "$bin" "$TMP/unpriv/tierscope"
+    cp -a "$TIERSCOPE_SOURCE_DIR/tests/fixtures/phison-host" "$TMP/unpriv/tests/fixtures/"
+    bin=$TMP/unpriv/tierscope
+    TIERSCOPE_SOURCE_DIR=$TMP/unpriv fixture_config phison-host "$TMP/config.yaml" "nvme: {health_interval: off}"
+    chmod -R a+rX "$TMP"
     # shellcheck disable=SC2086  # the runner is a command and its options
     expect_bind_error "permission denied" $runner 127.0.0.1:80
     grep -q "ports below 1024" "$TMP/err" || fail "port 80: the message does not say why (ports below 1024)"
