@@ -15,7 +15,7 @@ local entry(name) =
 
 {
   // The name itself, checked against the catalog.
-  m(name):: local e = entry(name); name,
+  m(name):: assert std.type(entry(name)) == 'object'; name,
   help(name):: entry(name).help,
   type(name):: entry(name).type,
   // A panel description: the HELP text of each metric it shows.
