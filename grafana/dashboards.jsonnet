@@ -1,3 +1,2 @@
-// Entry point: jsonnet -J grafana/lib -S -m grafana/dashboards grafana/dashboards.jsonnet
-local mixin = import 'mixin.libsonnet';
-{ [name]: std.manifestJsonEx(mixin.grafanaDashboards[name], '  ') + '\n' for name in std.objectFields(mixin.grafanaDashboards) }
+// Entry point: jsonnet -J grafana/lib -m grafana/dashboards grafana/dashboards.jsonnet
+(import 'mixin.libsonnet').grafanaDashboards

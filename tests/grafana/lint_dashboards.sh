@@ -14,6 +14,8 @@
 # in METRICS_JSON (histograms with _bucket/_sum/_count; the meminfo prefix),
 # every level:metric:op name is recorded in RULES_DIR/*.yml.
 # Prints one line per finding, "FILE: what"; exit 1 if any, 0 if none.
+# $__rate_interval, $job, ... are Grafana variables, literal in single quotes.
+# shellcheck disable=SC2016
 set -euo pipefail
 metrics=$1 rules_dir=$2
 shift 2

@@ -3,6 +3,8 @@
 # layout, and of check_generated.sh fails on a deliberately broken input (and
 # names the problem), so no check is one that cannot fail.
 # Usage: lint_selftest.sh SOURCE_DIR METRICS_JSON_TOOL
+# $__rate_interval, $job, ... are Grafana variables, literal in single quotes.
+# shellcheck disable=SC2016
 set -euo pipefail
 src=$1 metrics_tool=$2
 lint=$src/tests/grafana/lint_dashboards.sh
