@@ -9,8 +9,8 @@ function(config)
   local itl = 'tierscope_bench_inter_token_latency_seconds';
   local req = 'tierscope_bench_requests_total';
   local quantiles(h) = [
-    p.target('histogram_quantile(%s, sum by (job, instance, le) (rate(%s[$__rate_interval])))' % [x, q.bucket(h)], '{{instance}} p%d' % (x * 100))
-    for x in [0.5, 0.9, 0.99]
+    p.target('histogram_quantile(%s, sum by (job, instance, le) (rate(%s[$__rate_interval])))' % [x[0], q.bucket(h)], '{{instance}} %s' % x[1])
+    for x in [['0.5', 'p50'], ['0.9', 'p90'], ['0.99', 'p99']]
   ] + [p.target('sum by (job, instance) (rate(%s[$__rate_interval])) / sum by (job, instance) (rate(%s[$__rate_interval]))' % [q.histSum(h), q.histCount(h)], '{{instance}} mean')];
   local heat(h) = p.heatmapTarget('sum by (le) (increase(%s[$__rate_interval]))' % q.bucket(h));
   dashboard.new(

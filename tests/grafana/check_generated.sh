@@ -5,7 +5,9 @@
 # Usage: check_generated.sh GRAFANA_DIR
 set -euo pipefail
 dir=$1
-command -v jsonnet >/dev/null || { echo "SKIP: jsonnet not installed (Debian package jsonnet)"; exit 77; }
+for tool in jsonnet jq; do
+  command -v "$tool" >/dev/null || { echo "SKIP: $tool not installed"; exit 77; }
+done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 bash "$dir/generate.sh" "$tmp"
