@@ -88,6 +88,16 @@ if bash "$src/tests/grafana/check_metrics_json.sh" "$metrics_tool" "$tmp/metrics
   echo "FAIL: check_metrics_json.sh missed an edit: $(cat "$tmp/mj.out")"; fails=1
 else echo "ok: metrics_json_edited"; fi
 
+# check_metrics_json.sh: a MetricDef left out of kCatalog is found.
+mkdir -p "$tmp/src/core" "$tmp/src/workloads"
+cp "$src/workloads/bench_metrics.h" "$tmp/src/workloads/"
+sed 's|^// ---- memory tiers|inline constexpr MetricDef forgotten{"tierscope_forgotten_bytes", "x", kGauge};\n&|' \
+  "$src/core/metric_catalog.h" >"$tmp/src/core/metric_catalog.h"
+if bash "$src/tests/grafana/check_metrics_json.sh" "$metrics_tool" "$metrics" "$tmp/src" >"$tmp/mk.out" 2>&1 \
+   || ! grep -q 'not in kCatalog/kBenchCatalog (so not in metrics.json): tierscope_forgotten_bytes' "$tmp/mk.out"; then
+  echo "FAIL: check_metrics_json.sh missed a MetricDef outside kCatalog: $(cat "$tmp/mk.out")"; fails=1
+else echo "ok: metricdef_not_listed"; fi
+
 # rules_test.sh: an alert without its tests is found.
 mkdir -p "$tmp/copy/tests/grafana"
 sed '/- name: TierscopeGpuLost/,$d' "$src/tests/grafana/alerts_test.yml" >"$tmp/copy/tests/grafana/alerts_test.yml"
