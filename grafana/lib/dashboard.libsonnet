@@ -27,7 +27,7 @@ local panels = import 'panels.libsonnet';
     name: name,
     label: label,
     datasource: panels.datasource,
-    query: { query: query, refId: 'PrometheusVariableQueryEditor-VariableQuery', qryType: 1 },
+    query: { query: query, refId: 'StandardVariableQuery' },
     definition: query,
     current: {},
     options: [],

@@ -142,9 +142,11 @@ local base(type, title, metrics, targets, unit, note, w, h) = {
       },
     },
 
-  // How to read the dashboard (markdown); no query, no unit.
+  // How to read the dashboard (markdown); no query, no unit. Text and row
+  // panels name the datasource variable too, so no panel falls back to a default.
   text(title, content, w=24, h=3):: {
     type: 'text',
+    datasource: ds,
     title: title,
     description: 'How to read this part of the dashboard.',
     options: { mode: 'markdown', content: content, code: { language: 'plaintext', showLineNumbers: false, showMiniMap: false } },
@@ -154,6 +156,7 @@ local base(type, title, metrics, targets, unit, note, w, h) = {
 
   row(title):: {
     type: 'row',
+    datasource: ds,
     title: title,
     collapsed: false,
     panels: [],
