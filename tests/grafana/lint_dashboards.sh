@@ -7,7 +7,9 @@
 # Dashboards: schemaVersion >= 39; a `datasource` variable (type datasource,
 # Prometheus) and `job`/`instance` query variables; every panel, target and
 # query variable uses uid ${datasource}; every range selector is
-# [$__rate_interval] and every rate/irate/increase has one; every panel but
+# [$__rate_interval] and every rate/irate/increase has one; every series
+# selector has job=~"$job" and instance=~"$instance" and no variable is
+# matched with = or !=; every panel but
 # text and row has a unit; every panel but row a description; gridPos inside
 # the 24-column grid, no two panels overlap; panel ids unique.
 # Dashboards and rules: every tierscope_*/process_* name in an expression is
@@ -92,6 +94,17 @@ lint_dashboard() {
   for expr in "${exprs[@]}"; do
     if grep -qE '(^|[^a-z_])(rate|irate|increase)\(' <<<"$expr" && ! grep -qF '[$__rate_interval]' <<<"$expr"; then
       finding "$f" "rate without \$__rate_interval: $expr"
+    fi
+    # Every series selector matches the job and instance variables by regex
+    # (the metric names of the catalog; a recorded level:metric:op is not checked).
+    while read -r sel; do
+      [[ -z "$sel" ]] && continue
+      if [[ "$sel" != *'{'*'job=~"$job"'* || "$sel" != *'instance=~"$instance"'* ]]; then
+        finding "$f" "selector without job=~\"\$job\", instance=~\"\$instance\": $sel"
+      fi
+    done < <(grep -oE '(^|[^a-zA-Z0-9_:])(tierscope|process)_[a-zA-Z0-9_]*(\{[^}]*\})?' <<<"$expr" | sed -E 's/^[^a-z]//' || true)
+    if grep -qE '[a-z_]+(=|!=)"\$' <<<"$expr"; then
+      finding "$f" "a template variable matched with = or != (use =~): $expr"
     fi
     while read -r range; do
       [[ -z "$range" || "$range" == '[$__rate_interval]' ]] || finding "$f" "range $range is not [\$__rate_interval]: $expr"

@@ -41,6 +41,9 @@ broken no_job_var '.templating.list |= map(select(.name != "job"))' 'no query va
 broken no_instance_var '.templating.list |= map(select(.name != "instance"))' 'no query variable instance'
 broken fixed_rate_range '(.panels[] | select(.title == "Daemon CPU") | .targets[0].expr) |= sub("\\$__rate_interval"; "5m")' 'rate without|is not \[\$__rate_interval\]'
 broken other_range '(.panels[] | select(.title == "Daemon CPU") | .targets[0].expr) |= . + " + 0 * max_over_time(process_open_fds[1h])"' 'range \[1h\] is not'
+broken no_instance_matcher '(.panels[] | select(.title == "Daemon CPU") | .targets[0].expr) |= sub(", instance=~\"\\$instance\""; "")' 'selector without job'
+broken bare_metric '(.panels[] | select(.title == "Daemon CPU") | .targets[0].expr) = "rate(process_cpu_seconds_total[$__rate_interval])"' 'selector without job'
+broken equality_matcher '(.panels[] | select(.title == "Daemon CPU") | .targets[0].expr) |= sub("job=~"; "job=")' 'matched with = or !='
 broken no_unit '(.panels[] | select(.title == "Daemon CPU") | .fieldConfig.defaults) |= del(.unit)' 'no unit'
 broken no_description '.panels[2].description = " "' 'no description'
 broken overlap '.panels[2].gridPos.x = 2' 'overlap'
@@ -59,7 +62,7 @@ if "$lint" "$metrics" "$rules" "$tmp/alerts.yml" >"$tmp/alerts.out" || ! grep -q
   echo "FAIL: rules_unknown_metric: $(cat "$tmp/alerts.out")"; fails=1
 else echo "ok: rules_unknown_metric"; fi
 # The known names pass (histogram suffixes, the meminfo prefix, recorded names).
-jq '.panels[1].targets[0].expr = "tierscope_bench_ttft_seconds_bucket + tierscope_meminfo_mem_total_bytes + instance_device:tierscope_disk_read_bytes:rate5m"' "$base" >"$tmp/known.json"
+jq '.panels[1].targets[0].expr = "tierscope_bench_ttft_seconds_bucket{job=~\"$job\", instance=~\"$instance\"} + tierscope_meminfo_mem_total_bytes{job=~\"$job\", instance=~\"$instance\"} + instance_device:tierscope_disk_read_bytes:rate5m"' "$base" >"$tmp/known.json"
 "$lint" "$metrics" "$rules" "$tmp/known.json" >"$tmp/known.out" || { echo "FAIL: known names rejected: $(cat "$tmp/known.out")"; fails=1; }
 
 # Jsonnet: a name not in the catalog, and a row wider than 24, stop the generation.
