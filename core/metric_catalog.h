@@ -272,4 +272,32 @@ inline constexpr MetricDef workload_process{"tierscope_workload_process_info",
     "Processes watched as the workload (config: workload.pids, process_names, systemd_units), with how each was "
     "matched; comm from /proc/<pid>/comm. Value is always 1.", kGauge};
 
+// Every fixed metric above, in catalog order: the source of
+// grafana/lib/metrics.json (tests/grafana/metrics_json.cpp), which the
+// dashboards and rules are checked against. Add a new MetricDef here too.
+inline constexpr const MetricDef* kCatalog[] = {
+    &build_info, &probe_success, &probe_duration, &samples_total, &sample_overruns, &sample_interval, &peak_window,
+    &last_sample_time, &config_reloads, &config_last_reload_ok, &process_rss, &process_vms, &process_cpu,
+    &process_open_fds, &process_max_fds, &process_start, &memory_capacity, &memory_used, &memory_available,
+    &memory_page_cache, &memory_anon, &memory_shmem, &swap_in_pages, &swap_out_pages, &major_faults, &page_in_bytes,
+    &page_out_bytes, &oom_kills, &pressure_stalled, &swap_device_info, &swap_priority, &swap_peak, &disk_reads,
+    &disk_reads_merged, &disk_read_bytes, &disk_read_time, &disk_writes, &disk_writes_merged, &disk_written_bytes,
+    &disk_write_time, &disk_in_progress, &disk_io_time, &disk_io_weighted, &disk_discards, &disk_discards_merged,
+    &disk_discarded_bytes, &disk_discard_time, &disk_flushes, &disk_flush_time, &disk_iops_peak,
+    &disk_throughput_peak, &nvme_info, &nvme_state, &nvme_namespace_info, &nvme_namespace_capacity,
+    &offload_device_info, &nvme_identify_info, &nvme_health_log_up, &nvme_health_log_age, &nvme_critical_warning,
+    &nvme_temperature, &nvme_temperature_sensor, &nvme_available_spare, &nvme_available_spare_threshold,
+    &nvme_percentage_used, &nvme_data_read, &nvme_data_written, &nvme_host_read_commands, &nvme_host_write_commands,
+    &nvme_controller_busy, &nvme_power_cycles, &nvme_power_on, &nvme_unsafe_shutdowns, &nvme_media_errors,
+    &nvme_error_log_entries, &nvme_warning_temperature_time, &nvme_critical_temperature_time, &gpu_info,
+    &gpu_utilization, &gpu_memory_utilization, &gpu_power, &gpu_energy, &gpu_temperature, &gpu_clock,
+    &gpu_pcie_throughput, &gpu_throttle_reasons, &gpu_throttle_active, &gpu_memory_reserved,
+    &gpu_visible_vram_capacity, &gpu_visible_vram_used, &gpu_process_memory_sum, &process_gpu_memory,
+    &gpu_probe_errors, &workload_process,
+};
+
+// Families whose names are only known at run time: one per /proc/meminfo
+// field (probes/meminfo.cpp), tierscope_meminfo_<field>_{bytes,pages}.
+inline constexpr std::string_view kMeminfoPrefix = "tierscope_meminfo_";
+
 }  // namespace tierscope::metric

@@ -37,6 +37,9 @@ inline constexpr MetricDef bench_step_context{"tierscope_bench_step_context_toke
     "Prompt tokens of the running tierscope bench step (context_sweep and concurrency_sweep), tokens.", MetricType::Gauge};
 inline constexpr MetricDef bench_step_users{"tierscope_bench_step_users",
     "Concurrent users of the running tierscope bench step, users.", MetricType::Gauge};
+// Every live bench metric above (grafana/lib/metrics.json is generated from it).
+inline constexpr const MetricDef* kBenchCatalog[] = {&bench_active_streams, &bench_requests, &bench_ttft, &bench_itl,
+                                                     &bench_output_rate, &bench_step_context, &bench_step_users};
 }  // namespace tierscope::metric
 
 namespace tierscope::workloads {
