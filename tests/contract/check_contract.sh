@@ -176,14 +176,14 @@ if [[ $dash_dir != - ]]; then
   for f in "${files[@]}"; do
     base=${f##*/}
     # shellcheck disable=SC2016 # $f is jq's
-    if ! jqc 'queries($f)' -c --arg f "$base" "$f" >"$work/q.jsonl" 2>"$work/q.err"; then
+    if ! jqc '[queries($f) | .dashboard, .kind, .where, .ref, .expr, .query, (.undefined | join(" "))
+              | tostring | gsub("\\s*\\n\\s*"; " ")] | _nwise(7) | join("\u001f")' \
+         -r --arg f "$base" "$f" >"$work/q.txt" 2>"$work/q.err"; then
       fail_header "dashboard file $base: not a dashboard JSON: $(head -c 300 "$work/q.err")"; continue
     fi
-    [[ -s $work/q.jsonl ]] || { fail_header "dashboard file $base: no PromQL queries"; continue; }
-    while IFS= read -r item; do
+    [[ -s $work/q.txt ]] || { fail_header "dashboard file $base: no PromQL queries"; continue; }
+    while IFS=$'\x1f' read -r -u 3 dash kind where ref expr q undefined; do
       checked=$((checked + 1))
-      IFS=$'\x1f' read -r dash kind where ref expr q undefined < <(
-        fields '.dashboard, .kind, .where, .ref, .expr, .query, (.undefined | join(" "))' <<<"$item")
       label="dashboard \"$dash\" ($base), $kind \"$where\", refId $ref"
       [[ $kind == panel ]] || label="dashboard \"$dash\" ($base), $kind \"$where\""
       n=$(nseries "$q")
@@ -199,7 +199,7 @@ if [[ $dash_dir != - ]]; then
       elif [[ $n == error* || $n == 0 ]]; then
         report "$label" "$([[ $n == 0 ]] && echo "no series" || echo "$n")" "$q"
       fi
-    done <"$work/q.jsonl"
+    done 3<"$work/q.txt"
   done
 fi
 
@@ -219,7 +219,7 @@ if [[ $rules_dir != - ]]; then
       else .rules[] | {group: $g.name, file: ($g.file | ltrimstr($d)), type, name, query, health,
                        lastError: (.lastError // ""), state: (.state // "")} end' \
     "$work/rules.json" >"$work/r.jsonl"
-  while IFS= read -r item; do
+  while IFS= read -r -u 3 item; do
     if jq -e '.never' <<<"$item" >/dev/null; then
       fail_header "rule group $(jq -r '"\"\(.group)\" (\(.file))"' <<<"$item"): never evaluated"; continue
     fi
@@ -244,7 +244,7 @@ if [[ $rules_dir != - ]]; then
       if [[ $n == error* && $healthy == 1 ]]; then report "$label" "$n" "$q"
       elif selectors_empty "$q"; then report "$label" "a vector selector returns no series" "$q"; fi
     fi
-  done <"$work/r.jsonl"
+  done 3<"$work/r.jsonl"
 fi
 
 summary="checked $checked queries and rules: $failures failure(s)"

@@ -2,13 +2,13 @@
 # The metric contract of the Grafana dashboards and Prometheus rules, against
 # a real Prometheus (the Debian `prometheus` server) scraping the real binaries:
 #
-#   job tierscope        four daemons on fixture hosts: phison-host (NVMe
+#   job tierscope        five daemons on fixture hosts: phison-host (NVMe
 #                        offload, swap, PSI); a Strix Halo host and a discrete
 #                        Radeon host (phison-host's procfs with the sysfs of
 #                        tests/fixtures/amd-strix-halo, amd-discrete); an H100
-#                        through the fake libnvidia-ml, beside a second GPU
-#                        whose calls time out, with the fdinfo-host workload
-#                        (pids 4242, 4243);
+#                        through the fake libnvidia-ml with the fdinfo-host
+#                        workload (pids 4242, 4243); phison-host with that
+#                        H100 fallen off the bus (GPU_IS_LOST);
 #   job tierscope-bench  `tierscope bench` live metrics, a concurrency sweep
 #                        against the mock engine that runs for the whole test.
 #
@@ -95,12 +95,17 @@ fixture_config fdinfo-host "$TMP/nvml.yaml" \
   "probes: {meminfo: false, vmstat: false, pressure: false, swaps: false, diskstats: false, nvme: false}
 gpu: {nvml_library: $nvml}
 workload: {pids: [4242, 4243], process_names: [ollama]}"
-# The H100 of tests/fixtures/nvml/h100.json and a second GPU whose handle
-# lookup times out (as a GPU in trouble does): tierscope_gpu_probe_errors_total.
-jq '.devices += [{"name": "NVIDIA H100 80GB HBM3", "pci_bus_id": "00000000:2B:00.0", "error": "TIMEOUT"}]' \
-  "$TIERSCOPE_SOURCE_DIR/tests/fixtures/nvml/h100.json" >"$TMP/nvml-scenario.json"
-FAKE_NVML_SCENARIO=$TMP/nvml-scenario.json \
+FAKE_NVML_SCENARIO=$TIERSCOPE_SOURCE_DIR/tests/fixtures/nvml/h100.json \
   launch daemon-nvml "$daemon_re" "$bin" daemon --config "$TMP/nvml.yaml"
+targets+=("127.0.0.1:$PORT")
+# phison-host with an H100 that has fallen off the bus (as in tests/e2e/gpu_lost.sh):
+# tierscope_gpu_probe_errors_total{error="GPU_IS_LOST"}, gpu_nvml failing.
+sed 's/"name": "NVIDIA H100 80GB HBM3",/"error": "GPU_IS_LOST", "name": "x",/' \
+  "$TIERSCOPE_SOURCE_DIR/tests/fixtures/nvml/h100.json" >"$TMP/gpu-lost.json"
+grep -q GPU_IS_LOST "$TMP/gpu-lost.json" || fail "tests/fixtures/nvml/h100.json: no device name to replace"
+fixture_config phison-host "$TMP/gpu-lost.yaml" "gpu: {nvml_library: $nvml}"
+FAKE_NVML_SCENARIO=$TMP/gpu-lost.json \
+  launch daemon-gpu-lost "$daemon_re" "$bin" daemon --config "$TMP/gpu-lost.yaml"
 targets+=("127.0.0.1:$PORT")
 
 # --- the mock engine and a bench that outlasts the test (2 users, ~0.4 s per request).
