@@ -44,9 +44,16 @@ api() {
 # query EXPR: the API's answer for EXPR at TIME, as JSON.
 query() { api /api/v1/query --data-urlencode "query=$1" --data-urlencode "time=$at"; }
 
-# nseries EXPR: the number of series EXPR returns, or "error: ..." when it fails.
+# nseries EXPR: 0 when EXPR returns no series, 1 when it returns some (the
+# compact JSON of Prometheus read without jq: this runs once per query), or
+# "error: ..." when it fails.
 nseries() {
-  query "$1" | jq -r 'if .status == "success" then (.data.result | length) else "error: \(.errorType // ""): \(.error // "no answer")" end'
+  local body; body=$(query "$1")
+  if [[ $body == '{"status":"success"'* ]]; then
+    [[ $body == *'"result":[]'* ]] && echo 0 || echo 1
+  else
+    jq -r '"error: \(.errorType // ""): \(.error // "no answer")"' <<<"$body" 2>/dev/null || echo "error: ${body:0:300}"
+  fi
 }
 
 # count_of SELECTOR: how many series SELECTOR matches (0 when none), or "error: ...".
