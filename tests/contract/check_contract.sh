@@ -120,7 +120,9 @@ diagnose() {
         echo "    - $sel: metric missing: no metric name matches $mtext"; continue
       fi
       values_of=${name:-the selector}
-      if [[ $op == "=" || $op == "=~" ]]; then
+      if [[ $op == "!=" && $mtext == "$label!=\"\"" ]]; then
+        echo "    - $sel: label missing: no series of $values_of has label $label"
+      elif [[ $op == "=" || $op == "=~" ]]; then
         all=$name; [[ -n $all ]] || all='{__name__!=""}'
         values=$(query "group by ($label) ($all)" |
                  jq -r --arg l "$label" '[.data.result[]?.metric[$l] // empty] | unique | .[:8] | join(", ")')

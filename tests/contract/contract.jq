@@ -28,6 +28,13 @@ def subst($types):
       elif $types[$n] == "interval" then builtins["__rate_interval"]
       else ".+" end);
 
+# A selector with the matcher LABEL!="" added: label_values(SELECTOR, LABEL)
+# lists only values of series that have the label.
+def withlabel($l):
+  if test("\\{\\s*\\}\\s*$") then sub("\\{\\s*\\}\\s*$"; "{\($l)!=\"\"}")
+  elif test("\\}\\s*$") then sub("\\}\\s*$"; ", \($l)!=\"\"}")
+  else . + "{\($l)!=\"\"}" end;
+
 # Every panel of a dashboard, nested ones included (rows of the old schema,
 # collapsed row panels holding their panels).
 def allpanels: ([(.panels // [])[], ((.rows // [])[] | (.panels // [])[])] | .[] | recurse((.panels // [])[]));
@@ -52,12 +59,14 @@ def queries($file):
     ( ($d.templating.list // [])[] | select(.type == "query") | . as $v
       | (if (.query | type) == "object" then .query.query else .query end) // ""
       | select(test("\\S"))
-      # label_values(SELECTOR, LABEL) and query_result(EXPR) become PromQL;
-      # label_values(LABEL) (any series with that label) too.
+      # label_values(SELECTOR, LABEL) becomes count by (LABEL) (SELECTOR with
+      # LABEL!=""), label_values(LABEL) the same over every series, and
+      # query_result(EXPR) EXPR.
       | (if test("^\\s*label_values\\s*\\(") then
            (capture("^\\s*label_values\\s*\\((?<s>.*),\\s*(?<l>[A-Za-z_][A-Za-z0-9_]*)\\s*\\)\\s*$")
             // capture("^\\s*label_values\\s*\\(\\s*(?<l>[A-Za-z_][A-Za-z0-9_]*)\\s*\\)\\s*$")
-            | if .s then "count by (\(.l)) (\(.s))" else "count by (\(.l)) ({\(.l)!=\"\"})" end)
+            | .l as $l
+            | if .s then "count by (\($l)) (\(.s | withlabel($l)))" else "count by (\($l)) ({\($l)!=\"\"})" end)
          elif test("^\\s*query_result\\s*\\(") then capture("^\\s*query_result\\s*\\((?<e>.*)\\)\\s*$").e
          elif test("^\\s*(label_names|metrics)\\s*\\(") then empty
          else . end) as $expr

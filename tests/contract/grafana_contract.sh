@@ -159,7 +159,8 @@ cat >"$TMP/self/dashboards/self.json" <<'JSON'
     {"name": "datasource", "type": "datasource", "query": "prometheus"},
     {"name": "job", "type": "query", "query": "label_values(tierscope_build_info, job)"},
     {"name": "instance", "type": "query", "query": {"query": "label_values(tierscope_build_info{job=~\"$job\"}, instance)", "refId": "v"}},
-    {"name": "tier", "type": "custom", "query": "ram,swap"}
+    {"name": "tier", "type": "custom", "query": "ram,swap"},
+    {"name": "card", "type": "query", "query": "label_values(tierscope_gpu_info{job=~\"$job\"}, card)"}
   ]},
   "panels": [
     {"type": "timeseries", "title": "Capacity by tier", "datasource": "${datasource}", "targets": [
@@ -261,6 +262,7 @@ unlisted=$(comm -23 "$TMP/defined.txt" "$TMP/produced.txt" | grep -vxF -f <(awk 
 # --- the self-test: exactly these failures, with these diagnoses.
 rc=0
 bash "$here/check_contract.sh" "$prom" "$at" "$TMP/self/dashboards" "$TMP/rules/self" "$here/fixture_gaps.txt" >"$TMP/self.out" 2>&1 || rc=$?
+# shellcheck disable=SC2016 # "$card" is the name of a dashboard variable
 expected=(
   'FAIL dashboard "Contract self-test" (self.json), panel "Renamed metric", refId A: no series'
   '- tierscope_disk_read_byte_total{job=~".+"}: metric missing: no series named tierscope_disk_read_byte_total (names like it: tierscope_disk_read_bytes_total'
@@ -273,19 +275,21 @@ expected=(
   'FAIL rule file self.yml, group "selftest-alerts", alert TierscopeSelfTestRenamed: a vector selector returns no series'
   '- tierscope_probe_succes{job="tierscope"}: metric missing: no series named tierscope_probe_succes (names like it: tierscope_probe_duration_seconds, tierscope_probe_success'
   'FAIL rule file self.yml, group "selftest-alerts", alert TierscopeSelfTestManyToMany: health err: '
+  'FAIL dashboard "Contract self-test" (self.json), variable "$card": no series'
+  '- tierscope_gpu_info{job=~".+", card!=""}: label missing: no series of tierscope_gpu_info has label card'
   'UNVERIFIED dashboard "Contract self-test" (self.json), panel "NVMe wear", refId A: no series'
   '- tierscope_nvme_percentage_used_ratio: not produced on the test'"'"'s hosts: NVMe admin commands'
-  'checked 15 queries and rules: 6 failure(s), 1 unverified'
+  'checked 16 queries and rules: 7 failure(s), 1 unverified'
 )
 missing=()
 for line in "${expected[@]}"; do grep -qF -- "$line" "$TMP/self.out" || missing+=("$line"); done
-if [[ $rc -ne 1 || ${#missing[@]} -gt 0 || $(grep -c '^FAIL' "$TMP/self.out") -ne 6 ]]; then
+if [[ $rc -ne 1 || ${#missing[@]} -gt 0 || $(grep -c '^FAIL' "$TMP/self.out") -ne 7 ]]; then
   echo "--- the checker on the self-test (exit $rc):"; cat "$TMP/self.out"
   printf 'expected line not found: %s\n' "${missing[@]}"
-  echo "FAIL: the checker's self-test: expected exit 1 and exactly the 6 planted failures with their diagnoses" >&2
+  echo "FAIL: the checker's self-test: expected exit 1 and exactly the 7 planted failures with their diagnoses" >&2
   exit 1
 fi
-echo "self-test: the checker found the 6 planted failures (renamed metric, missing label, label value, evaluation error), the unverifiable panel, and passed the rest"
+echo "self-test: the checker found the 7 planted failures (renamed metric, missing labels, label value, evaluation error), the unverifiable panel, and passed the rest"
 
 # --- the dashboards and rules.
 if [[ ! -d $grafana/dashboards ]]; then
