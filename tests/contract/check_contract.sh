@@ -14,6 +14,8 @@
 # prefix), a label is missing, a label matcher matches nothing (with the
 # label's values), or the matchers only match apart. Every failure is reported,
 # then the exit code is 1; 0 when all pass; 2 on a usage or connection error.
+# Notes, which do not fail: a panel legend's {{label}} that no returned series
+# has, and alerts firing or pending on the scraped hosts.
 #
 # Usage: check_contract.sh PROMETHEUS_URL TIME DASHBOARD_DIR RULES_DIR [GAPS_FILE]
 #   TIME: evaluation time (Unix seconds) for every query; RULES_DIR: the
@@ -44,17 +46,18 @@ api() {
 # query EXPR: the API's answer for EXPR at TIME, as JSON.
 query() { api /api/v1/query --data-urlencode "query=$1" --data-urlencode "time=$at"; }
 
-# nseries EXPR: 0 when EXPR returns no series, 1 when it returns some (the
-# compact JSON of Prometheus read without jq: this runs once per query), or
-# "error: ..." when it fails.
-nseries() {
-  local body; body=$(query "$1")
-  if [[ $body == '{"status":"success"'* ]]; then
-    [[ $body == *'"result":[]'* ]] && echo 0 || echo 1
+# evaluate EXPR: sets BODY to the API's answer and N to 0 when EXPR returns no
+# series, 1 when it returns some (Prometheus' compact JSON read without jq:
+# this runs once per query), or "error: ..." when it fails.
+evaluate() {
+  BODY=$(query "$1")
+  if [[ $BODY == '{"status":"success"'* ]]; then
+    if [[ $BODY == *'"result":[]'* ]]; then N=0; else N=1; fi
   else
-    jq -r '"error: \(.errorType // ""): \(.error // "no answer")"' <<<"$body" 2>/dev/null || echo "error: ${body:0:300}"
+    N=$(jq -r '"error: \(.errorType // ""): \(.error // "no answer")"' <<<"$BODY" 2>/dev/null) || N="error: ${BODY:0:300}"
   fi
 }
+nseries() { evaluate "$1"; echo "$N"; }
 
 # count_of SELECTOR: how many series SELECTOR matches (0 when none), or "error: ...".
 count_of() {
@@ -185,17 +188,24 @@ if [[ $dash_dir != - ]]; then
   for f in "${files[@]}"; do
     base=${f##*/}
     # shellcheck disable=SC2016 # $f is jq's
-    if ! jqc '[queries($f) | .dashboard, .kind, .where, .ref, .expr, .query, (.undefined | join(" "))
-              | tostring | gsub("\\s*\\n\\s*"; " ")] | _nwise(7) | join("\u001f")' \
+    if ! jqc '[queries($f) | .dashboard, .kind, .where, .ref, .expr, .query, (.undefined | join(" ")), .legend
+              | tostring | gsub("\\s*\\n\\s*"; " ")] | _nwise(8) | join("\u001f")' \
          -r --arg f "$base" "$f" >"$work/q.txt" 2>"$work/q.err"; then
       fail_header "dashboard file $base: not a dashboard JSON: $(head -c 300 "$work/q.err")"; continue
     fi
     [[ -s $work/q.txt ]] || { fail_header "dashboard file $base: no PromQL queries"; continue; }
-    while IFS=$'\x1f' read -r -u 3 dash kind where ref expr q undefined; do
+    while IFS=$'\x1f' read -r -u 3 dash kind where ref expr q undefined legend; do
       checked=$((checked + 1))
       label="dashboard \"$dash\" ($base), $kind \"$where\", refId $ref"
       [[ $kind == panel ]] || label="dashboard \"$dash\" ($base), $kind \"$where\""
-      n=$(nseries "$q")
+      evaluate "$q"; n=$N
+      # A legend's {{label}} that no returned series has shows as nothing (a note, not a failure).
+      if [[ $n == 1 && $legend == *'{{'* ]]; then
+        absent=$(jq -r --arg l "$legend" '[.data.result[]? | objects | .metric | keys[]] as $have
+          | [$l | scan("\\{\\{\\s*([A-Za-z_][A-Za-z0-9_]*)\\s*\\}\\}") | .[0] | select(. as $x | $have | index([$x]) | not)]
+          | unique | join(", ")' <<<"$BODY")
+        [[ -z $absent ]] || printf 'note: %s: legend "%s": no series returned has %s\n' "$label" "$legend" "$absent"
+      fi
       if [[ -n $undefined ]]; then
         fail_header "$label: undefined template variable(s): $undefined (Grafana sends them as written)"
         printf '    expr: %s\n' "$expr"

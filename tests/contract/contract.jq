@@ -48,14 +48,15 @@ def queries($file):
   | ($d.title // "(untitled)") as $title
   | ([($d.templating.list // [])[] | {key: .name, value: (.type // "query")}] | from_entries) as $types
   | def item($kind; $where; $ref; $expr):
-      {file: $file, dashboard: $title, kind: $kind, where: $where, ref: $ref, expr: $expr,
+      {file: $file, dashboard: $title, kind: $kind, where: $where, ref: $ref, expr: $expr, legend: "",
        query: ($expr | subst($types)),
        undefined: [$expr | varnames[] | select(builtins[.] == null and $types[.] == null)]};
     ( $d | allpanels | . as $p
       | (.targets // [])[] | select((.expr // "") | test("\\S"))
       # targets of another data source type (Loki, ...) are not PromQL
       | select(((.datasource | objects | .type) // "prometheus") == "prometheus")
-      | item("panel"; ($p.title // "(untitled panel)"); (.refId // "?"); .expr) ),
+      | (.legendFormat // "") as $legend
+      | item("panel"; ($p.title // "(untitled panel)"); (.refId // "?"); .expr) + {legend: $legend} ),
     ( ($d.templating.list // [])[] | select(.type == "query") | . as $v
       | (if (.query | type) == "object" then .query.query else .query end) // ""
       | select(test("\\S"))

@@ -164,7 +164,7 @@ cat >"$TMP/self/dashboards/self.json" <<'JSON'
   ]},
   "panels": [
     {"type": "timeseries", "title": "Capacity by tier", "datasource": "${datasource}", "targets": [
-      {"refId": "A", "expr": "sum by (instance, tier) (tierscope_memory_capacity_bytes{job=~\"$job\", instance=~\"${instance:regex}\", tier=~\"[[tier]]\"})"},
+      {"refId": "A", "expr": "sum by (instance, tier) (tierscope_memory_capacity_bytes{job=~\"$job\", instance=~\"${instance:regex}\", tier=~\"[[tier]]\"})", "legendFormat": "{{instance}} {{ tier }} {{card}}"},
       {"refId": "B", "expr": "instance:tierscope_memory_used_bytes:sum{instance=~\"$instance\"}"}]},
     {"type": "row", "title": "Collapsed", "collapsed": true, "panels": [
       {"type": "timeseries", "title": "Renamed metric", "targets": [
@@ -277,6 +277,7 @@ expected=(
   'FAIL rule file self.yml, group "selftest-alerts", alert TierscopeSelfTestManyToMany: health err: '
   'FAIL dashboard "Contract self-test" (self.json), variable "$card": no series'
   '- tierscope_gpu_info{job=~".+", card!=""}: label missing: no series of tierscope_gpu_info has label card'
+  'note: dashboard "Contract self-test" (self.json), panel "Capacity by tier", refId A: legend "{{instance}} {{ tier }} {{card}}": no series returned has card'
   'UNVERIFIED dashboard "Contract self-test" (self.json), panel "NVMe wear", refId A: no series'
   '- tierscope_nvme_percentage_used_ratio: not produced on the test'"'"'s hosts: NVMe admin commands'
   'checked 16 queries and rules: 7 failure(s), 1 unverified'
@@ -289,7 +290,7 @@ if [[ $rc -ne 1 || ${#missing[@]} -gt 0 || $(grep -c '^FAIL' "$TMP/self.out") -n
   echo "FAIL: the checker's self-test: expected exit 1 and exactly the 7 planted failures with their diagnoses" >&2
   exit 1
 fi
-echo "self-test: the checker found the 7 planted failures (renamed metric, missing labels, label value, evaluation error), the unverifiable panel, and passed the rest"
+echo "self-test: the checker found the 7 planted failures (renamed metric, missing labels, label value, evaluation error), the unverifiable panel, the legend note, and passed the rest"
 
 # --- the dashboards and rules.
 if [[ ! -d $grafana/dashboards ]]; then
