@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The metric contract of the dashboards and rules, checked against a running
-# Prometheus: every PromQL query of every Grafana dashboard (panel targets,
-# query variables, annotations; template variables substituted as in
-# contract.jq) must return at least one series at TIME; every rule group
-# loaded from RULES_DIR must have been evaluated with every rule healthy (no
-# lastError); every recording rule's expression must return a series; every
-# vector selector of every alerting rule must return a series (the alert
-# itself normally returns nothing).
+# Prometheus: every panel target and query variable of every Grafana dashboard
+# (template variables substituted as in contract.jq) must return at least one
+# series at TIME; every rule group loaded from RULES_DIR must have been
+# evaluated with every rule healthy (no lastError); every recording rule's
+# expression must return a series; every vector selector of every alerting
+# rule and dashboard annotation must return a series (the alert or
+# annotation itself normally returns nothing).
 #
 # A failure names the dashboard (or rule file and group), panel (or rule),
 # refId, the expression after substitution, and for each vector selector that

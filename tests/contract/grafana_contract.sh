@@ -58,6 +58,8 @@ cleanup_contract() {
   cleanup_e2e
 }
 trap cleanup_contract EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # launch NAME SED_REGEX COMMAND...: starts COMMAND in the background (stdout and
 # stderr to $TMP/NAME.log), waits <= 10 s for a line matching SED_REGEX and
