@@ -154,7 +154,7 @@ function(config)
           p.target(q.s('tierscope_nvme_available_spare_ratio', ctl), '{{instance}} {{controller}} spare'),
           p.target(q.s('tierscope_nvme_available_spare_threshold_ratio', ctl), '{{instance}} {{controller}} threshold'),
         ], 'percentunit', w=6, min=0, max=1),
-        p.timeseries('Data written per second (drive count)', ['tierscope_nvme_data_written_bytes_total', 'tierscope_nvme_data_read_bytes_total'], [
+        p.timeseries('Data read and written per second (drive count)', ['tierscope_nvme_data_written_bytes_total', 'tierscope_nvme_data_read_bytes_total'], [
           p.target(q.rate('tierscope_nvme_data_written_bytes_total', ctl), '{{instance}} {{controller}} written'),
           p.target(q.rate('tierscope_nvme_data_read_bytes_total', ctl), '{{instance}} {{controller}} read'),
         ], 'Bps', w=6, note='The drive counts in units of 512 000 bytes and the log is read every nvme.health_interval: a coarse rate.', min=0),
