@@ -326,6 +326,15 @@ echo "is-enabled: $enabled; is-active: $active"
 [[ $active == inactive ]] || fail "after dpkg -i the unit is '$active', expected inactive (nothing started)"
 ct test -f "$CONF" || fail "no conffile $CONF"
 ct dpkg-query -W -f='${Conffiles}\n' tierscope | grep -q "^ $CONF " || fail "$CONF is not a registered conffile"
+for f in /usr/share/tierscope/grafana/dashboards/overview.json \
+         /usr/share/tierscope/grafana/provisioning/dashboards/tierscope.yml \
+         /usr/share/tierscope/grafana/provisioning/datasources/tierscope.yml \
+         /usr/share/tierscope/grafana/rules/tierscope-alerts.yml \
+         /usr/share/tierscope/grafana/rules/tierscope-rules.yml \
+         /usr/share/doc/tierscope/examples/web-config.example.yml; do
+  ct test -f "$f" || fail "the package does not install $f"
+done
+echo "dashboards, provisioning, rules and the web config example installed"
 [[ $(show LoadState) == loaded ]] || fail "systemd does not know the unit after dpkg -i (postinst daemon-reload)"
 verify=$(ct systemd-analyze verify tierscope.service 2>&1) || fail "systemd-analyze verify failed: $verify"
 [[ -z $verify ]] || fail "systemd-analyze verify tierscope.service is not clean: $verify"
