@@ -76,7 +76,13 @@ scrape >"$TMP/r.prom"
 [[ $(value "$TMP/r.prom" tierscope_sample_interval_seconds) == 0.1 ]] || fail "the running config changed on a rejected reload"
 rss_end=$(rss_kb)
 echo "RSS ${rss_start} kB before the rejected reloads, ${rss_end} kB after"
-[[ $rss_end -lt $((rss_start + 8192)) ]] || fail "RSS grew from ${rss_start} kB to ${rss_end} kB over rejected reloads"
+if [[ ${TIERSCOPE_SANITIZE:-OFF} == ON ]]; then
+  # ASan holds freed memory in its quarantine and free lists, so RSS says
+  # nothing about what the daemon keeps; the GCC build checks it.
+  echo "RSS not compared: sanitizer build"
+else
+  [[ $rss_end -lt $((rss_start + 8192)) ]] || fail "RSS grew from ${rss_start} kB to ${rss_end} kB over rejected reloads"
+fi
 stop_daemon
 checks=$((checks + 1))
 
