@@ -1,0 +1,86 @@
+#include "workloads/memory_wall.h"
+
+#include <array>
+#include <limits>
+
+namespace tierscope {
+
+namespace {
+
+// Block layouts of ggml's cache types: q8_0 = fp16 scale + 32 int8;
+// q4_0 = fp16 scale + 16 bytes of nibbles; q4_1 adds an fp16 min; q5_0 and
+// q5_1 add 4 bytes of fifth bits.
+constexpr std::array<KvCacheLayout, 8> kLayouts{{
+    {"f32", 1, 4},
+    {"f16", 1, 2},
+    {"bf16", 1, 2},
+    {"q8_0", 32, 34},
+    {"q4_0", 32, 18},
+    {"q4_1", 32, 20},
+    {"q5_0", 32, 22},
+    {"q5_1", 32, 24},
+}};
+
+constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
+
+// a * b, saturating: a prediction from hostile metadata stays a number.
+std::uint64_t mul_sat(std::uint64_t a, std::uint64_t b) { return a != 0 && b > kMax / a ? kMax : a * b; }
+std::uint64_t add_sat(std::uint64_t a, std::uint64_t b) { return b > kMax - a ? kMax : a + b; }
+
+}  // namespace
+
+KvCacheLayout kv_cache_layout(KvCacheType type) { return kLayouts[static_cast<std::size_t>(type)]; }
+
+std::optional<KvCacheType> kv_cache_type_from_name(std::string_view name) {
+  for (std::size_t i = 0; i < kLayouts.size(); ++i)
+    if (kLayouts[i].name == name) return static_cast<KvCacheType>(i);
+  return std::nullopt;
+}
+
+std::uint64_t kv_row_bytes(KvCacheType type, std::uint64_t elements) {
+  const KvCacheLayout l = kv_cache_layout(type);
+  const std::uint64_t blocks = elements / l.block_elements + (elements % l.block_elements != 0 ? 1 : 0);
+  return mul_sat(blocks, l.block_bytes);
+}
+
+KvShape kv_shape(const GgufModelFacts& facts) {
+  return {facts.block_count, facts.head_count_kv, facts.key_length, facts.value_length};
+}
+
+std::uint64_t kv_bytes_per_token(const KvShape& s, KvCacheType k_type, KvCacheType v_type) {
+  const std::uint64_t k = kv_row_bytes(k_type, mul_sat(s.head_count_kv, s.key_length));
+  const std::uint64_t v = kv_row_bytes(v_type, mul_sat(s.head_count_kv, s.value_length));
+  return mul_sat(s.block_count, add_sat(k, v));
+}
+
+WallModel wall_model(const GgufModelFacts& facts, KvCacheType k_type, KvCacheType v_type) {
+  return {facts.tensor_bytes, kv_bytes_per_token(kv_shape(facts), k_type, v_type), facts.context_length,
+          facts.expert_count, facts.expert_used_count};
+}
+
+WallPrediction predict_wall(const TierBudget& budget, const WallModel& model, std::uint64_t overhead_bytes) {
+  WallPrediction p;
+  p.tier = budget.name;
+  p.budget_bytes = budget.bytes;
+  p.weights_bytes = budget.weights_share.value_or(model.weights_bytes);
+  p.overhead_bytes = overhead_bytes;
+  p.kv_bytes_per_token = model.kv_bytes_per_token;
+  const std::uint64_t fixed = add_sat(p.weights_bytes, overhead_bytes);
+  p.weights_fit = fixed <= budget.bytes;
+  if (!p.weights_fit) return p;
+  const std::uint64_t by_budget = model.kv_bytes_per_token == 0 ? kMax : (budget.bytes - fixed) / model.kv_bytes_per_token;
+  p.clamped = model.context_length != 0 && model.context_length <= by_budget;
+  p.max_context = p.clamped ? model.context_length : by_budget;
+  if (model.context_length == 0 && model.kv_bytes_per_token == 0) p.max_context = 0;
+  return p;
+}
+
+std::vector<WallPrediction> predict_walls(std::span<const TierBudget> budgets, const WallModel& model,
+                                          std::uint64_t overhead_bytes) {
+  std::vector<WallPrediction> out;
+  out.reserve(budgets.size());
+  for (const TierBudget& b : budgets) out.push_back(predict_wall(b, model, overhead_bytes));
+  return out;
+}
+
+}  // namespace tierscope
