@@ -207,12 +207,14 @@ TEST(Gguf, ModelFactsDefaultsAndErrors) {
 TEST(GgufHostile, EveryTruncationIsAOneLineError) {
   const std::string file = gguf_file(3, with_arrays(), {tensor_info("w", {8}, 0, 0)}, 32);
   ASSERT_EQ(error_of(file), "");
-  std::size_t data_offset = parse_gguf(file, "t.gguf").data_offset;
+  const std::size_t data_offset = parse_gguf(file, "t.gguf").data_offset;
   for (std::size_t n = 0; n < file.size(); ++n) {
     const std::string message = error_of(file.substr(0, n));
     ASSERT_TRUE(message.starts_with("t.gguf: offset ")) << n << ": " << message;
     EXPECT_EQ(message.find('\n'), std::string::npos) << n;
-    if (n >= data_offset) EXPECT_NE(message.find("ends past the end of the file"), std::string::npos) << message;
+    if (n >= data_offset) {
+      EXPECT_NE(message.find("ends past the end of the file"), std::string::npos) << message;
+    }
   }
   EXPECT_EQ(error_of(file.substr(0, 10)), "t.gguf: offset 8: file ends in the tensor count (8 bytes needed, 2 left)");
 }
