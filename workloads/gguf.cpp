@@ -73,7 +73,9 @@ class Cursor {
 
   std::size_t offset() const { return pos_; }
   std::size_t left() const { return bytes_.size() - pos_; }
-  std::uint64_t file_size() const { return file_size_; }
+  // Bytes of the whole file after the offset (more than left() when only
+  // the file's first bytes were read).
+  std::uint64_t file_left() const { return file_size_ - pos_; }
   const std::string& name() const { return name_; }
 
   [[noreturn]] void fail(std::size_t at, const std::string& what) const {
@@ -133,6 +135,9 @@ std::size_t min_value_bytes(GgufType type) {
   return 1;
 }
 
+// Numbers and bools, whose arrays can be skipped in one step.
+bool fixed_size(GgufType type) { return type != GgufType::string && type != GgufType::array; }
+
 class Parser {
  public:
   explicit Parser(Cursor& in) : in_(in) {}
@@ -187,10 +192,14 @@ class Parser {
     const std::size_t count_at = in_.offset();
     v.count = in_.u64(what + " count");
     const std::size_t least = min_value_bytes(v.element_type);
-    if (v.count > in_.left() / least && in_.file_size() <= in_.offset() + in_.left())
+    if (v.count > in_.file_left() / least)
       in_.fail(count_at, what + " holds " + std::to_string(v.count) + " " + std::string(gguf_type_name(v.element_type)) +
-                             " elements, more than the " + std::to_string(in_.left()) + " bytes left can hold");
+                             " elements, more than the " + std::to_string(in_.file_left()) + " bytes left can hold");
     const bool keep = v.count <= kKeptArrayElements && v.count <= kMaxKeptValues - kept_;
+    if (!keep && fixed_size(v.element_type)) {  // a long array of numbers: skipped whole
+      in_.take(static_cast<std::size_t>(v.count * least), what + " elements");
+      return;
+    }
     if (keep) {
       kept_ += v.count;
       v.elements.reserve(static_cast<std::size_t>(v.count));
@@ -211,8 +220,8 @@ std::uint64_t bounded_count(Cursor& in, std::string_view what, std::uint64_t max
   const std::size_t at = in.offset();
   const std::uint64_t n = in.u64(what);
   if (n > max) in.fail(at, std::string(what) + " is " + std::to_string(n) + ", more than the " + std::to_string(max) + " read at most");
-  if (n > in.left() / least && in.file_size() <= in.offset() + in.left())
-    in.fail(at, std::string(what) + " is " + std::to_string(n) + ", more than the " + std::to_string(in.left()) +
+  if (n > in.file_left() / least)
+    in.fail(at, std::string(what) + " is " + std::to_string(n) + ", more than the " + std::to_string(in.file_left()) +
                     " bytes left can hold");
   return n;
 }
@@ -386,7 +395,7 @@ GgufModelFacts model_facts(const GgufFile& f) {
   m.file_type = f.count("general.file_type");
   m.context_length = f.count(key("context_length")).value_or(0);
   auto blocks = f.count(key("block_count"));
-  if (!blocks) throw GgufError(f.name + ": " + key("block_count") + " is absent");
+  if (!blocks) throw GgufError(f.name + ": " + quote(key("block_count")) + " is absent");
   m.block_count = *blocks;
   m.embedding_length = f.count(key("embedding_length")).value_or(0);
   m.head_count = f.count(key("attention.head_count")).value_or(0);
@@ -394,7 +403,7 @@ GgufModelFacts model_facts(const GgufFile& f) {
   auto derived = [&](std::string_view suffix) {
     if (auto v = f.count(key(suffix))) return *v;
     if (m.head_count == 0)
-      throw GgufError(f.name + ": " + key(suffix) + " is absent and " + key("attention.head_count") +
+      throw GgufError(f.name + ": " + quote(key(suffix)) + " is absent and " + quote(key("attention.head_count")) +
                       " is absent or 0, so it cannot be derived");
     return m.embedding_length / m.head_count;
   };

@@ -187,6 +187,12 @@ TEST(Gguf, ModelFactsDefaultsAndErrors) {
   EXPECT_FALSE(m.file_type);
   EXPECT_THROW(facts_of({}), GgufError);
   EXPECT_THROW(facts_of({arch}), GgufError);  // no block_count
+  try {  // the architecture's name, from the file, quoted on one line
+    facts_of({kv("general.architecture", kStr, gstr("a\nb"))});
+    FAIL();
+  } catch (const GgufError& e) {
+    EXPECT_STREQ(e.what(), "t.gguf: \"a?b.block_count\" is absent");
+  }
   try {
     facts_of({arch, kv("llama.block_count", kStr, gstr("5"))});
     FAIL();
@@ -197,8 +203,8 @@ TEST(Gguf, ModelFactsDefaultsAndErrors) {
     facts_of({arch, kv("llama.block_count", kU32, u32(2))});
     FAIL();
   } catch (const GgufError& e) {
-    EXPECT_STREQ(e.what(), "t.gguf: llama.attention.key_length is absent and llama.attention.head_count is absent "
-                           "or 0, so it cannot be derived");
+    EXPECT_STREQ(e.what(), "t.gguf: \"llama.attention.key_length\" is absent and \"llama.attention.head_count\" is "
+                           "absent or 0, so it cannot be derived");
   }
 }
 
