@@ -52,6 +52,7 @@ ipv6() {
   grep -q '^00000000000000000000000000000001 ' /proc/net/if_inet6 2>/dev/null ||
     { echo "SKIP: this host has no ::1 (IPv6 disabled)"; exit 77; }
   LOG=$TMP/daemon6.log
+  : >"$LOG"
   "$bin" daemon --config "$TMP/config.yaml" --listen '[::1]:0' 2>"$LOG" &
   DAEMON_PID=$!
   local port6=""

@@ -44,6 +44,7 @@ printf 'sample_interval: 100ms\nlisten: 127.0.0.1:0\n' >"$work/config.yaml"
 start() {
   local log=$work/daemon.$RANDOM.log
   DPORT=''
+  : >"$log"
   "$1" daemon --config "$work/config.yaml" --listen 127.0.0.1:0 2>"$log" &
   DPID=$!
   PIDS+=("$DPID")

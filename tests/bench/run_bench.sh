@@ -115,6 +115,7 @@ fi
 start_tierscope() {
   local cfg=$1 log=$work/tierscope.$RANDOM.log i
   TS_PID='' TS_URL=''
+  : >"$log"
   "$TS" daemon --config "$cfg" --listen 127.0.0.1:0 2>"$log" &
   TS_PID=$!
   PIDS+=("$TS_PID")

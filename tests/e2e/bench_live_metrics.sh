@@ -80,6 +80,7 @@ YAML
 
 out=$TMP/out
 LOG=$TMP/bench.err
+: >"$LOG"
 "$bin" bench "$TMP/scenario.yaml" --out "$out" >"$TMP/bench.out" 2>"$LOG" &
 BENCH_PID=$!
 PORT=""

@@ -18,6 +18,7 @@ trap cleanup_e2e EXIT
 start_daemon() {
   local bin=$1 config=$2; shift 2
   LOG=$TMP/daemon.log
+  : >"$LOG"  # exists before the first read below (the redirection happens in the child)
   "$bin" daemon --config "$config" "$@" 2>"$LOG" &
   DAEMON_PID=$!
   for _ in $(seq 100); do
