@@ -266,9 +266,12 @@ done
 [[ $up == $((${#targets[@]} + 1)) && $scrapes -ge 5 && $ttft != 0 && $unevaluated == 0 ]] ||
   fail "after 30 s: $up of $((${#targets[@]} + 1)) targets up, $scrapes scrapes of the least scraped, bench TTFT count $ttft, $unevaluated rule groups not evaluated: $(curl -sS --noproxy '*' "$prom/api/v1/targets" | jq -c '[.data.activeTargets[] | {scrapeUrl, health, lastError}]')"
 at=$(date +%s.%N)
+kill -0 "$bench_pid" 2>/dev/null || { LOG=$TMP/bench.log; fail "the bench ended before the check"; }
+echo "Prometheus $prom: ${#targets[@]} daemons ${targets[*]}, bench $bench_target; checking at $at, $((SECONDS - started)) s after start"
 
 # --- the fake libnvme's values (tests/fakes/fake_libnvme.cpp) as the daemon
-# exports them: nvme0's health log in the metrics' units, and its Identify.
+# exports them: nvme0's health log in the metrics' units, its Identify, and
+# nvme1's temperature (a second controller told apart by the fake).
 nvme0="instance=\"$phison_target\", controller=\"nvme0\""
 value_failures=0
 while read -r line; do
@@ -292,8 +295,6 @@ tierscope_nvme_temperature_celsius{instance="$phison_target", controller="nvme1"
 VALUES
 (( value_failures == 0 )) || { LOG=$TMP/daemon-phison.log; fail "the fake libnvme's values, above"; }
 echo "fake libnvme: nvme0 and nvme1 health and Identify series carry the fake's values"
-kill -0 "$bench_pid" 2>/dev/null || { LOG=$TMP/bench.log; fail "the bench ended before the check"; }
-echo "Prometheus $prom: ${#targets[@]} daemons ${targets[*]}, bench $bench_target; checking at $at, $((SECONDS - started)) s after start"
 
 # --- fixture_gaps.txt names metrics the source defines and these hosts do not produce.
 curl -sS --noproxy '*' "$prom/api/v1/label/__name__/values" | jq -r '.data[]' | sed -E 's/_(bucket|count|sum)$//' | sort -u >"$TMP/produced.txt"
