@@ -3,7 +3,8 @@
 # a real Prometheus (the Debian `prometheus` server) scraping the real binaries:
 #
 #   job tierscope        five daemons on fixture hosts: phison-host (NVMe
-#                        offload, swap, PSI); a Strix Halo host and a discrete
+#                        offload, swap, PSI; NVMe Identify and SMART/health
+#                        through the fake libnvme); a Strix Halo host and a discrete
 #                        Radeon host (phison-host's procfs with the sysfs of
 #                        tests/fixtures/amd-strix-halo, amd-discrete); an H100
 #                        through the fake libnvidia-ml with the fdinfo-host
@@ -20,25 +21,34 @@
 # every dashboard query and rule at that one instant (the bench still runs);
 # see it for what is checked and how a failure is diagnosed.
 #
-# Metrics no fixture can produce (the NVMe SMART/health series need a real
-# controller) are listed in fixture_gaps.txt: a query that fails only for want
-# of them is reported UNVERIFIED, not failed. The list is checked: each name
-# must be defined in the source and absent from what the hosts produce.
+# The phison-host daemon runs with LD_LIBRARY_PATH at the fake libnvme
+# (tests/fakes/fake_libnvme.cpp, a libnvme.so.1) and a devfs where nvme0 and
+# nvme1 are /dev/null and /dev/zero (the daemon sends admin commands to
+# character devices only; the fake tells the controllers apart by device
+# number): the NVMe Identify and SMART/health series come from the fake's
+# documented values, a few of which are checked after the wait.
+#
+# Metrics no fixture can produce would be listed in fixture_gaps.txt (empty
+# now): a query that fails only for want of them is reported UNVERIFIED, not
+# failed. The list is checked: each name must be defined in the source and
+# absent from what the hosts produce.
 #
 # The checker first runs on a dashboard and rule file of this script (a
 # renamed metric, a label the metric lacks, a label value that matches
-# nothing, a rule that fails to evaluate, a panel on an NVMe health metric,
-# among ones that pass) and must report exactly those, with their diagnoses.
+# nothing, a rule that fails to evaluate, a panel on a metric of its own gaps
+# list, among ones that pass) and must report exactly those, with their diagnoses.
 # Then the real dashboards; when GRAFANA_DIR/dashboards does not exist, exit
 # 77 (skip) after the self-test.
 #
-# Usage: grafana_contract.sh TIERSCOPE_BINARY FAKE_NVML_LIBRARY MOCK_ENGINE_BINARY GRAFANA_DIR
+# Usage: grafana_contract.sh TIERSCOPE_BINARY FAKE_NVML_LIBRARY FAKE_LIBNVME_LIBRARY MOCK_ENGINE_BINARY GRAFANA_DIR
+#   (FAKE_LIBNVME_LIBRARY: the fake's libnvme.so.1, alone in its directory)
 # Environment: TIERSCOPE_SOURCE_DIR (the fixtures). Exit: 0 pass, 1 fail, 77 skip.
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/../e2e/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
-[[ $# -eq 4 ]] || fail "usage: $0 TIERSCOPE_BINARY FAKE_NVML_LIBRARY MOCK_ENGINE_BINARY GRAFANA_DIR"
-bin=$1 nvml=$2 mock=$3 grafana=$4
+[[ $# -eq 5 ]] || fail "usage: $0 TIERSCOPE_BINARY FAKE_NVML_LIBRARY FAKE_LIBNVME_LIBRARY MOCK_ENGINE_BINARY GRAFANA_DIR"
+bin=$1 nvml=$2 libnvme=$3 mock=$4 grafana=$5
+[[ ${libnvme##*/} == libnvme.so.1 && -f $libnvme ]] || fail "$libnvme: not a file named libnvme.so.1"
 started=$SECONDS
 
 if ! command -v prometheus >/dev/null; then
@@ -83,9 +93,19 @@ daemon_re='.*listening on http://127\.0\.0\.1:\([0-9]*\)/metrics.*'
 
 # --- the daemons on the fixture hosts (tests/e2e/lib.sh's fixture config: 100 ms sampling).
 targets=()
-fixture_config phison-host "$TMP/phison.yaml"
-launch daemon-phison "$daemon_re" "$bin" daemon --config "$TMP/phison.yaml"
-targets+=("127.0.0.1:$PORT")
+# phison-host with its controllers' character devices (/dev/null: nvme0, the
+# Phison; /dev/zero: nvme1, the Samsung) beside the fixture's devfs, and the
+# fake libnvme answering the admin commands.
+cp -a "$TIERSCOPE_SOURCE_DIR/tests/fixtures/phison-host/dev" "$TMP/phison-dev"
+ln -s /dev/null "$TMP/phison-dev/nvme0"
+ln -s /dev/zero "$TMP/phison-dev/nvme1"
+fixture_config phison-host "$TMP/phison.yaml" "nvme: {health_interval: 1s}"
+sed -i "s|devfs: [^}]*|devfs: $TMP/phison-dev|" "$TMP/phison.yaml"
+grep -qF "devfs: $TMP/phison-dev}" "$TMP/phison.yaml" || fail "$TMP/phison.yaml: devfs not replaced"
+LD_LIBRARY_PATH=$(dirname "$libnvme") \
+  launch daemon-phison "$daemon_re" "$bin" daemon --config "$TMP/phison.yaml"
+phison_target=127.0.0.1:$PORT
+targets+=("$phison_target")
 fixture_config phison-host+amd-strix-halo "$TMP/strix.yaml"
 launch daemon-strix-halo "$daemon_re" "$bin" daemon --config "$TMP/strix.yaml"
 targets+=("127.0.0.1:$PORT")
@@ -179,7 +199,9 @@ cat >"$TMP/self/dashboards/self.json" <<'JSON'
     {"type": "stat", "title": "Wrong label value", "targets": [
       {"refId": "A", "expr": "sum(tierscope_memory_used_bytes{tier=\"dram\"})"}]},
     {"type": "stat", "title": "NVMe wear", "targets": [
-      {"refId": "A", "expr": "tierscope_nvme_percentage_used_ratio * on (instance, controller) group_left (model) tierscope_nvme_info{instance=~\"$instance\"}"}]}
+      {"refId": "A", "expr": "tierscope_nvme_percentage_used_ratio * on (instance, controller) group_left (model) tierscope_nvme_info{instance=~\"$instance\"}"}]},
+    {"type": "stat", "title": "Unproducible metric", "targets": [
+      {"refId": "A", "expr": "tierscope_selftest_unproducible_ratio * on (instance, controller) group_left (model) tierscope_nvme_info{instance=~\"$instance\"}"}]}
   ]
 }
 JSON
@@ -202,6 +224,8 @@ groups:
       - alert: TierscopeSelfTestManyToMany
         expr: tierscope_memory_used_bytes / on () tierscope_memory_capacity_bytes > 2
 YAML
+# The self-test's own gaps list (the real one may be empty).
+echo "tierscope_selftest_unproducible_ratio the self-test's stand-in for a metric no fixture host produces" >"$TMP/self-gaps.txt"
 promtool check rules "$TMP/self.yml" >/dev/null || fail "the self-test's rule file does not pass promtool"
 to_test_interval "$TMP/self.yml" >"$TMP/rules/self/self.yml"
 
@@ -245,6 +269,33 @@ at=$(date +%s.%N)
 kill -0 "$bench_pid" 2>/dev/null || { LOG=$TMP/bench.log; fail "the bench ended before the check"; }
 echo "Prometheus $prom: ${#targets[@]} daemons ${targets[*]}, bench $bench_target; checking at $at, $((SECONDS - started)) s after start"
 
+# --- the fake libnvme's values (tests/fakes/fake_libnvme.cpp) as the daemon
+# exports them: nvme0's health log in the metrics' units, its Identify, and
+# nvme1's temperature (a second controller told apart by the fake).
+nvme0="instance=\"$phison_target\", controller=\"nvme0\""
+value_failures=0
+while read -r line; do
+  expr=${line% *} want=${line##* }  # the expected value is the last word
+  got=$(curl -sS --noproxy '*' --max-time 5 "$prom/api/v1/query" --data-urlencode "query=$expr" --data-urlencode "time=$at" |
+    jq -r 'if (.data.result | length) == 1 then .data.result[0].value[1] else "\(.data.result | length) series" end')
+  awk -v g="$got" -v w="$want" 'BEGIN { exit !(g == w) }' ||
+    { echo "FAIL fake libnvme: $expr = $got, expected $want"; value_failures=$((value_failures + 1)); }
+done <<VALUES
+tierscope_nvme_critical_warning{$nvme0} 0
+tierscope_nvme_temperature_celsius{$nvme0} 45
+tierscope_nvme_temperature_sensor_celsius{$nvme0, sensor="2"} 50
+tierscope_nvme_available_spare_ratio{$nvme0} 1
+tierscope_nvme_percentage_used_ratio{$nvme0} 0.03
+tierscope_nvme_data_written_bytes_total{$nvme0} 20480000000000
+tierscope_nvme_power_on_seconds_total{$nvme0} 18000000
+tierscope_nvme_media_errors_total{$nvme0} 0
+tierscope_nvme_warning_temperature_seconds_total{$nvme0} 120
+count(tierscope_nvme_identify_info{$nvme0, vid="0x1987", model="PHISON AI100E 2TB", serial="511240904A12345678", firmware="EFCM32.1"}) 1
+tierscope_nvme_temperature_celsius{instance="$phison_target", controller="nvme1"} 35
+VALUES
+(( value_failures == 0 )) || { LOG=$TMP/daemon-phison.log; fail "the fake libnvme's values, above"; }
+echo "fake libnvme: nvme0 and nvme1 health and Identify series carry the fake's values"
+
 # --- fixture_gaps.txt names metrics the source defines and these hosts do not produce.
 curl -sS --noproxy '*' "$prom/api/v1/label/__name__/values" | jq -r '.data[]' | sed -E 's/_(bucket|count|sum)$//' | sort -u >"$TMP/produced.txt"
 # (Whole names only: "tierscope_meminfo_" is the prefix of one metric per meminfo field.)
@@ -263,7 +314,7 @@ unlisted=$(comm -23 "$TMP/defined.txt" "$TMP/produced.txt" | grep -vxF -f <(awk 
 
 # --- the self-test: exactly these failures, with these diagnoses.
 rc=0
-bash "$here/check_contract.sh" "$prom" "$at" "$TMP/self/dashboards" "$TMP/rules/self" "$here/fixture_gaps.txt" >"$TMP/self.out" 2>&1 || rc=$?
+bash "$here/check_contract.sh" "$prom" "$at" "$TMP/self/dashboards" "$TMP/rules/self" "$TMP/self-gaps.txt" >"$TMP/self.out" 2>&1 || rc=$?
 # shellcheck disable=SC2016 # "$card" is the name of a dashboard variable
 expected=(
   'FAIL dashboard "Contract self-test" (self.json), panel "Renamed metric", refId A: no series'
@@ -280,9 +331,9 @@ expected=(
   'FAIL dashboard "Contract self-test" (self.json), variable "$card": no series'
   '- tierscope_gpu_info{job=~".+", card!=""}: label missing: no series of tierscope_gpu_info has label card'
   'note: dashboard "Contract self-test" (self.json), panel "Capacity by tier", refId A: legend "{{instance}} {{ tier }} {{card}}": no series returned has card'
-  'UNVERIFIED dashboard "Contract self-test" (self.json), panel "NVMe wear", refId A: no series'
-  '- tierscope_nvme_percentage_used_ratio: not produced on the test'"'"'s hosts: NVMe admin commands'
-  'checked 16 queries and rules: 7 failure(s), 1 unverified'
+  'UNVERIFIED dashboard "Contract self-test" (self.json), panel "Unproducible metric", refId A: no series'
+  '- tierscope_selftest_unproducible_ratio: not produced on the test'"'"'s hosts: the self-test'"'"'s stand-in'
+  'checked 17 queries and rules: 7 failure(s), 1 unverified'
 )
 missing=()
 for line in "${expected[@]}"; do grep -qF -- "$line" "$TMP/self.out" || missing+=("$line"); done
