@@ -144,6 +144,8 @@ std::string quoted(std::string_view value, std::size_t max_chars) {
   while (cut < value.size() && cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) --cut;
   std::string out(value.substr(0, cut));
   make_valid_utf8(out);
+  for (char& c : out)  // a newline or escape sequence would break the one line
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
   out = "\"" + out + "\"";
   if (cut < value.size()) out += "... (" + std::to_string(value.size()) + " bytes)";
   return out;

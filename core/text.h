@@ -58,8 +58,8 @@ bool make_valid_utf8(std::string& s);
 inline constexpr std::size_t kQuotedChars = 80;
 
 // A value from outside quoted for a one-line message: at most `max_chars`
-// bytes of it (cut at a UTF-8 boundary, made valid), in double quotes, with
-// "… (N bytes)" when it was longer. A 100 MB value in a config file never
+// bytes of it (cut at a UTF-8 boundary, made valid, control characters
+// shown as '?'), in double quotes, with "… (N bytes)" when it was longer. A 100 MB value in a config file never
 // reaches the log.
 std::string quoted(std::string_view value, std::size_t max_chars = kQuotedChars);
 

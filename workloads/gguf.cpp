@@ -46,14 +46,6 @@ constexpr std::array<std::string_view, kGgufTypeCount> kGgufTypeNames{
     "bool",  "string", "array", "uint64", "int64", "float64",
 };
 
-// A name or key from the file, quoted for a one-line message.
-std::string quote(std::string_view value) {
-  std::string q = text::quoted(value);
-  for (char& c : q)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  return q;
-}
-
 std::optional<std::uint64_t> checked_mul(std::uint64_t a, std::uint64_t b) {
   if (a != 0 && b > std::numeric_limits<std::uint64_t>::max() / a) return std::nullopt;
   return a * b;
@@ -242,7 +234,7 @@ void read_metadata(Cursor& in, Parser& p, GgufFile& f, std::uint64_t keys) {
     const std::string label = "metadata key " + std::to_string(i);
     const std::size_t at = in.offset();
     std::string key = in.string(label, kMaxGgufNameBytes);
-    const std::string what = label + " " + quote(key);
+    const std::string what = label + " " + text::quoted(key);
     const GgufType t = p.type(what);
     GgufValue v = p.value(t, what, 0);
     if (!f.metadata.emplace(std::move(key), std::move(v)).second) in.fail(at, what + " appears twice");
@@ -280,7 +272,7 @@ GgufTensor read_tensor_info(Cursor& in, std::uint64_t i, std::uint32_t alignment
   const std::size_t at = in.offset();
   GgufTensor t;
   t.name = in.string("tensor " + std::to_string(i) + " name", kMaxGgufNameBytes);
-  const std::string what = "tensor " + std::to_string(i) + " " + quote(t.name);
+  const std::string what = "tensor " + std::to_string(i) + " " + text::quoted(t.name);
   const std::uint32_t n_dims = in.u32(what + " dimension count");
   if (n_dims > kMaxTensorDims)
     in.fail(at, what + " has " + std::to_string(n_dims) + " dimensions, more than " + std::to_string(kMaxTensorDims));
@@ -301,7 +293,7 @@ void read_tensor_infos(Cursor& in, GgufFile& f, std::uint64_t count) {
     const std::size_t at = in.offset();
     f.tensors.push_back(read_tensor_info(in, i, f.alignment));
     const GgufTensor& t = f.tensors.back();
-    if (!names.insert(t.name).second) in.fail(at, "tensor " + std::to_string(i) + " " + quote(t.name) + " appears twice");
+    if (!names.insert(t.name).second) in.fail(at, "tensor " + std::to_string(i) + " " + text::quoted(t.name) + " appears twice");
   }
 }
 
@@ -314,7 +306,7 @@ void place_tensor_data(Cursor& in, GgufFile& f) {
     auto start = checked_add(f.data_offset, t.offset);
     auto stop = start ? checked_add(*start, t.bytes) : std::nullopt;
     if (!stop || *stop > f.file_size)
-      in.fail(end, "tensor " + quote(t.name) + " (" + std::to_string(t.bytes) + " bytes at data offset " +
+      in.fail(end, "tensor " + text::quoted(t.name) + " (" + std::to_string(t.bytes) + " bytes at data offset " +
                        std::to_string(t.offset) + ") ends past the end of the file (" + std::to_string(f.file_size) +
                        " bytes)");
     auto sum = checked_add(f.tensor_bytes, t.bytes);
@@ -353,14 +345,14 @@ std::optional<std::uint64_t> GgufFile::count(std::string_view key) const {
   if (const auto* s = std::get_if<std::int64_t>(&v->scalar); s && *s >= 0) return static_cast<std::uint64_t>(*s);
   std::string kind = v->type == GgufType::array ? "an array" : "a " + std::string(gguf_type_name(v->type));
   if (std::holds_alternative<std::int64_t>(v->scalar)) kind = "a negative " + std::string(gguf_type_name(v->type));
-  throw GgufError(name + ": " + quote(key) + " is " + kind + ", not a count");
+  throw GgufError(name + ": " + text::quoted(key) + " is " + kind + ", not a count");
 }
 
 std::optional<std::string> GgufFile::text(std::string_view key) const {
   const GgufValue* v = find(key);
   if (!v) return std::nullopt;
   if (const auto* s = std::get_if<std::string>(&v->scalar)) return *s;
-  throw GgufError(name + ": " + quote(key) + " is a " + std::string(gguf_type_name(v->type)) + ", not a string");
+  throw GgufError(name + ": " + text::quoted(key) + " is a " + std::string(gguf_type_name(v->type)) + ", not a string");
 }
 
 GgufFile parse_gguf(std::string_view bytes, const std::string& name, std::uint64_t file_size) {
@@ -393,9 +385,9 @@ GgufModelFacts model_facts(const GgufFile& f) {
   m.architecture = *arch;
   auto key = [&](std::string_view suffix) { return m.architecture + "." + std::string(suffix); };
   m.file_type = f.count("general.file_type");
-  m.context_length = f.count(key("context_length")).value_or(0);
+  m.context_length = f.count(key("context_length"));
   auto blocks = f.count(key("block_count"));
-  if (!blocks) throw GgufError(f.name + ": " + quote(key("block_count")) + " is absent");
+  if (!blocks) throw GgufError(f.name + ": " + text::quoted(key("block_count")) + " is absent");
   m.block_count = *blocks;
   m.embedding_length = f.count(key("embedding_length")).value_or(0);
   m.head_count = f.count(key("attention.head_count")).value_or(0);
@@ -403,7 +395,7 @@ GgufModelFacts model_facts(const GgufFile& f) {
   auto derived = [&](std::string_view suffix) {
     if (auto v = f.count(key(suffix))) return *v;
     if (m.head_count == 0)
-      throw GgufError(f.name + ": " + quote(key(suffix)) + " is absent and " + quote(key("attention.head_count")) +
+      throw GgufError(f.name + ": " + text::quoted(key(suffix)) + " is absent and " + text::quoted(key("attention.head_count")) +
                       " is absent or 0, so it cannot be derived");
     return m.embedding_length / m.head_count;
   };

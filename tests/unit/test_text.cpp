@@ -85,6 +85,11 @@ TEST(Text, MakeValidUtf8ReplacesOnlyInvalidSequences) {
   EXPECT_EQ(bad, expected);
 }
 
+TEST(Text, QuotedStaysOnOneLine) {
+  EXPECT_EQ(text::quoted("a\nb\tc\x1b[31m\x7f"), "\"a?b?c?[31m?\"");
+  EXPECT_EQ(text::quoted("\xc3\xa9t\xc3\xa9"), "\"\xc3\xa9t\xc3\xa9\"");  // UTF-8 kept
+}
+
 TEST(Text, SizeWordsNamesWholeMebiAndKibibytes) {
   EXPECT_EQ(text::size_words(std::size_t{4} << 20), "4 MiB");
   EXPECT_EQ(text::size_words(std::size_t{64} << 10), "64 KiB");
