@@ -109,7 +109,7 @@ GgufFile read_gguf(const std::string& path);
 struct GgufModelFacts {
   std::string architecture;
   std::optional<std::uint64_t> file_type;  // general.file_type
-  std::uint64_t context_length = 0;        // 0: absent
+  std::optional<std::uint64_t> context_length;
   std::uint64_t block_count = 0;
   std::uint64_t embedding_length = 0;
   std::uint64_t head_count = 0;

@@ -7,18 +7,14 @@ namespace tierscope {
 
 namespace {
 
-// Block layouts of ggml's cache types: q8_0 = fp16 scale + 32 int8;
-// q4_0 = fp16 scale + 16 bytes of nibbles; q4_1 adds an fp16 min; q5_0 and
-// q5_1 add 4 bytes of fifth bits.
-constexpr std::array<KvCacheLayout, 8> kLayouts{{
-    {"f32", 1, 4},
-    {"f16", 1, 2},
-    {"bf16", 1, 2},
-    {"q8_0", 32, 34},
-    {"q4_0", 32, 18},
-    {"q4_1", 32, 20},
-    {"q5_0", 32, 22},
-    {"q5_1", 32, 24},
+// The cache types as llama.cpp names them, in KvCacheType order, and their
+// ggml tensor types, whose block layouts (workloads/gguf.cpp) they take.
+struct CacheTypeName {
+  std::string_view name;
+  std::uint32_t ggml_id;
+};
+constexpr std::array<CacheTypeName, 8> kCacheTypes{{
+    {"f32", 0}, {"f16", 1}, {"bf16", 30}, {"q8_0", 8}, {"q4_0", 2}, {"q4_1", 3}, {"q5_0", 6}, {"q5_1", 7},
 }};
 
 constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
@@ -29,11 +25,15 @@ std::uint64_t add_sat(std::uint64_t a, std::uint64_t b) { return b > kMax - a ? 
 
 }  // namespace
 
-KvCacheLayout kv_cache_layout(KvCacheType type) { return kLayouts[static_cast<std::size_t>(type)]; }
+KvCacheLayout kv_cache_layout(KvCacheType type) {
+  const CacheTypeName& c = kCacheTypes[static_cast<std::size_t>(type)];
+  const GgmlType& g = *ggml_type(c.ggml_id);  // every id above is in ggml's table
+  return {c.name, g.block_elements, g.block_bytes};
+}
 
 std::optional<KvCacheType> kv_cache_type_from_name(std::string_view name) {
-  for (std::size_t i = 0; i < kLayouts.size(); ++i)
-    if (kLayouts[i].name == name) return static_cast<KvCacheType>(i);
+  for (std::size_t i = 0; i < kCacheTypes.size(); ++i)
+    if (kCacheTypes[i].name == name) return static_cast<KvCacheType>(i);
   return std::nullopt;
 }
 
@@ -67,11 +67,14 @@ WallPrediction predict_wall(const TierBudget& budget, const WallModel& model, st
   p.kv_bytes_per_token = model.kv_bytes_per_token;
   const std::uint64_t fixed = add_sat(p.weights_bytes, overhead_bytes);
   p.weights_fit = fixed <= budget.bytes;
-  if (!p.weights_fit) return p;
-  const std::uint64_t by_budget = model.kv_bytes_per_token == 0 ? kMax : (budget.bytes - fixed) / model.kv_bytes_per_token;
-  p.clamped = model.context_length != 0 && model.context_length <= by_budget;
+  if (!p.weights_fit) {
+    p.max_context = 0;
+    return p;
+  }
+  std::optional<std::uint64_t> by_budget;
+  if (model.kv_bytes_per_token != 0) by_budget = (budget.bytes - fixed) / model.kv_bytes_per_token;
+  p.clamped = model.context_length && (!by_budget || *model.context_length <= *by_budget);
   p.max_context = p.clamped ? model.context_length : by_budget;
-  if (model.context_length == 0 && model.kv_bytes_per_token == 0) p.max_context = 0;
   return p;
 }
 

@@ -51,7 +51,7 @@ std::uint64_t kv_bytes_per_token(const KvShape& shape, KvCacheType k_type, KvCac
 struct WallModel {
   std::uint64_t weights_bytes = 0;       // total tensor bytes of the file
   std::uint64_t kv_bytes_per_token = 0;
-  std::uint64_t context_length = 0;      // the model's trained context; 0: no clamp
+  std::optional<std::uint64_t> context_length;  // the model's trained context; absent: no clamp
   std::uint64_t expert_count = 0;        // reported, not used: all experts' weights count
   std::uint64_t expert_used_count = 0;
 };
@@ -72,7 +72,9 @@ struct WallPrediction {
   std::uint64_t overhead_bytes = 0;  // fixed: compute buffers, runtime
   std::uint64_t kv_bytes_per_token = 0;
   bool weights_fit = false;          // weights + overhead <= budget
-  std::uint64_t max_context = 0;     // tokens; 0 when the weights do not fit
+  // Tokens; 0 when the weights do not fit; absent when nothing bounds it (no
+  // KV bytes per token and no context_length).
+  std::optional<std::uint64_t> max_context;
   bool clamped = false;              // limited by the model's context_length, not the budget
 };
 

@@ -71,9 +71,9 @@ void check_wall(const GgufFile& f) {
              wall_model(m, KvCacheType::q8_0, KvCacheType::q8_0).kv_bytes_per_token);
   const WallPrediction p = predict_wall({"ram", std::uint64_t{64} << 30, {}}, model);
   FUZZ_CHECK(p.weights_fit || p.max_context == 0);
-  FUZZ_CHECK(m.context_length == 0 || p.max_context <= m.context_length);
+  FUZZ_CHECK(!m.context_length || (p.max_context && *p.max_context <= *m.context_length));
   FUZZ_CHECK(!p.weights_fit || model.kv_bytes_per_token == 0 ||
-             p.max_context <= (p.budget_bytes - p.weights_bytes) / model.kv_bytes_per_token);
+             (p.max_context && *p.max_context <= (p.budget_bytes - p.weights_bytes) / model.kv_bytes_per_token));
 }
 
 }  // namespace

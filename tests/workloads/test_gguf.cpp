@@ -183,7 +183,7 @@ TEST(Gguf, ModelFactsDefaultsAndErrors) {
   EXPECT_EQ(m.head_count_kv, 12u);  // no GQA
   EXPECT_EQ(m.key_length, 8u);      // 96 / 12
   EXPECT_EQ(m.value_length, 8u);
-  EXPECT_EQ(m.context_length, 0u);
+  EXPECT_FALSE(m.context_length);
   EXPECT_FALSE(m.file_type);
   EXPECT_THROW(facts_of({}), GgufError);
   EXPECT_THROW(facts_of({arch}), GgufError);  // no block_count
@@ -514,9 +514,10 @@ TEST(MemoryWall, LargestContextPerTier) {
   p = predict_wall({"memory_max", 300, 100}, model);  // a third of the weights here: (300 - 100) / 10 = 20
   EXPECT_EQ(p.weights_bytes, 100u);
   EXPECT_EQ(p.max_context, 20u);
-  p = predict_wall({"ram", 1000, {}}, WallModel{400, 10, 0, 0, 0});  // no context_length: no clamp
+  p = predict_wall({"ram", 1000, {}}, WallModel{400, 10, std::nullopt, 0, 0});  // no context_length: no clamp
   EXPECT_EQ(p.max_context, 60u);
   EXPECT_EQ(predict_wall({"ram", 1000, {}}, WallModel{400, 0, 40, 0, 0}).max_context, 40u);
+  EXPECT_FALSE(predict_wall({"ram", 1000, {}}, WallModel{400, 0, std::nullopt, 0, 0}).max_context);  // unbounded
 }
 
 TEST(MemoryWall, ExpertCountsAreReported) {
