@@ -104,6 +104,19 @@ const FakeController* controller_of(int fd) {
   return nullptr;
 }
 
+// What both admin calls do first: arguments checked (EINVAL), the controller
+// behind fd found, the command's result word cleared. nullptr: return -1.
+template <typename Args>
+const FakeController* start_call(const Args* args, int fd, bool args_ok) {
+  if (!args || args->args_size < static_cast<int>(sizeof *args) || !args_ok) {
+    errno = EINVAL;
+    return nullptr;
+  }
+  const FakeController* c = controller_of(fd);
+  if (c && args->result) *args->result = 0;
+  return c;
+}
+
 void put_le(unsigned char* buf, std::size_t at, std::uint64_t value, std::size_t bytes) {
   for (std::size_t i = 0; i < bytes; ++i) buf[at + i] = static_cast<unsigned char>(value >> (8 * i));
 }
@@ -120,13 +133,8 @@ void put_ascii(unsigned char* buf, std::size_t at, const char* s, std::size_t si
 
 // C linkage from <libnvme.h>'s extern "C" declarations.
 int nvme_identify(struct nvme_identify_args* args) {
-  if (!args || args->args_size < static_cast<int>(sizeof *args)) {
-    errno = EINVAL;
-    return -1;
-  }
-  const FakeController* c = controller_of(args->fd);
+  const FakeController* c = start_call(args, args ? args->fd : -1, true);
   if (!c) return -1;
-  if (args->result) *args->result = 0;
   if (args->cns != NVME_IDENTIFY_CNS_CTRL || !args->data) return kInvalidField;
   auto* id = static_cast<unsigned char*>(args->data);
   std::memset(id, 0, NVME_IDENTIFY_DATA_SIZE);
@@ -139,13 +147,8 @@ int nvme_identify(struct nvme_identify_args* args) {
 }
 
 int nvme_get_log_page(int fd, __u32 xfer_len, struct nvme_get_log_args* args) {
-  if (!args || args->args_size < static_cast<int>(sizeof *args) || xfer_len == 0) {
-    errno = EINVAL;
-    return -1;
-  }
-  const FakeController* c = controller_of(fd);
+  const FakeController* c = start_call(args, fd, xfer_len != 0);
   if (!c) return -1;
-  if (args->result) *args->result = 0;
   if (args->lid != NVME_LOG_LID_SMART) return kInvalidLogPage;
   if (args->len != sizeof(struct nvme_smart_log) || args->lpo != 0 || !args->log) return kInvalidField;
   auto* log = static_cast<unsigned char*>(args->log);
