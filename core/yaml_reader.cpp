@@ -6,6 +6,7 @@
 #include <exception>
 
 #include "core/did_you_mean.h"
+#include "core/byte_size.h"
 #include "core/duration.h"
 #include "core/text.h"
 
@@ -90,6 +91,16 @@ std::chrono::milliseconds YamlReader::duration(const YAML::Node& n, const std::s
   auto d = parse_duration(s);
   if (!d || *d < lo || *d > hi) fail(n.Mark(), key, "expected " + expected + ", got " + text::quoted(s));
   return *d;
+}
+
+std::uint64_t YamlReader::byte_size(const YAML::Node& n, const std::string& key, std::uint64_t lo,
+                                    std::uint64_t hi) const {
+  std::string expected = "a size from " + format_byte_size(lo) + " to " + format_byte_size(hi) + " (e.g. 512M, 16G)";
+  auto s = scalar(n, key, expected);
+  auto r = parse_byte_size(s);
+  if (!r.bytes) fail(n.Mark(), key, "expected " + expected + ", got " + text::quoted(s) + ": " + r.error);
+  if (*r.bytes < lo || *r.bytes > hi) fail(n.Mark(), key, "expected " + expected + ", got " + text::quoted(s));
+  return *r.bytes;
 }
 
 std::string YamlReader::join(const std::vector<std::string_view>& v) {

@@ -49,6 +49,8 @@ class YamlReader {
                 std::string_view expected) const;
   std::chrono::milliseconds duration(const YAML::Node& n, const std::string& key, std::chrono::milliseconds lo,
                                      std::chrono::milliseconds hi) const;
+  // A byte size (core/byte_size.h: "512M", "16G", bytes) in [lo, hi].
+  std::uint64_t byte_size(const YAML::Node& n, const std::string& key, std::uint64_t lo, std::uint64_t hi) const;
 
   static std::string join(const std::vector<std::string_view>& v);
 
