@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/byte_size.h"
 #include "core/did_you_mean.h"
 #include "core/duration.h"
 #include "core/listen_address.h"
@@ -211,6 +212,30 @@ void parse_engine(const Parser& p, const YAML::Node& v, const std::string& full,
              });
 }
 
+void parse_limits(const Parser& p, const YAML::Node& v, const std::string& full, BudgetRequest& b) {
+  if (!v.IsMap()) p.fail(v.Mark(), full, "expected a mapping (memory_max, memory_high, swap_max, backend, cgroup_parent)");
+  constexpr std::uint64_t kMax = std::uint64_t{1} << 50;  // 1 PiB
+  p.each_key(v, full, {"memory_max", "memory_high", "swap_max", "backend", "cgroup_parent"},
+             [&](const std::string& k, const std::string& f, const YAML::Node& n) {
+               if (k == "memory_max") b.memory_max = p.byte_size(n, f, kMinMemoryLimit, kMax);
+               else if (k == "memory_high") b.memory_high = p.byte_size(n, f, kMinMemoryLimit, kMax);
+               else if (k == "swap_max") b.swap_max = p.byte_size(n, f, 0, kMax);
+               else if (k == "backend") {
+                 auto c = p.choice(n, f, {"auto", "systemd", "cgroup"});
+                 b.backend = c == "auto" ? BudgetBackend::automatic
+                             : c == "systemd" ? BudgetBackend::systemd
+                                              : BudgetBackend::cgroup;
+               } else if (k == "cgroup_parent") {
+                 b.cgroup_parent = p.scalar(n, f, "a cgroup path such as /tierscope, or a slice name");
+                 if (b.cgroup_parent.empty() || b.cgroup_parent.find("..") != std::string::npos ||
+                     b.cgroup_parent.find('\n') != std::string::npos)
+                   p.fail(n.Mark(), f, "expected a cgroup path such as /tierscope or a slice name, got " +
+                                           text::quoted(b.cgroup_parent));
+               }
+             });
+  if (b.empty()) p.fail(v.Mark(), full, "expected at least one of memory_max, memory_high, swap_max");
+}
+
 void parse_arrival(const Parser& p, const YAML::Node& v, const std::string& full, ArrivalConfig& a) {
   p.each_key(v, full, {"mode", "rate", "burstiness", "seed"},
              [&](const std::string& k, const std::string& f, const YAML::Node& n) {
@@ -323,6 +348,8 @@ void parse_key(const Parser& p, const std::string& key, const std::string& full,
   } else if (key == "prompts") {
     seen.prompts = true;
     parse_prompts(p, v, full, s);
+  } else if (key == "limits") {
+    parse_limits(p, v, full, s.limits);
   } else {
     parse_value(p, key, full, v, s);
   }
@@ -379,7 +406,7 @@ Scenario parse_scenario(std::string_view yaml, const std::string& file, const st
     p.each_key(root, "",
                {"engine", "scenario", "contexts", "users", "prompt_tokens", "concurrency", "output_tokens", "warmup",
                 "repetitions", "stop_on_failure", "failure_threshold", "temperature", "ignore_eos",
-                "request_timeout", "run_deadline", "health_timeout", "trim", "arrival", "prompts", "listen"},
+                "request_timeout", "run_deadline", "health_timeout", "trim", "arrival", "prompts", "listen", "limits"},
                [&](const std::string& key, const std::string& full, const YAML::Node& v) {
                  parse_key(p, key, full, v, s, seen);
                });
@@ -449,6 +476,16 @@ std::string to_yaml(const Scenario& s) {
     out << YAML::EndSeq;
   }
   out << YAML::Key << "listen" << YAML::Value << s.listen;
+  if (!s.limits.empty()) {
+    out << YAML::Key << "limits" << YAML::Value << YAML::BeginMap;
+    if (s.limits.memory_max) out << YAML::Key << "memory_max" << YAML::Value << format_byte_size(*s.limits.memory_max);
+    if (s.limits.memory_high) out << YAML::Key << "memory_high" << YAML::Value << format_byte_size(*s.limits.memory_high);
+    if (s.limits.swap_max) out << YAML::Key << "swap_max" << YAML::Value << format_byte_size(*s.limits.swap_max);
+    out << YAML::Key << "backend" << YAML::Value << std::string(to_string(s.limits.backend));
+    if (!s.limits.cgroup_parent.empty())
+      out << YAML::Key << "cgroup_parent" << YAML::Value << YAML::DoubleQuoted << s.limits.cgroup_parent;
+    out << YAML::EndMap;
+  }
   out << YAML::EndMap;
   return std::string(out.c_str(), out.size()) + "\n";
 }

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "workloads/budget_request.h"
 #include "workloads/engines/dialect.h"
 
 namespace tierscope::workloads {
@@ -76,6 +77,7 @@ struct Scenario {
   ArrivalConfig arrival;
   std::vector<PromptSpec> prompts;  // protocol
   std::string listen = "off";       // live /metrics address HOST:PORT, or off
+  BudgetRequest limits;             // the engine's memory budget (needs engine.launch); empty: none
 
   bool effective_ignore_eos() const;
 };
