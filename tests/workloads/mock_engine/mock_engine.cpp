@@ -13,6 +13,11 @@
 //   "listening on 127.0.0.1:PORT" on stdout and flushes. Binds 127.0.0.1 only.
 //   --loading-ms: /health (and every inference endpoint) answers 503
 //   "Loading model" for this long after start.
+//   --kv-bytes-per-token B: before it listens, allocates and writes n_ctx × B
+//   bytes of anonymous memory and keeps them (a KV cache sized by the
+//   context, as llama.cpp allocates one for -c at load), so a memory budget
+//   below that ends it at start (the kernel's OOM killer) and its memory
+//   grows by exactly B per context token.
 //   Every other --KEY VALUE sets a script key (below) for the whole run;
 //   dashes in KEY read as underscores; VALUE is read as JSON when it parses
 //   (numbers, true/false) and as a string otherwise.
@@ -119,6 +124,7 @@
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -1394,6 +1400,7 @@ int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
   long port = 0;
   long loading_ms = 0;
+  long kv_bytes_per_token = 0;
   std::string model = "mock-model";
   json script_keys = json::object();
   for (int i = 1; i < argc; ++i) {
@@ -1405,6 +1412,7 @@ int main(int argc, char** argv) {
     if (key == "port") port = std::strtol(value.c_str(), nullptr, 10);
     else if (key == "loading_ms") loading_ms = std::strtol(value.c_str(), nullptr, 10);
     else if (key == "model") model = value;
+    else if (key == "kv_bytes_per_token") kv_bytes_per_token = std::strtol(value.c_str(), nullptr, 10);
     else {
       json v = json::parse(value, nullptr, false);
       script_keys[key] = v.is_discarded() ? json(value) : v;
@@ -1414,6 +1422,14 @@ int main(int argc, char** argv) {
   Script defaults;
   std::string err = apply_script(defaults, script_keys);
   if (!err.empty()) usage(err);
+  if (kv_bytes_per_token < 0) usage("bad --kv-bytes-per-token");
+  if (kv_bytes_per_token > 0 && defaults.n_ctx > 0) {
+    const std::size_t bytes = static_cast<std::size_t>(defaults.n_ctx) * static_cast<std::size_t>(kv_bytes_per_token);
+    void* kv = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (kv == MAP_FAILED) usage("cannot map the KV cache");
+    auto* page = static_cast<volatile unsigned char*>(kv);
+    for (std::size_t off = 0; off < bytes; off += 4096) page[off] = 1;
+  }
   MockServer server(std::move(defaults), loading_ms, model);
   if (!server.listen_on(static_cast<uint16_t>(port))) return 1;
   std::printf("listening on 127.0.0.1:%u\n", static_cast<unsigned>(server.port()));
