@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cctype>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -147,7 +149,11 @@ namespace {
 // What parse_scenario has seen so far, for the checks after the last key.
 struct Seen {
   bool engine = false, kind = false, url = false, contexts = false, users = false, prompts = false, api = false;
-  YAML::Mark engine_mark;
+  bool ready = false;  // engine.launch.ready
+  YAML::Mark engine_mark, url_mark, launch_mark;
+  // Where each placeholder is first used in engine.launch (dotted key), for
+  // "missing" messages.
+  std::vector<std::pair<std::string, std::string>> placeholder_uses;
 };
 
 // "a, b or c".
@@ -181,17 +187,128 @@ std::vector<std::string_view> all_api_names() {
   return names;
 }
 
+constexpr std::size_t kMaxArgs = 4096;
+constexpr std::size_t kMaxEnv = 1024;
+
+bool env_name_ok(std::string_view name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name.front()))) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+// A string of engine.launch that may hold placeholders: checked here so a
+// typo such as {prot} fails before anything starts.
+std::string launch_text(const Parser& p, const YAML::Node& n, const std::string& full, std::string_view expected,
+                        Seen& seen) {
+  auto v = p.scalar(n, full, expected);
+  try {
+    for (auto& name : placeholders_used(v)) seen.placeholder_uses.emplace_back(std::move(name), full);
+  } catch (const LaunchError& e) {
+    p.fail(n.Mark(), full, e.what());
+  }
+  return v;
+}
+
+void parse_launch(const Parser& p, const YAML::Node& v, const std::string& full, Scenario& s, Seen& seen) {
+  seen.launch_mark = v.Mark();
+  if (!v.IsMap())
+    p.fail(v.Mark(), full,
+           "expected a mapping (argv, env, cwd, ready, ready_timeout, stop_signal, stop_timeout, restart, model)");
+  LaunchConfig launch;
+  LaunchSpec& spec = launch.spec;
+  bool have_argv = false;
+  p.each_key(v, full,
+             {"argv", "env", "cwd", "ready", "ready_timeout", "stop_signal", "stop_timeout", "restart", "model"},
+             [&](const std::string& k, const std::string& f, const YAML::Node& n) {
+               if (k == "argv") {
+                 have_argv = true;
+                 if (!n.IsSequence() || n.size() == 0)
+                   p.fail(n.Mark(), f, "expected a non-empty list: the program, then its arguments (no shell)");
+                 if (n.size() > kMaxArgs) p.fail(n.Mark(), f, "expected at most " + std::to_string(kMaxArgs) + " arguments");
+                 std::size_t i = 0;
+                 for (const auto& item : n) {
+                   const std::string path = f + "[" + std::to_string(i++) + "]";
+                   spec.argv.push_back(
+                       launch_text(p, item, path, "an argument (quote placeholders: \"{model}\")", seen));
+                 }
+                 if (spec.argv.front().empty())
+                   p.fail(n[0].Mark(), f + "[0]", "expected the program (a path or a name in PATH), got an empty string");
+               } else if (k == "env") {
+                 if (n.IsNull()) return;
+                 if (!n.IsMap()) p.fail(n.Mark(), f, "expected a mapping of NAME: value");
+                 if (n.size() > kMaxEnv) p.fail(n.Mark(), f, "expected at most " + std::to_string(kMaxEnv) + " variables");
+                 for (auto it = n.begin(); it != n.end(); ++it) {
+                   if (!it->first.IsScalar()) p.fail(it->first.Mark(), f, "expected a variable name");
+                   const std::string name = it->first.Scalar();
+                   const std::string path = f + "." + name;
+                   if (!env_name_ok(name))
+                     p.fail(it->first.Mark(), f,
+                            "expected a variable name (letters, digits, _; not starting with a digit), got " +
+                                text::quoted(name));
+                   if (std::any_of(spec.env.begin(), spec.env.end(), [&](const auto& kv) { return kv.first == name; }))
+                     p.fail(it->first.Mark(), path, "given twice");
+                   spec.env.emplace_back(
+                       name, launch_text(p, it->second, path, "a value (quote placeholders: \"127.0.0.1:{port}\")", seen));
+                 }
+               } else if (k == "cwd") {
+                 auto c = launch_text(p, n, f, "a directory", seen);
+                 if (c.empty()) p.fail(n.Mark(), f, "expected a directory, got an empty string");
+                 spec.cwd = c;
+               } else if (k == "ready") {
+                 seen.ready = true;
+                 auto r = p.scalar(n, f, "llamacpp, vllm, ollama, none or an http:// URL");
+                 if (r.rfind("http://", 0) == 0 || r.rfind("https://", 0) == 0) {
+                   if (r.size() > kMaxUrlChars)
+                     p.fail(n.Mark(), f, "expected a URL of at most " + std::to_string(kMaxUrlChars) + " characters");
+                   spec.ready = {ReadyKind::url, launch_text(p, n, f, "a URL", seen)};
+                 } else {
+                   auto c = p.choice(n, f, {"llamacpp", "vllm", "ollama", "none"});
+                   spec.ready = {c == "llamacpp" ? ReadyKind::llamacpp
+                                 : c == "vllm"   ? ReadyKind::vllm
+                                 : c == "ollama" ? ReadyKind::ollama
+                                                 : ReadyKind::none,
+                                 ""};
+                 }
+               } else if (k == "ready_timeout") {
+                 spec.ready_timeout = p.duration(n, f, std::chrono::milliseconds(100), std::chrono::hours(24));
+               } else if (k == "stop_signal") {
+                 spec.stop_signal = *stop_signal_by_name(p.choice(n, f, stop_signal_names()));
+               } else if (k == "stop_timeout") {
+                 spec.stop_timeout = p.duration(n, f, std::chrono::milliseconds(0), std::chrono::hours(1));
+               } else if (k == "restart") {
+                 spec.restart = p.choice(n, f, {"per_run", "per_step"}) == "per_step" ? RestartPolicy::per_step
+                                                                                       : RestartPolicy::per_run;
+               } else if (k == "model") {
+                 auto m = p.scalar(n, f, "the path of the model file");
+                 if (m.empty()) p.fail(n.Mark(), f, "expected the path of the model file, got an empty string");
+                 std::error_code ec;
+                 const auto status = std::filesystem::status(m, ec);
+                 if (ec || !std::filesystem::exists(status))
+                   p.fail(n.Mark(), f, text::quoted(m) + ": " + (ec ? ec.message() : "no such file"));
+                 if (!std::filesystem::is_regular_file(status))
+                   p.fail(n.Mark(), f, text::quoted(m) + " is not a regular file");
+                 auto absolute = std::filesystem::absolute(m, ec);
+                 launch.model = ec ? m : absolute.lexically_normal().string();
+               }
+             });
+  if (!have_argv)
+    p.fail(v.Mark(), full + ".argv",
+           "missing (expected the program and its arguments, e.g. [llama-server, -m, \"{model}\"])");
+  s.engine.launch = std::move(launch);
+}
+
 void parse_engine(const Parser& p, const YAML::Node& v, const std::string& full, Scenario& s, Seen& seen) {
   seen.engine = true;
   seen.engine_mark = v.Mark();
-  if (!v.IsMap()) p.fail(v.Mark(), full, "expected a mapping (kind, url, model, api, api_key, num_ctx)");
-  p.each_key(v, full, {"kind", "url", "model", "api", "api_key", "num_ctx"},
+  if (!v.IsMap()) p.fail(v.Mark(), full, "expected a mapping (kind, url, model, api, api_key, num_ctx, launch)");
+  p.each_key(v, full, {"kind", "url", "model", "api", "api_key", "num_ctx", "launch"},
              [&](const std::string& k, const std::string& f, const YAML::Node& n) {
                if (k == "kind") {
                  seen.kind = true;
                  s.engine.kind = engine_by_name(p.choice(n, f, engine_names()))->kind;
                } else if (k == "url") {
                  seen.url = true;
+                 seen.url_mark = n.Mark();
                  auto u = p.scalar(n, f, "an http:// or https:// URL");
                  if (u.rfind("http://", 0) != 0 && u.rfind("https://", 0) != 0)
                    p.fail(n.Mark(), f, "expected an http:// or https:// URL, got " + text::quoted(u));
@@ -208,6 +325,8 @@ void parse_engine(const Parser& p, const YAML::Node& v, const std::string& full,
                  s.engine.api_key = p.scalar(n, f, "a key");
                } else if (k == "num_ctx") {
                  s.engine.num_ctx = p.integer(n, f, 1, kMaxTokens);
+               } else if (k == "launch") {
+                 parse_launch(p, n, f, s, seen);
                }
              });
 }
@@ -355,13 +474,50 @@ void parse_key(const Parser& p, const std::string& key, const std::string& full,
   }
 }
 
+// engine.launch after the whole file: the URL and its placeholders, the
+// default ready check, {model} against engine.launch.model.
+void complete_launch(const Parser& p, Seen& seen, Scenario& s) {
+  if (!seen.url && s.engine.launch) s.engine.url = "http://127.0.0.1:{port}";
+  std::vector<std::string> in_url;
+  try {
+    in_url = placeholders_used(s.engine.url);
+  } catch (const LaunchError& e) {
+    p.fail(seen.url_mark, "engine.url", e.what());
+  }
+  if (!s.engine.launch) {
+    if (!in_url.empty())
+      p.fail(seen.url_mark, "engine.url", "{" + in_url.front() + "} needs engine.launch (tierscope starts the engine)");
+    return;
+  }
+  for (auto& name : in_url) seen.placeholder_uses.emplace_back(std::move(name), "engine.url");
+  LaunchConfig& launch = *s.engine.launch;
+  launch.spec.url = s.engine.url;
+  if (!seen.ready) {
+    switch (s.engine.kind) {
+      case EngineKind::llamacpp: launch.spec.ready.kind = ReadyKind::llamacpp; break;
+      case EngineKind::vllm: launch.spec.ready.kind = ReadyKind::vllm; break;
+      case EngineKind::ollama: launch.spec.ready.kind = ReadyKind::ollama; break;
+      case EngineKind::openai:
+        p.fail(seen.launch_mark, "engine.launch.ready",
+               "missing (openai has no health endpoint of its own: give a URL such as "
+               "http://127.0.0.1:{port}/v1/models, or none)");
+    }
+  }
+  for (const auto& [name, where] : seen.placeholder_uses)
+    if (name == "model" && launch.model.empty())
+      p.fail(seen.launch_mark, "engine.launch.model",
+             "missing ({model} is used in " + where + "; expected the path of the model file)");
+}
+
 // The checks that need the whole file: required keys, the API against the
 // engine, defaults that depend on other keys.
-void complete(const Parser& p, const YAML::Node& root, const Seen& seen, Scenario& s) {
+void complete(const Parser& p, const YAML::Node& root, Seen& seen, Scenario& s) {
   if (!seen.engine) p.fail(root.Mark(), "engine", "missing (expected {kind, url, model})");
   if (!seen.kind) p.fail(seen.engine_mark, "engine.kind", "missing (expected " + one_of(engine_names()) + ")");
-  if (!seen.url) p.fail(seen.engine_mark, "engine.url", "missing (expected e.g. http://127.0.0.1:8080; or --url)");
+  if (!seen.url && !s.engine.launch)
+    p.fail(seen.engine_mark, "engine.url", "missing (expected e.g. http://127.0.0.1:8080; or --url)");
   const EngineDescriptor& engine = engine_descriptor(s.engine.kind);
+  complete_launch(p, seen, s);
   if (seen.api) {
     const auto apis = api_names(engine);
     if (std::find(apis.begin(), apis.end(), s.engine.api) == apis.end())
@@ -424,6 +580,33 @@ Scenario load_scenario(const std::string& path, const std::vector<Override>& ove
   return parse_scenario(*text, path, overrides);
 }
 
+namespace {
+
+void emit_launch(YAML::Emitter& out, const LaunchConfig& launch) {
+  const LaunchSpec& spec = launch.spec;
+  out << YAML::Key << "launch" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "argv" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  for (const auto& a : spec.argv) out << YAML::DoubleQuoted << a;
+  out << YAML::EndSeq;
+  if (!spec.env.empty()) {
+    out << YAML::Key << "env" << YAML::Value << YAML::BeginMap;
+    for (const auto& [k, v] : spec.env) out << YAML::Key << k << YAML::Value << YAML::DoubleQuoted << v;
+    out << YAML::EndMap;
+  }
+  if (spec.cwd) out << YAML::Key << "cwd" << YAML::Value << YAML::DoubleQuoted << *spec.cwd;
+  out << YAML::Key << "ready" << YAML::Value;
+  if (spec.ready.kind == ReadyKind::url) out << YAML::DoubleQuoted << spec.ready.url;
+  else out << std::string(to_string(spec.ready.kind));
+  out << YAML::Key << "ready_timeout" << YAML::Value << format_duration(spec.ready_timeout);
+  out << YAML::Key << "stop_signal" << YAML::Value << signal_name(spec.stop_signal);
+  out << YAML::Key << "stop_timeout" << YAML::Value << format_duration(spec.stop_timeout);
+  out << YAML::Key << "restart" << YAML::Value << std::string(to_string(spec.restart));
+  if (!launch.model.empty()) out << YAML::Key << "model" << YAML::Value << YAML::DoubleQuoted << launch.model;
+  out << YAML::EndMap;
+}
+
+}  // namespace
+
 std::string to_yaml(const Scenario& s) {
   YAML::Emitter out;
   auto num = [](double v) {
@@ -440,6 +623,7 @@ std::string to_yaml(const Scenario& s) {
   out << YAML::Key << "api" << YAML::Value << s.engine.api;
   if (!s.engine.api_key.empty()) out << YAML::Key << "api_key" << YAML::Value << "<redacted>";
   if (s.engine.num_ctx) out << YAML::Key << "num_ctx" << YAML::Value << *s.engine.num_ctx;
+  if (s.engine.launch) emit_launch(out, *s.engine.launch);
   out << YAML::EndMap;
   out << YAML::Key << "scenario" << YAML::Value << std::string(to_string(s.kind));
   if (!s.contexts.empty()) out << YAML::Key << "contexts" << YAML::Value << YAML::Flow << s.contexts;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "workloads/budget_request.h"
+#include "workloads/engine_launch.h"
 #include "workloads/engines/dialect.h"
 
 namespace tierscope::workloads {
@@ -32,13 +33,23 @@ std::string_view to_string(EngineKind k);
 std::string_view to_string(ScenarioKind k);
 std::string_view to_string(ArrivalMode m);
 
+// engine.launch: tierscope starts the engine itself (workloads/engine_launch.h).
+struct LaunchConfig {
+  LaunchSpec spec;    // spec.url is engine.url; spec.ready defaults to the engine kind's check
+  std::string model;  // engine.launch.model: what {model} expands to, an absolute path to a regular file; "" when not given
+};
+
 struct EngineConfig {
   EngineKind kind = EngineKind::llamacpp;
-  std::string url;    // base URL, e.g. http://127.0.0.1:8080 (no trailing slash after parsing)
+  // Base URL, e.g. http://127.0.0.1:8080 (no trailing slash after parsing).
+  // With engine.launch it may hold {port} and defaults to http://127.0.0.1:{port};
+  // without, it holds no placeholder.
+  std::string url;
   std::string model;  // sent as "model"; may be empty for llama.cpp
   std::string api;    // llamacpp: completion|chat|completions; openai/vllm: chat|completions; ollama: generate|chat
   std::string api_key;                 // sent as "Authorization: Bearer …"; empty: none
   std::optional<std::uint32_t> num_ctx;  // Ollama options.num_ctx; default prompt + output tokens + 64
+  std::optional<LaunchConfig> launch;    // absent: the engine is already running at url
   Dialect dialect() const;
 };
 

@@ -1,5 +1,12 @@
-// The scenario file parser: strict keys, messages with file:line:col, --set overrides.
+// The scenario file parser: strict keys, messages with file:line:col, --set
+// overrides, engine.launch, and every shipped scenario.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "workloads/scenario.h"
 
@@ -104,4 +111,174 @@ TEST(Scenario, EffectiveScenarioRoundTrips) {
   EXPECT_EQ(again.run_deadline, std::chrono::minutes(10));
   auto p = parse_scenario("engine: {kind: openai, url: http://x, model: m, api: completions}\nscenario: protocol\n", "s");
   EXPECT_EQ(to_yaml(parse_scenario(to_yaml(p), "e")), to_yaml(p));
+}
+
+// ---------------------------------------------------------------- engine.launch
+
+namespace {
+
+// A model file of its own for each test that needs one.
+struct ModelFile {
+  ModelFile() {
+    path = (std::filesystem::temp_directory_path() / ("tierscope-scenario-model-" + std::to_string(::getpid()) + ".gguf"))
+               .string();
+    std::ofstream(path) << "GGUF";
+  }
+  ~ModelFile() { std::filesystem::remove(path); }
+  std::string path;
+};
+
+std::string launch_yaml(const std::string& launch, const std::string& engine_extra = "") {
+  return "engine:\n  kind: llamacpp\n" + engine_extra + "  launch:\n" + launch +
+         "scenario: context_sweep\ncontexts: [1024, 2048]\n";
+}
+
+}  // namespace
+
+TEST(ScenarioLaunch, EveryKey) {
+  ModelFile model;
+  auto s = parse_scenario(launch_yaml("    argv: [llama-server, -m, \"{model}\", -c, \"{ctx}\", --port, \"{port}\", "
+                                      "-ngl, 99]\n"
+                                      "    env: {CUDA_VISIBLE_DEVICES: \"0\", LISTEN: \"127.0.0.1:{port}\"}\n"
+                                      "    cwd: /tmp\n"
+                                      "    ready: llamacpp\n    ready_timeout: 90s\n"
+                                      "    stop_signal: SIGINT\n    stop_timeout: 5s\n"
+                                      "    restart: per_step\n    model: " +
+                                      model.path + "\n"),
+                          "s.yaml");
+  ASSERT_TRUE(s.engine.launch);
+  const LaunchConfig& l = *s.engine.launch;
+  EXPECT_EQ(l.spec.argv, (std::vector<std::string>{"llama-server", "-m", "{model}", "-c", "{ctx}", "--port", "{port}",
+                                                   "-ngl", "99"}));
+  ASSERT_EQ(l.spec.env.size(), 2u);
+  EXPECT_EQ(l.spec.env[0], (std::pair<std::string, std::string>{"CUDA_VISIBLE_DEVICES", "0"}));
+  EXPECT_EQ(l.spec.env[1].second, "127.0.0.1:{port}");
+  EXPECT_EQ(l.spec.cwd, "/tmp");
+  EXPECT_EQ(l.spec.ready.kind, ReadyKind::llamacpp);
+  EXPECT_EQ(l.spec.ready_timeout, std::chrono::seconds(90));
+  EXPECT_EQ(l.spec.stop_signal, SIGINT);
+  EXPECT_EQ(l.spec.stop_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(l.spec.restart, RestartPolicy::per_step);
+  EXPECT_EQ(l.model, model.path);
+  // engine.url defaults to the launched engine's port.
+  EXPECT_EQ(s.engine.url, "http://127.0.0.1:{port}");
+  EXPECT_EQ(l.spec.url, s.engine.url);
+  // The effective scenario reads back the same.
+  auto again = parse_scenario(to_yaml(s), "effective.yaml");
+  EXPECT_EQ(to_yaml(again), to_yaml(s));
+  ASSERT_TRUE(again.engine.launch);
+  EXPECT_EQ(again.engine.launch->spec.argv, l.spec.argv);
+  EXPECT_EQ(again.engine.launch->spec.env, l.spec.env);
+  EXPECT_EQ(again.engine.launch->spec.stop_signal, SIGINT);
+}
+
+TEST(ScenarioLaunch, DefaultsFollowTheEngineKind) {
+  auto s = parse_scenario("engine:\n  kind: ollama\n  model: m\n  url: http://127.0.0.1:{port}/\n"
+                          "  launch: {argv: [ollama, serve], env: {OLLAMA_HOST: \"127.0.0.1:{port}\"}}\n"
+                          "scenario: protocol\n",
+                          "s.yaml");
+  ASSERT_TRUE(s.engine.launch);
+  EXPECT_EQ(s.engine.url, "http://127.0.0.1:{port}");
+  EXPECT_EQ(s.engine.launch->spec.ready.kind, ReadyKind::ollama);
+  EXPECT_EQ(s.engine.launch->spec.ready_timeout, std::chrono::seconds(120));
+  EXPECT_EQ(s.engine.launch->spec.stop_signal, SIGTERM);
+  EXPECT_EQ(s.engine.launch->spec.stop_timeout, std::chrono::seconds(30));
+  EXPECT_EQ(s.engine.launch->spec.restart, RestartPolicy::per_run);
+  EXPECT_TRUE(s.engine.launch->model.empty());
+  auto v = parse_scenario("engine: {kind: vllm, model: m, launch: {argv: [vllm, serve, m]}}\nscenario: protocol\n", "s");
+  EXPECT_EQ(v.engine.launch->spec.ready.kind, ReadyKind::vllm);
+  auto u = parse_scenario("engine: {kind: openai, model: m, launch: {argv: [srv], ready: \"http://127.0.0.1:{port}/v1/models\"}}\n"
+                          "scenario: protocol\n",
+                          "s");
+  EXPECT_EQ(u.engine.launch->spec.ready.kind, ReadyKind::url);
+  EXPECT_EQ(u.engine.launch->spec.ready.url, "http://127.0.0.1:{port}/v1/models");
+  EXPECT_EQ(to_yaml(parse_scenario(to_yaml(u), "e")), to_yaml(u));
+  // Without launch nothing changes.
+  EXPECT_FALSE(parse_scenario(kMinimal, "s.yaml").engine.launch);
+}
+
+TEST(ScenarioLaunch, BadInputNamesTheKey) {
+  ModelFile model;
+  auto e = error_of(launch_yaml("    argv: [x]\n    stop_timout: 5s\n"));
+  EXPECT_NE(e.find("s.yaml:5:5: engine.launch.stop_timout: unknown key; did you mean \"stop_timeout\"?"),
+            std::string::npos)
+      << e;
+  e = error_of(launch_yaml("    argv: [\"\", -m]\n"));
+  EXPECT_NE(e.find("s.yaml:4:12: engine.launch.argv[0]: expected the program"), std::string::npos) << e;
+  e = error_of(launch_yaml("    argv: []\n"));
+  EXPECT_NE(e.find("engine.launch.argv: expected a non-empty list"), std::string::npos) << e;
+  e = error_of(launch_yaml("    ready: llamacpp\n"));
+  EXPECT_NE(e.find("engine.launch.argv: missing"), std::string::npos) << e;
+  e = error_of(launch_yaml("    argv: [x, --port, \"{prot}\"]\n"));
+  EXPECT_NE(e.find("s.yaml:4:23: engine.launch.argv[2]: unknown placeholder \"{prot}\""), std::string::npos) << e;
+  e = error_of(launch_yaml("    argv: [x, -m, {model}]\n"));
+  EXPECT_NE(e.find("engine.launch.argv[2]: expected an argument (quote placeholders"), std::string::npos) << e;
+  e = error_of(launch_yaml("    argv: [x, -m, \"{model}\"]\n"));
+  EXPECT_NE(e.find("engine.launch.model: missing ({model} is used in engine.launch.argv[2]"), std::string::npos) << e;
+  e = error_of(launch_yaml("    argv: [x]\n    model: /nonexistent/tierscope/model.gguf\n"));
+  EXPECT_NE(e.find("s.yaml:5:12: engine.launch.model: \"/nonexistent/tierscope/model.gguf\": No such file or directory"),
+            std::string::npos)
+      << e;
+  e = error_of(launch_yaml("    argv: [x]\n    model: /tmp\n"));
+  EXPECT_NE(e.find("engine.launch.model: \"/tmp\" is not a regular file"), std::string::npos) << e;
+  e = error_of(launch_yaml("    argv: [x]\n    stop_signal: SIGTREM\n"));
+  EXPECT_NE(e.find("did you mean \"SIGTERM\""), std::string::npos) << e;
+  e = error_of(launch_yaml("    argv: [x]\n    restart: per_stpe\n"));
+  EXPECT_NE(e.find("did you mean \"per_step\""), std::string::npos) << e;
+  e = error_of(launch_yaml("    argv: [x]\n    ready: llamacp\n"));
+  EXPECT_NE(e.find("did you mean \"llamacpp\""), std::string::npos) << e;
+  e = error_of(launch_yaml("    argv: [x]\n    env: {1BAD: x}\n"));
+  EXPECT_NE(e.find("engine.launch.env: expected a variable name"), std::string::npos) << e;
+  e = error_of(launch_yaml("    argv: [x]\n    ready_timeout: 10ms\n"));
+  EXPECT_NE(e.find("engine.launch.ready_timeout: expected"), std::string::npos) << e;
+  e = error_of("engine: {kind: openai, model: m, launch: {argv: [srv]}}\nscenario: protocol\n");
+  EXPECT_NE(e.find("engine.launch.ready: missing (openai has no health endpoint"), std::string::npos) << e;
+  e = error_of("engine: {kind: llamacpp, url: \"http://127.0.0.1:{port}\"}\nscenario: protocol\n");
+  EXPECT_NE(e.find("engine.url: {port} needs engine.launch"), std::string::npos) << e;
+  e = error_of(launch_yaml("    argv: [x]\n", "  url: \"http://127.0.0.1:{porr}\"\n"));
+  EXPECT_NE(e.find("engine.url: unknown placeholder \"{porr}\""), std::string::npos) << e;
+  // --set reaches into launch.
+  auto s = parse_scenario(launch_yaml("    argv: [x, \"{model}\"]\n    model: /nonexistent\n"), "s.yaml",
+                          {parse_override("engine.launch.model=" + model.path)});
+  EXPECT_EQ(s.engine.launch->model, model.path);
+}
+
+TEST(ScenarioLaunch, RelativeModelPathBecomesAbsolute) {
+  ModelFile model;
+  const auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(std::filesystem::path(model.path).parent_path());
+  Scenario s;
+  EXPECT_NO_THROW(s = parse_scenario(launch_yaml("    argv: [x]\n    model: ./" +
+                                                 std::filesystem::path(model.path).filename().string() + "\n"),
+                                     "s.yaml"));
+  std::filesystem::current_path(cwd);
+  ASSERT_TRUE(s.engine.launch);
+  EXPECT_EQ(s.engine.launch->model, model.path);
+}
+
+// Every scenario in config/scenarios/ parses; the launch examples with a
+// model file the test provides (theirs is a placeholder path).
+TEST(Scenario, ShippedScenariosParse) {
+  ModelFile model;
+  const std::filesystem::path dir = std::filesystem::path(TIERSCOPE_SOURCE_DIR) / "config" / "scenarios";
+  std::size_t parsed = 0, launched = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".yaml") continue;
+    const YAML::Node doc = YAML::LoadFile(entry.path().string());
+    std::vector<Override> overrides;
+    const bool has_model = doc["engine"] && doc["engine"]["launch"] && doc["engine"]["launch"]["model"];
+    if (has_model) overrides.push_back(parse_override("engine.launch.model=" + model.path));
+    Scenario s;
+    try {
+      s = load_scenario(entry.path().string(), overrides);
+    } catch (const ScenarioError& e) {
+      ADD_FAILURE() << e.what();
+      continue;
+    }
+    ++parsed;
+    if (s.engine.launch) ++launched;
+    EXPECT_EQ(to_yaml(parse_scenario(to_yaml(s), "effective.yaml")), to_yaml(s)) << entry.path();
+  }
+  EXPECT_GE(parsed, 6u);
+  EXPECT_GE(launched, 3u);
 }
