@@ -150,7 +150,8 @@ namespace {
 struct Seen {
   bool engine = false, kind = false, url = false, contexts = false, users = false, prompts = false, api = false;
   bool ready = false;  // engine.launch.ready
-  YAML::Mark engine_mark, url_mark, launch_mark;
+  bool limits = false;
+  YAML::Mark engine_mark, url_mark, launch_mark, limits_mark;
   // Where each placeholder is first used in engine.launch (dotted key), for
   // "missing" messages.
   std::vector<std::pair<std::string, std::string>> placeholder_uses;
@@ -468,6 +469,8 @@ void parse_key(const Parser& p, const std::string& key, const std::string& full,
     seen.prompts = true;
     parse_prompts(p, v, full, s);
   } else if (key == "limits") {
+    seen.limits = true;
+    seen.limits_mark = v.Mark();
     parse_limits(p, v, full, s.limits);
   } else {
     parse_value(p, key, full, v, s);
@@ -518,6 +521,10 @@ void complete(const Parser& p, const YAML::Node& root, Seen& seen, Scenario& s) 
     p.fail(seen.engine_mark, "engine.url", "missing (expected e.g. http://127.0.0.1:8080; or --url)");
   const EngineDescriptor& engine = engine_descriptor(s.engine.kind);
   complete_launch(p, seen, s);
+  if (seen.limits && !s.engine.launch)
+    p.fail(seen.limits_mark, "limits",
+           "needs engine.launch (tierscope applies the budget to an engine it starts; for a running process use "
+           "tierscope run-capped or the daemon's workload section)");
   if (seen.api) {
     const auto apis = api_names(engine);
     if (std::find(apis.begin(), apis.end(), s.engine.api) == apis.end())

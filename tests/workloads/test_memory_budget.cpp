@@ -121,7 +121,8 @@ TEST(MemoryBudget, AnEmptyRequestAndASecondRunOfTheSameNameAreRefused) {
 }
 
 TEST(ScenarioLimits, ParseRoundTripAndRefuse) {
-  const std::string base = "engine: {kind: llamacpp, url: http://127.0.0.1:8080}\nscenario: context_sweep\ncontexts: [128]\n";
+  const std::string base =
+      "engine: {kind: llamacpp, launch: {argv: [llama-server, --port, '{port}']}}\nscenario: context_sweep\ncontexts: [128]\n";
   auto s = parse_scenario(base + "limits: {memory_max: 16G, memory_high: 12G, swap_max: 512M, backend: cgroup, "
                                  "cgroup_parent: /tierscope}\n",
                           "s.yaml");
@@ -149,4 +150,12 @@ TEST(ScenarioLimits, ParseRoundTripAndRefuse) {
   EXPECT_NE(error("limits: {}\n").find("expected at least one of"), std::string::npos) << error("limits: {}\n");
   EXPECT_NE(error("limits: {memory_max: 1G, backend: docker}\n").find("limits.backend"), std::string::npos);
   EXPECT_NE(error("limits: {memory_max: 1G, cgroup_parent: /a/../b}\n").find("cgroup_parent"), std::string::npos);
+  try {
+    parse_scenario("engine: {kind: llamacpp, url: http://127.0.0.1:8080}\nscenario: context_sweep\ncontexts: [128]\n"
+                   "limits: {memory_max: 1G}\n",
+                   "s.yaml");
+    ADD_FAILURE() << "limits without engine.launch was accepted";
+  } catch (const ScenarioError& e) {
+    EXPECT_NE(std::string(e.what()).find("s.yaml:4:9: limits: needs engine.launch"), std::string::npos) << e.what();
+  }
 }
