@@ -269,8 +269,44 @@ inline constexpr MetricDef gpu_probe_errors{"tierscope_gpu_probe_errors_total",
 
 // ---- watched workload (probes/workload.h) -------------------------------
 inline constexpr MetricDef workload_process{"tierscope_workload_process_info",
-    "Processes watched as the workload (config: workload.pids, process_names, systemd_units), with how each was "
+    "Processes watched as the workload (config: workload.pids, process_names, systemd_units, cgroup), with how each was "
     "matched; comm from /proc/<pid>/comm. Value is always 1.", kGauge};
+inline constexpr MetricDef workload_source_info{"tierscope_workload_source_info",
+    "Where the tierscope_workload_* figures come from: source=cgroup (the workload's memory cgroup, with its path and "
+    "cgroup version; one series per cgroup summed) or source=processes (the sum over the watched processes' "
+    "/proc/<pid>/smaps_rollup, status and stat; cgroup and version empty). Value is always 1.", kGauge};
+inline constexpr MetricDef workload_memory{"tierscope_workload_memory_bytes",
+    "Memory of the watched workload by tier, bytes. source=cgroup: tier=ram_anon v2 memory.stat anon / v1 total_rss; "
+    "page_cache v2 file - shmem / v1 total_cache - total_shmem; file_mapped v2 file_mapped / v1 total_mapped_file (a "
+    "part of page_cache + shmem); shmem v2 shmem / v1 total_shmem; kernel v2 kernel (before 5.18 the sum of "
+    "kernel_stack, pagetables, percpu, slab, vmalloc) / v1 memory.kmem.usage_in_bytes; swap v2 memory.swap.current / "
+    "v1 total_swap. source=processes: the sum over the watched processes of /proc/<pid>/smaps_rollup Pss_Anon, "
+    "Pss_File (file_mapped), Pss_Shmem, SwapPss (kB x 1024; status RssAnon, RssFile, RssShmem, VmSwap where those "
+    "lack). tier=vram, gtt: the watched processes' GPU memory (NVML process lists, DRM fdinfo).", kGauge};
+inline constexpr MetricDef workload_memory_current{"tierscope_workload_memory_current_bytes",
+    "Memory charged to the workload's cgroup, v2 memory.current / v1 memory.usage_in_bytes, bytes.", kGauge};
+inline constexpr MetricDef workload_memory_peak{"tierscope_workload_memory_peak_bytes",
+    "Highest memory charged to the workload's cgroup since it was created, v2 memory.peak (kernel 5.19+) / v1 "
+    "memory.max_usage_in_bytes, bytes; absent when several cgroups are summed.", kGauge};
+inline constexpr MetricDef workload_memory_limit{"tierscope_workload_memory_limit_bytes",
+    "Memory limits of the workload's cgroup, bytes (+Inf: unlimited). limit=max: v2 memory.max / v1 "
+    "memory.limit_in_bytes; high: v2 memory.high; swap_max: v2 memory.swap.max / v1 memory.memsw.limit_in_bytes - "
+    "memory.limit_in_bytes.", kGauge};
+inline constexpr MetricDef workload_memory_events{"tierscope_workload_memory_events_total",
+    "Memory events of the workload's cgroup, v2 memory.events (low, high, max, oom, oom_kill); v1: max = "
+    "memory.failcnt, oom_kill = oom_kill of memory.oom_control.", kCounter};
+inline constexpr MetricDef workload_oom_kills{"tierscope_workload_oom_kills_total",
+    "Processes of the workload's cgroup killed by the OOM killer, oom_kill of v2 memory.events / v1 "
+    "memory.oom_control.", kCounter};
+inline constexpr MetricDef workload_io_bytes{"tierscope_workload_io_bytes_total",
+    "Bytes read and written on each block device by the workload's cgroup, v2 io.stat rbytes/wbytes / v1 "
+    "blkio.throttle.io_service_bytes Read/Write, bytes; device as in /proc/diskstats.", kCounter};
+inline constexpr MetricDef workload_io_ops{"tierscope_workload_io_ops_total",
+    "Read and write IOs on each block device by the workload's cgroup, v2 io.stat rios/wios / v1 "
+    "blkio.throttle.io_serviced Read/Write; device as in /proc/diskstats.", kCounter};
+inline constexpr MetricDef workload_major_faults{"tierscope_workload_major_faults_total",
+    "Major page faults of the workload: v2 memory.stat pgmajfault / v1 total_pgmajfault, or the sum of majflt "
+    "(field 12 of /proc/<pid>/stat) over the watched processes.", kCounter};
 
 // Every fixed metric above, in catalog order: the source of
 // grafana/lib/metrics.json (tests/grafana/metrics_json.cpp), which the
@@ -293,7 +329,9 @@ inline constexpr const MetricDef* kCatalog[] = {
     &gpu_utilization, &gpu_memory_utilization, &gpu_power, &gpu_energy, &gpu_temperature, &gpu_clock,
     &gpu_pcie_throughput, &gpu_throttle_reasons, &gpu_throttle_active, &gpu_memory_reserved,
     &gpu_visible_vram_capacity, &gpu_visible_vram_used, &gpu_process_memory_sum, &process_gpu_memory,
-    &gpu_probe_errors, &workload_process,
+    &gpu_probe_errors, &workload_process, &workload_source_info, &workload_memory, &workload_memory_current,
+    &workload_memory_peak, &workload_memory_limit, &workload_memory_events, &workload_oom_kills, &workload_io_bytes,
+    &workload_io_ops, &workload_major_faults,
 };
 
 // Families whose names are only known at run time: one per /proc/meminfo

@@ -23,10 +23,15 @@ bool is_file(const fs::path& p) {
   return fs::is_regular_file(p, ec);
 }
 
+// Whether the space-separated list of a one-line file (ending in '\n') names `token`.
 bool has_token(std::string_view text, std::string_view token) {
-  text::Fields f(text);
-  for (auto t = f.next(); !t.empty(); t = f.next())
-    if (t == token) return true;
+  text::Lines lines(text);
+  std::string_view line;
+  while (lines.next(line)) {
+    text::Fields f(line);
+    for (auto t = f.next(); !t.empty(); t = f.next())
+      if (t == token) return true;
+  }
   return false;
 }
 
@@ -178,6 +183,177 @@ MemoryLimits read_memory_limits(const CgroupDir& cg) {
       l.swap_max = MemoryLimit{false, memsw->bytes - l.max->bytes};
   }
   return l;
+}
+
+
+namespace {
+
+// "key value" lines: calls f(key, value) for each line whose value parses.
+template <typename F>
+void each_keyed_line(std::string_view text, F&& f) {
+  text::Lines lines(text);
+  std::string_view line;
+  while (lines.next(line)) {
+    text::Fields fields(line);
+    auto key = fields.next();
+    auto value = text::parse_u64(fields.next());
+    if (key.empty() || !value || !fields.done()) continue;
+    f(key, *value);
+  }
+}
+
+void set_once(std::optional<std::uint64_t>& slot, std::uint64_t v) {
+  if (!slot) slot = v;
+}
+
+std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) {
+  return a > std::numeric_limits<std::uint64_t>::max() - b ? std::numeric_limits<std::uint64_t>::max() : a + b;
+}
+
+std::optional<std::pair<unsigned, unsigned>> parse_dev(std::string_view s) {
+  auto colon = s.find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  auto major = text::parse_u64(s.substr(0, colon));
+  auto minor = text::parse_u64(s.substr(colon + 1));
+  if (!major || !minor || *major > std::numeric_limits<unsigned>::max() || *minor > std::numeric_limits<unsigned>::max())
+    return std::nullopt;
+  return std::pair{static_cast<unsigned>(*major), static_cast<unsigned>(*minor)};
+}
+
+CgroupDeviceIo& device_entry(std::vector<CgroupDeviceIo>& out, std::pair<unsigned, unsigned> dev) {
+  auto it = std::lower_bound(out.begin(), out.end(), dev, [](const CgroupDeviceIo& d, std::pair<unsigned, unsigned> v) {
+    return std::pair{d.major, d.minor} < v;
+  });
+  if (it != out.end() && it->major == dev.first && it->minor == dev.second) return *it;
+  CgroupDeviceIo d;
+  d.major = dev.first;
+  d.minor = dev.second;
+  return *out.insert(it, d);
+}
+
+}  // namespace
+
+CgroupMemoryStat parse_memory_stat(std::string_view text, CgroupVersion v) {
+  CgroupMemoryStat m;
+  if (v == CgroupVersion::v1) {
+    each_keyed_line(text, [&](std::string_view key, std::uint64_t value) {
+      if (key == "total_rss") set_once(m.anon, value);
+      else if (key == "total_cache") set_once(m.file, value);
+      else if (key == "total_mapped_file") set_once(m.file_mapped, value);
+      else if (key == "total_shmem") set_once(m.shmem, value);
+      else if (key == "total_swap") set_once(m.swap, value);
+      else if (key == "total_rss_huge") set_once(m.anon_thp, value);
+      else if (key == "total_pgmajfault") set_once(m.pgmajfault, value);
+    });
+    return m;
+  }
+  // The kernel memory lines that `kernel` (5.18+) sums, for older kernels.
+  static constexpr std::string_view kKernelParts[] = {"kernel_stack",     "pagetables",         "sec_pagetables",
+                                                      "percpu",           "slab_reclaimable",   "slab_unreclaimable",
+                                                      "vmalloc"};
+  std::optional<std::uint64_t> parts[std::size(kKernelParts)];
+  each_keyed_line(text, [&](std::string_view key, std::uint64_t value) {
+    if (key == "anon") set_once(m.anon, value);
+    else if (key == "file") set_once(m.file, value);
+    else if (key == "file_mapped") set_once(m.file_mapped, value);
+    else if (key == "shmem") set_once(m.shmem, value);
+    else if (key == "kernel") set_once(m.kernel, value);
+    else if (key == "sock") set_once(m.sock, value);
+    else if (key == "anon_thp") set_once(m.anon_thp, value);
+    else if (key == "pgmajfault") set_once(m.pgmajfault, value);
+    else
+      for (std::size_t i = 0; i < std::size(kKernelParts); ++i)
+        if (key == kKernelParts[i]) set_once(parts[i], value);
+  });
+  if (!m.kernel) {
+    for (const auto& part : parts) {
+      if (!part) continue;
+      m.kernel = saturating_add(m.kernel.value_or(0), *part);
+      m.kernel_from_parts = true;
+    }
+  }
+  return m;
+}
+
+CgroupMemoryEvents parse_memory_events(std::string_view text) {
+  CgroupMemoryEvents e;
+  each_keyed_line(text, [&](std::string_view key, std::uint64_t value) {
+    if (key == "low") set_once(e.low, value);
+    else if (key == "high") set_once(e.high, value);
+    else if (key == "max") set_once(e.max, value);
+    else if (key == "oom") set_once(e.oom, value);
+    else if (key == "oom_kill") set_once(e.oom_kill, value);
+  });
+  return e;
+}
+
+CgroupOomControl parse_oom_control(std::string_view text) {
+  CgroupOomControl c;
+  each_keyed_line(text, [&](std::string_view key, std::uint64_t value) {
+    if (key == "under_oom" && !c.under_oom && value <= 1) c.under_oom = value == 1;
+    else if (key == "oom_kill") set_once(c.oom_kill, value);
+  });
+  return c;
+}
+
+std::vector<CgroupDeviceIo> parse_io_stat(std::string_view text) {
+  std::vector<CgroupDeviceIo> out;
+  text::Lines lines(text);
+  std::string_view line;
+  while (lines.next(line)) {
+    text::Fields f(line);
+    auto dev = parse_dev(f.next());
+    if (!dev) continue;
+    CgroupDeviceIo d;
+    d.major = dev->first;
+    d.minor = dev->second;
+    bool bad = false;
+    for (auto kv = f.next(); !kv.empty() && !bad; kv = f.next()) {
+      auto eq = kv.find('=');
+      if (eq == std::string_view::npos) { bad = true; break; }
+      auto key = kv.substr(0, eq);
+      std::optional<std::uint64_t>* slot = key == "rbytes" ? &d.read_bytes
+                                           : key == "wbytes" ? &d.write_bytes
+                                           : key == "rios"   ? &d.read_ios
+                                           : key == "wios"   ? &d.write_ios
+                                           : key == "dbytes" ? &d.discard_bytes
+                                           : key == "dios"   ? &d.discard_ios
+                                                             : nullptr;
+      if (!slot) continue;  // cost.*, io latency keys of other controllers
+      auto value = text::parse_u64(kv.substr(eq + 1));
+      if (!value) bad = true;
+      else set_once(*slot, *value);
+    }
+    if (bad) continue;
+    auto& e = device_entry(out, *dev);
+    if (e.read_bytes || e.write_bytes || e.read_ios || e.write_ios) continue;  // a repeated device: first wins
+    e = d;
+  }
+  return out;
+}
+
+std::vector<CgroupDeviceIo> parse_blkio_throttle(std::string_view text, bool ops) {
+  std::vector<CgroupDeviceIo> out;
+  text::Lines lines(text);
+  std::string_view line;
+  while (lines.next(line)) {
+    text::Fields f(line);
+    auto dev = parse_dev(f.next());
+    auto kind = f.next();
+    auto value = text::parse_u64(f.next());
+    if (!dev || !value || !f.done()) continue;  // also the final "Total N"
+    std::optional<std::uint64_t>* slot = nullptr;
+    auto& e = device_entry(out, *dev);
+    if (kind == "Read") slot = ops ? &e.read_ios : &e.read_bytes;
+    else if (kind == "Write") slot = ops ? &e.write_ios : &e.write_bytes;
+    else if (kind == "Discard") slot = ops ? &e.discard_ios : &e.discard_bytes;
+    if (slot) set_once(*slot, *value);
+  }
+  // A device listed only with Sync/Async/Total lines has nothing to report.
+  std::erase_if(out, [](const CgroupDeviceIo& d) {
+    return !d.read_bytes && !d.write_bytes && !d.read_ios && !d.write_ios && !d.discard_bytes && !d.discard_ios;
+  });
+  return out;
 }
 
 }  // namespace tierscope

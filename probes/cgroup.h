@@ -110,4 +110,66 @@ std::optional<MemoryLimit> parse_memory_limit(std::string_view text, CgroupVersi
 // Plain reads of the cgroup's limit files; each absent when unreadable.
 MemoryLimits read_memory_limits(const CgroupDir& cg);
 
+
+// ---- accounting files -----------------------------------------------------
+
+// memory.stat of a memory cgroup, the fields the workload composition uses
+// (bytes; pgmajfault a count). Absent when the file has no such line.
+//
+// v2 (hierarchical by design): anon, file (page cache including shmem and
+// tmpfs), file_mapped, shmem, kernel, sock, anon_thp, pgmajfault. Kernels
+// before 5.18 have no `kernel` line; then kernel is the sum of the kernel
+// memory lines they do have (kernel_stack, pagetables, sec_pagetables,
+// percpu, slab_reclaimable, slab_unreclaimable, vmalloc), and
+// kernel_from_parts says so. swap: absent (v2 keeps it in memory.swap.current).
+//
+// v1: the hierarchical total_* lines (this cgroup and its descendants):
+// anon = total_rss (anonymous and swap cache, THP included), file =
+// total_cache (page cache including shmem), file_mapped = total_mapped_file,
+// shmem = total_shmem, swap = total_swap (only with swap accounting),
+// anon_thp = total_rss_huge, pgmajfault = total_pgmajfault. kernel and sock:
+// absent (v1 keeps kernel memory in memory.kmem.usage_in_bytes).
+struct CgroupMemoryStat {
+  std::optional<std::uint64_t> anon, file, file_mapped, shmem, kernel, sock, anon_thp, swap, pgmajfault;
+  bool kernel_from_parts = false;
+  bool operator==(const CgroupMemoryStat&) const = default;
+};
+// Lines "key value"; unknown keys and malformed lines are ignored, the first
+// of a repeated key wins.
+CgroupMemoryStat parse_memory_stat(std::string_view text, CgroupVersion v);
+
+// v2 memory.events (hierarchical): "low N", "high N", "max N", "oom N",
+// "oom_kill N". v1 has no such file: max is memory.failcnt (times usage hit
+// the limit), oom_kill comes from memory.oom_control (kernel 4.13+), low,
+// high and oom stay absent.
+struct CgroupMemoryEvents {
+  std::optional<std::uint64_t> low, high, max, oom, oom_kill;
+  bool operator==(const CgroupMemoryEvents&) const = default;
+};
+CgroupMemoryEvents parse_memory_events(std::string_view text);
+
+// v1 memory.oom_control: "oom_kill_disable 0", "under_oom 0", "oom_kill N".
+struct CgroupOomControl {
+  std::optional<bool> under_oom;
+  std::optional<std::uint64_t> oom_kill;
+  bool operator==(const CgroupOomControl&) const = default;
+};
+CgroupOomControl parse_oom_control(std::string_view text);
+
+// IO of one block device charged to a cgroup.
+struct CgroupDeviceIo {
+  unsigned major = 0, minor = 0;
+  std::optional<std::uint64_t> read_bytes, write_bytes, read_ios, write_ios, discard_bytes, discard_ios;
+  bool operator==(const CgroupDeviceIo&) const = default;
+};
+// v2 io.stat: lines "MAJ:MIN rbytes=N wbytes=N rios=N wios=N dbytes=N dios=N"
+// (keys in any order, unknown keys tolerated; a line whose device or a known
+// value does not parse is skipped). Sorted by device, one entry per device.
+std::vector<CgroupDeviceIo> parse_io_stat(std::string_view text);
+// v1 blkio.throttle.io_service_bytes / io_serviced: lines "MAJ:MIN Read N",
+// "MAJ:MIN Write N" (also Sync, Async, Discard, Total) and a final "Total N".
+// `ops` says which file it is: the values go to read/write_ios instead of
+// read/write_bytes (and discard likewise). Sorted by device.
+std::vector<CgroupDeviceIo> parse_blkio_throttle(std::string_view text, bool ops);
+
 }  // namespace tierscope

@@ -15,6 +15,7 @@
 #include "probes/swaps.h"
 #include "probes/vmstat.h"
 #include "probes/workload.h"
+#include "probes/workload_memory.h"
 
 namespace tierscope {
 
@@ -25,6 +26,7 @@ namespace {
 constexpr const ProbeRegistration* kProbes[] = {
     &kMeminfoProbe, &kVmstatProbe,   &kPressureProbe, &kSwapsProbe,     &kDiskstatsProbe,
     &kNvmeProbe,    &kWorkloadProbe, &kGpuNvmlProbe,  &kGpuAmdgpuProbe, &kDrmFdinfoProbe,
+    &kWorkloadMemoryProbe,
 };
 
 // The post-sample steps, in the order they run: the offload verdict (nvme and

@@ -12,6 +12,7 @@
 #include "core/metric_catalog.h"
 #include "core/metric_writer.h"
 #include "core/text.h"
+#include "probes/cgroup.h"
 #include "probes/gpu.h"
 #include "probes/registry.h"
 #include "probes/snapshot.h"
@@ -170,6 +171,17 @@ void WorkloadProbe::rescan(ProbeContext& ctx) {
     for (std::uint32_t pid : pids) found.emplace(pid, WatchedProcess{pid, {}, "unit:" + unit});
   }
 
+  if (!selection_.cgroups.empty()) {
+    auto mounts = find_cgroup_mounts(roots);
+    for (const auto& path : selection_.cgroups) {
+      auto cg = memory_cgroup_at(mounts, path);
+      if (!cg) continue;
+      std::vector<std::uint32_t> pids;
+      collect_cgroup_pids(ctx, cg->dir, 0, pids);
+      for (std::uint32_t pid : pids) found.emplace(pid, WatchedProcess{pid, {}, "cgroup:" + path});
+    }
+  }
+
   // comm is refreshed here only; a process that is gone is dropped.
   WorkloadProcesses next;
   next.processes.reserve(found.size());
@@ -223,12 +235,21 @@ namespace {
 
 void parse_workload_section(const YamlReader& p, const YAML::Node& v, const std::string& key, ProbeSettings& out) {
   WorkloadSelection sel = out.get<WorkloadSelection>();
-  p.each_key(v, key, {"pids", "process_names", "systemd_units"},
+  p.each_key(v, key, {"pids", "process_names", "systemd_units", "cgroup"},
              [&](const std::string& k, const std::string& f, const YAML::Node& n) {
                if (n.IsNull()) return;
                if (!n.IsSequence()) p.fail(n.Mark(), f, "expected a list, e.g. [1234] or [llama-server]");
                for (const auto& item : n) {
-                 auto s = p.scalar(item, f, k == "pids" ? "a process id" : "a name");
+                 auto s = p.scalar(item, f, k == "pids" ? "a process id" : k == "cgroup" ? "a cgroup path" : "a name");
+                 if (k == "cgroup") {
+                   // The path as /proc/<pid>/cgroup shows it; "/" would be the whole host.
+                   if (s.size() < 2 || s.front() != '/' || !cgroup_dir_below("/", s))
+                     p.fail(item.Mark(), f,
+                            "expected a cgroup path below the root such as /system.slice/ollama.service, got " +
+                                text::quoted(s));
+                   sel.cgroups.push_back(s);
+                   continue;
+                 }
                  if (k == "pids") {
                    auto pid = text::parse_u64(s);
                    if (!pid || *pid == 0 || *pid > 4194304)

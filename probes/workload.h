@@ -1,9 +1,11 @@
 #pragma once
 // The watched workload: the processes whose per-process series are exported
 // (never every PID). Selected in the config by PID, by process name
-// (/proc/<pid>/comm), or by systemd unit (every PID in the unit's cgroup,
-// cgroup.procs under the cgroup v2 tree in sysfs). Later issues reuse this for
-// the workload memory composition.
+// (/proc/<pid>/comm), by systemd unit (every PID in the unit's cgroup,
+// cgroup.procs under the cgroup v2 tree in sysfs), or by cgroup path (every
+// PID in that memory cgroup and below it, probes/cgroup.h). The workload
+// memory probe (probes/workload_memory.h) reads the composition of the same
+// selection.
 //
 // Resolving names and units means scanning /proc and the cgroup tree, so the
 // probe does it at its own cadence (gpu.process_interval) and keeps the last
@@ -32,15 +34,16 @@ struct WorkloadSelection {
   std::vector<std::uint32_t> pids;
   std::vector<std::string> process_names;  // matched against /proc/<pid>/comm
   std::vector<std::string> systemd_units;  // e.g. ollama.service
+  std::vector<std::string> cgroups;        // key `cgroup`: cgroup paths, e.g. /system.slice/ollama.service
 
-  bool empty() const { return pids.empty() && process_names.empty() && systemd_units.empty(); }
+  bool empty() const { return pids.empty() && process_names.empty() && systemd_units.empty() && cgroups.empty(); }
   bool operator==(const WorkloadSelection&) const = default;
 };
 
 struct WatchedProcess {
   std::uint32_t pid = 0;
   std::string comm;        // /proc/<pid>/comm
-  std::string matched_by;  // "pid", "name:<name>" or "unit:<unit>"
+  std::string matched_by;  // "pid", "name:<name>", "unit:<unit>" or "cgroup:<path>"
 };
 
 struct WorkloadProcesses {

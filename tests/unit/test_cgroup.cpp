@@ -78,6 +78,14 @@ TEST(Cgroup, FindsPureV2Mount) {
   EXPECT_FALSE(m.v1_blkio);
 }
 
+TEST(Cgroup, MemoryControllerLastOnTheLineIsFound) {
+  TempDir t;
+  t.write("sys/fs/cgroup/cgroup.controllers", "cpu io memory\n");
+  EXPECT_TRUE(find_cgroup_mounts(t.roots()).v2_memory);
+  t.write("sys/fs/cgroup/cgroup.controllers", "cpu io memoryx\n");
+  EXPECT_FALSE(find_cgroup_mounts(t.roots()).v2_memory);
+}
+
 TEST(Cgroup, FindsHybridMounts) {
   TempDir t;
   write_hybrid_tree(t);

@@ -95,7 +95,7 @@ TEST(Config, UnknownKeyNamesFileLineColumnAndSuggests) {
             "listen, log_level, web_config_file, sample_interval, peak_window, roots, probes, diskstats, nvme, workload, gpu, offload_device)");
   EXPECT_EQ(error_of("probes:\n  memnfo: true\n"),
             "t.yaml:2:3: probes.memnfo: unknown key; did you mean \"meminfo\"? (expected one of: meminfo, "
-            "vmstat, pressure, swaps, diskstats, nvme, workload, gpu_nvml, gpu_amdgpu, drm_fdinfo)");
+            "vmstat, pressure, swaps, diskstats, nvme, workload, gpu_nvml, gpu_amdgpu, drm_fdinfo, workload_memory)");
   // Nothing close: no suggestion, still the list.
   EXPECT_EQ(error_of("colour: blue\n").find("t.yaml:1:1: colour: unknown key (expected one of:"), 0u);
 }
@@ -130,7 +130,8 @@ TEST(Config, OutOfRangeAndMistypedValues) {
 TEST(Config, GpuAndWorkloadSections) {
   Config c = parse_config(R"(
 gpu: {nvml_library: /opt/nvidia/libnvidia-ml.so.1, process_interval: 2s, memory_model: unified}
-workload: {pids: [42, 4242], process_names: [llama-server], systemd_units: [ollama.service]}
+workload: {pids: [42, 4242], process_names: [llama-server], systemd_units: [ollama.service],
+           cgroup: [/system.slice/ollama.service, /tierscope/engine]}
 )",
                           "t.yaml");
   EXPECT_EQ(c.section<GpuSettings>().nvml_library, "/opt/nvidia/libnvidia-ml.so.1");
@@ -139,6 +140,8 @@ workload: {pids: [42, 4242], process_names: [llama-server], systemd_units: [olla
   EXPECT_EQ(c.section<WorkloadSelection>().pids, (std::vector<std::uint32_t>{42, 4242}));
   EXPECT_EQ(c.section<WorkloadSelection>().process_names, std::vector<std::string>{"llama-server"});
   EXPECT_EQ(c.section<WorkloadSelection>().systemd_units, std::vector<std::string>{"ollama.service"});
+  EXPECT_EQ(c.section<WorkloadSelection>().cgroups,
+            (std::vector<std::string>{"/system.slice/ollama.service", "/tierscope/engine"}));
   EXPECT_EQ(error_of("gpu:\n  memory_model: shared\n"),
             "t.yaml:2:17: gpu.memory_model: expected auto, unified or discrete, got \"shared\"");
   EXPECT_EQ(error_of("workload:\n  pids: [0]\n"), "t.yaml:2:10: workload.pids: expected a process id 1-4194304, got \"0\"");
@@ -147,6 +150,11 @@ workload: {pids: [42, 4242], process_names: [llama-server], systemd_units: [olla
             std::string::npos);
   EXPECT_NE(error_of("workload:\n  systemd_units: [system.slice/x.service]\n").find("a unit name such as"),
             std::string::npos);
+  EXPECT_EQ(error_of("workload:\n  cgroup: [system.slice/x.service]\n"),
+            "t.yaml:2:12: workload.cgroup: expected a cgroup path below the root such as /system.slice/ollama.service, "
+            "got \"system.slice/x.service\"");
+  EXPECT_NE(error_of("workload:\n  cgroup: [/a/../../etc]\n").find("a cgroup path below the root"), std::string::npos);
+  EXPECT_NE(error_of("workload:\n  cgroup: [/]\n").find("a cgroup path below the root"), std::string::npos);
   EXPECT_EQ(error_of("gpu:\n  nvml_libary: x\n").find("t.yaml:2:3: gpu.nvml_libary: unknown key; did you mean \"nvml_library\"?"), 0u);
 }
 

@@ -146,11 +146,13 @@ TEST(Registry, BuiltinTableIsConsistent) {
   std::set<std::string_view> keys{"sample_interval", "peak_window", "roots", "probes", "listen", "log_level"};
   for (const auto* s : r.sections()) EXPECT_TRUE(keys.insert(s->key).second) << "config key used twice: " << s->key;
   for (const auto* s : r.steps) EXPECT_TRUE(s->make) << s->name;
-  // The one dependency of the built-in probes: drm_fdinfo reads the workload's processes.
+  // The dependencies of the built-in probes: drm_fdinfo reads the workload's
+  // processes; workload_memory reads those and the GPU probes' per-process memory.
   auto order = names(run_order(r.probes));
   auto at = [&](std::string_view n) { return std::find(order.begin(), order.end(), n) - order.begin(); };
   EXPECT_LT(at("workload"), at("drm_fdinfo"));
-  EXPECT_EQ(order.size(), 10u);
+  for (auto before : {"workload", "gpu_nvml", "gpu_amdgpu", "drm_fdinfo"}) EXPECT_LT(at(before), at("workload_memory"));
+  EXPECT_EQ(order.size(), 11u);
 }
 
 TEST(Registry, ADummyProbeNeedsOnlyItsRegistration) {

@@ -51,10 +51,11 @@ TEST(Sampler, SampleNowRunsEveryEnabledProbeAndCounts) {
   auto b = s.sample_now();
   EXPECT_EQ(a->sequence, 1u);
   EXPECT_EQ(b->samples_total, 2u);
-  EXPECT_EQ(b->probes.size(), 10u);
+  EXPECT_EQ(b->probes.size(), 11u);
   for (const auto& r : b->probes) EXPECT_NE(r.status, ProbeStatus::error) << r.probe << ": " << r.error;
   EXPECT_EQ(run_of(*b, "meminfo")->status, ProbeStatus::ok);
   EXPECT_EQ(run_of(*b, "workload")->status, ProbeStatus::no_data);  // nothing configured
+  EXPECT_EQ(run_of(*b, "workload_memory")->status, ProbeStatus::no_data);
   EXPECT_FALSE(a->get(kDiskPeaks));   // one sample: no interval yet
   EXPECT_EQ(b->get(kDiskPeaks)->size(), 4u);  // nvme0n1 nvme0n2 nvme1n1 sda
   EXPECT_EQ(b->interval_seconds, 0.1);
