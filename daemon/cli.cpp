@@ -4,6 +4,7 @@
 
 #include "core/text.h"
 #include "core/build_info.h"
+#include "core/byte_size.h"
 #include "core/did_you_mean.h"
 #include "core/duration.h"
 #include "core/listen_address.h"
@@ -13,6 +14,9 @@
 namespace tierscope {
 
 namespace {
+
+// run-capped's smallest --memory-max / --memory-high (as a scenario's limits).
+constexpr std::uint64_t kMinCappedMemory = std::uint64_t{4} << 20;
 
 struct Flag {
   std::string_view name;
@@ -25,6 +29,10 @@ constexpr Flag kCommonFlags[] = {
 
 std::vector<Flag> flags_for(Command c) {
   if (c == Command::bench) return {{"--url", "URL"}, {"--out", "DIR"}, {"--set", "KEY=VALUE"}, {"--help", ""}};
+  if (c == Command::run_capped)
+    return {{"--memory-max", "SIZE"}, {"--memory-high", "SIZE"}, {"--swap-max", "SIZE"},
+            {"--backend", "auto|systemd|cgroup"}, {"--cgroup-parent", "CGROUP"}, {"--name", "NAME"},
+            {"--interval", "DURATION"}, {"--out", "DIR"}, {"--help", ""}};
   std::vector<Flag> flags(std::begin(kCommonFlags), std::end(kCommonFlags));
   if (c == Command::daemon) {
     flags.push_back({"--listen", "HOST:PORT"});
@@ -39,12 +47,36 @@ std::vector<Flag> flags_for(Command c) {
 }
 
 std::string_view command_name(Command c) {
-  return c == Command::daemon ? "daemon" : c == Command::bench ? "bench" : "probe";
+  return c == Command::daemon ? "daemon" : c == Command::bench ? "bench" : c == Command::run_capped ? "run-capped" : "probe";
+}
+
+// A run-capped size flag: checked here, passed on as given.
+void take_size(std::optional<std::string>& into, const std::string& arg, const std::string& v, const std::string& prefix,
+               std::uint64_t lo) {
+  auto r = parse_byte_size(v);
+  if (!r.bytes) throw UsageError(prefix + arg + ": expected a size such as 512M or 16G, got " + text::quoted(v) + ": " + r.error);
+  if (*r.bytes < lo)
+    throw UsageError(prefix + arg + ": expected at least " + format_byte_size(lo) + ", got " + text::quoted(v));
+  into = v;
 }
 
 // Validates and stores the value of one flag of the command's list.
 void take_value(CliOptions& o, const std::string& arg, const std::string& v, const std::string& prefix) {
-  if (arg == "--url") {
+  if (arg == "--memory-max") {
+    take_size(o.memory_max, arg, v, prefix, kMinCappedMemory);
+  } else if (arg == "--memory-high") {
+    take_size(o.memory_high, arg, v, prefix, kMinCappedMemory);
+  } else if (arg == "--swap-max") {
+    take_size(o.swap_max, arg, v, prefix, 0);
+  } else if (arg == "--backend") {
+    if (v != "auto" && v != "systemd" && v != "cgroup")
+      throw UsageError(prefix + "--backend: expected auto, systemd or cgroup, got " + text::quoted(v));
+    o.backend = v;
+  } else if (arg == "--cgroup-parent") {
+    o.cgroup_parent = v;
+  } else if (arg == "--name") {
+    o.name = v;
+  } else if (arg == "--url") {
     if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0)
       throw UsageError(prefix + "--url: expected an http:// or https:// URL, got " + text::quoted(v));
     o.url = v;
@@ -86,7 +118,7 @@ void take_value(CliOptions& o, const std::string& arg, const std::string& v, con
 
 CliOptions parse_cli(const std::vector<std::string>& args) {
   CliOptions o;
-  if (args.empty()) throw UsageError("missing command (daemon, probe or bench)");
+  if (args.empty()) throw UsageError("missing command (daemon, probe, bench or run-capped)");
   const std::string& first = args[0];
   if (first == "--help" || first == "-h" || first == "help") {
     o.command = Command::help;
@@ -100,16 +132,22 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
   if (first == "daemon") o.command = Command::daemon;
   else if (first == "probe") o.command = Command::probe;
   else if (first == "bench") o.command = Command::bench;
+  else if (first == "run-capped") o.command = Command::run_capped;
   else {
     std::string msg = "unknown command '" + first + "'";
-    if (auto g = did_you_mean(first, {"daemon", "probe", "bench"})) msg += "; did you mean '" + *g + "'?";
-    else msg += " (expected daemon, probe or bench)";
+    if (auto g = did_you_mean(first, {"daemon", "probe", "bench", "run-capped"})) msg += "; did you mean '" + *g + "'?";
+    else msg += " (expected daemon, probe, bench or run-capped)";
     throw UsageError(msg);
   }
   const auto flags = flags_for(o.command);
   const std::string prefix = std::string(command_name(o.command)) + ": ";
   for (std::size_t i = 1; i < args.size(); ++i) {
     std::string arg = args[i];
+    // run-capped: the command starts after `--`, or at the first argument that is not an option.
+    if (o.command == Command::run_capped && (arg == "--" || (!arg.empty() && arg[0] != '-'))) {
+      o.command_line.assign(args.begin() + static_cast<std::ptrdiff_t>(i + (arg == "--" ? 1 : 0)), args.end());
+      break;
+    }
     if (arg == "--help" || arg == "-h") {
       o.command = Command::help;
       o.help_topic = first;
@@ -145,6 +183,12 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
   }
   if (o.command == Command::bench && o.scenario.empty())
     throw UsageError(prefix + "missing the scenario file (tierscope bench SCENARIO.yaml)");
+  if (o.command == Command::run_capped) {
+    if (!o.memory_max && !o.memory_high && !o.swap_max)
+      throw UsageError(prefix + "expected at least one of --memory-max, --memory-high, --swap-max");
+    if (o.command_line.empty()) throw UsageError(prefix + "missing the command (tierscope run-capped --memory-max 8G -- CMD ARGS...)");
+    if (o.command_line.front().empty()) throw UsageError(prefix + "the command's program is an empty string");
+  }
   return o;
 }
 
@@ -219,12 +263,43 @@ interrupted), 1 runtime failure (engine down or not ready at start, output
 not writable), 64 bad usage, 78 bad scenario.
 )";
 
+constexpr std::string_view kRunCappedUsage = R"(Usage: tierscope run-capped [OPTIONS] -- CMD [ARGS]...
+
+Runs CMD under a memory budget and watches where its memory lives: RAM
+(anonymous, page cache, shmem, kernel), swap, and its IO per block device,
+from its own cgroup. The budget goes into a transient systemd scope
+(tierscope-NAME-engine.scope) where systemd is PID 1, else into a cgroup
+(v2, or the v1 memory controller) below tierscope's own. The limits are read
+back from CMD's cgroup before CMD runs: if they are not what was asked,
+nothing runs. CMD is run directly, never through a shell; its output goes to
+tierscope's output.
+
+Options:
+  --memory-max SIZE    hard limit (memory.max; v1 memory.limit_in_bytes),
+                       e.g. 512M, 16G (at least 4M; K, M, G, T are powers of 1024)
+  --memory-high SIZE   throttling limit (memory.high; cgroup v2 only)
+  --swap-max SIZE      swap limit (memory.swap.max; v1: memory + swap =
+                       memory-max + swap-max); 0 forbids swap
+  --backend B          auto (default), systemd or cgroup
+  --cgroup-parent CG   cgroup (or, with systemd, slice) to create it below
+  --name NAME          names the scope/cgroup (default capped-<pid>)
+  --interval DURATION  how often the cgroup is read (default 1s)
+  --out DIR            also write run-capped.json and samples.jsonl there
+  --help               this text
+
+Exit codes: CMD's own exit status (128+N when killed by signal N, e.g. 137
+after the kernel's OOM killer), 1 the budget cannot be applied or read back
+(the message says why: no memory controller, not delegated, not root, a
+limit that reads back different), 64 bad usage.
+)";
+
 constexpr std::string_view kUsage = R"(Usage: tierscope COMMAND [OPTIONS]
 
 Commands:
   daemon     sample continuously and serve Prometheus metrics on /metrics
   probe      take one sample, print it (Prometheus text or JSON), exit
   bench      run a benchmark scenario against an inference engine
+  run-capped run a command under a memory budget and show where its memory lives
 
 Options:
   --help     this text; `tierscope COMMAND --help` for a command's options
@@ -240,12 +315,13 @@ std::string usage_text(std::string_view command) {
   if (command == "daemon") return std::string(kDaemonUsage);
   if (command == "probe") return std::string(kProbeUsage);
   if (command == "bench") return std::string(kBenchUsage);
+  if (command == "run-capped") return std::string(kRunCappedUsage);
   return std::string(kUsage);
 }
 
 int print_help(const std::string& topic) {
-  if (!topic.empty() && topic != "daemon" && topic != "probe" && topic != "bench") {
-    std::cerr << "tierscope: no help for '" << topic << "' (commands: daemon, probe, bench)\n";
+  if (!topic.empty() && topic != "daemon" && topic != "probe" && topic != "bench" && topic != "run-capped") {
+    std::cerr << "tierscope: no help for '" << topic << "' (commands: daemon, probe, bench, run-capped)\n";
     return exit_code::usage;
   }
   std::cout << usage_text(topic);

@@ -1,6 +1,6 @@
 #pragma once
 // Command line: `tierscope daemon|probe [options]`, `tierscope bench SCENARIO.yaml
-// [options]`, `--help`, `--version`.
+// [options]`, `tierscope run-capped [options] -- CMD ARGS…`, `--help`, `--version`.
 // Parsing is separate from running so every error path is testable.
 
 #include <optional>
@@ -13,7 +13,7 @@
 
 namespace tierscope {
 
-enum class Command { daemon, probe, bench, help, version };
+enum class Command { daemon, probe, bench, run_capped, help, version };
 
 struct CliOptions {
   Command command = Command::help;
@@ -26,6 +26,9 @@ struct CliOptions {
   std::string scenario;
   std::optional<std::string> url, out;
   std::vector<std::string> sets;
+  // run-capped: the budget flags as given (sizes checked), the command after `--`.
+  std::optional<std::string> memory_max, memory_high, swap_max, backend, cgroup_parent, name;
+  std::vector<std::string> command_line;
 };
 
 class UsageError : public std::runtime_error {

@@ -1,6 +1,6 @@
 // tierscope: memory-tier, swap, pressure, block-device, NVMe and GPU sampler
 // and Prometheus exporter. main() only dispatches: everything else lives in
-// the libraries of each folder. `bench` runs in the helper executable
+// the libraries of each folder. `bench` and `run-capped` run in the helper executable
 // tierscope-workloads (daemon/helper_exec.h).
 
 #include <string>
@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
     case Command::probe:
       return run_probe(opts);
     case Command::bench:
+    case Command::run_capped:
       return exec_helper(kWorkloadsHelper, args);
     case Command::help:
     case Command::version:

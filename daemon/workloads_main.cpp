@@ -1,4 +1,5 @@
-// tierscope-workloads: the commands that drive inference engines (bench).
+// tierscope-workloads: the commands that drive inference engines and
+// workloads (bench, run-capped).
 // Users run them as `tierscope bench …`, which parses the command line and
 // replaces itself with this executable (daemon/helper_exec.h); run directly,
 // it takes the same arguments.
@@ -8,7 +9,10 @@
 #include <vector>
 
 #include "daemon/cli.h"
+#include "core/byte_size.h"
+#include "core/duration.h"
 #include "workloads/bench_command.h"
+#include "workloads/run_capped.h"
 
 int main(int argc, char** argv) {
   using namespace tierscope;
@@ -17,6 +21,23 @@ int main(int argc, char** argv) {
   if (auto answered = parse_or_answer(args, opts)) return *answered;
   if (opts.command == Command::bench)
     return workloads::run_bench({opts.scenario, opts.url.value_or(""), opts.out.value_or(""), opts.sets});
-  std::cerr << "tierscope-workloads: runs bench only; use tierscope " << args.front() << "\n";
+  if (opts.command == Command::run_capped) {
+    workloads::RunCappedArgs a;
+    auto size = [](const std::optional<std::string>& v) -> std::optional<std::uint64_t> {
+      return v ? parse_byte_size(*v).bytes : std::nullopt;  // checked by parse_cli
+    };
+    a.request.memory_max = size(opts.memory_max);
+    a.request.memory_high = size(opts.memory_high);
+    a.request.swap_max = size(opts.swap_max);
+    if (opts.backend == "systemd") a.request.backend = workloads::BudgetBackend::systemd;
+    if (opts.backend == "cgroup") a.request.backend = workloads::BudgetBackend::cgroup;
+    a.request.cgroup_parent = opts.cgroup_parent.value_or("");
+    a.name = opts.name.value_or("");
+    if (opts.interval) a.interval = parse_duration(*opts.interval).value_or(a.interval);
+    a.out_dir = opts.out.value_or("");
+    a.command = opts.command_line;
+    return workloads::run_capped(a);
+  }
+  std::cerr << "tierscope-workloads: runs bench and run-capped only; use tierscope " << args.front() << "\n";
   return exit_code::usage;
 }

@@ -293,8 +293,8 @@ struct ChildPlan {
   sigset_t none;
   ::sigemptyset(&none);
   if (::sigprocmask(SIG_SETMASK, &none, nullptr) != 0) child_fail(plan.report_fd, ChildStage::setup, errno);
-  if (!place_fd(plan.stdin_fd, STDIN_FILENO) || !place_fd(plan.log_fd, STDOUT_FILENO) ||
-      !place_fd(plan.log_fd, STDERR_FILENO))
+  if (plan.log_fd >= 0 && (!place_fd(plan.stdin_fd, STDIN_FILENO) || !place_fd(plan.log_fd, STDOUT_FILENO) ||
+                           !place_fd(plan.log_fd, STDERR_FILENO)))
     child_fail(plan.report_fd, ChildStage::setup, errno);
   // Descriptors tierscope opened without close-on-exec stay out of the engine.
   (void)::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
@@ -368,7 +368,11 @@ void EngineProcess::start(const LaunchSpec& spec, Placeholders values, const std
   // {port} is picked only when something uses it and the caller gave none.
   bool uses_port = false;
   auto note = [&](std::string_view text) {
+    if (spec.literal) return;
     for (const auto& name : placeholders_used(text)) uses_port = uses_port || name == "port";
+  };
+  auto expand = [&](std::string_view text) {
+    return spec.literal ? std::string(text) : expand_placeholders(text, values);
   };
   for (const auto& a : spec.argv) note(a);
   for (const auto& kv : spec.env) note(kv.second);
@@ -379,20 +383,20 @@ void EngineProcess::start(const LaunchSpec& spec, Placeholders values, const std
   port_ = values.port.value_or(0);
 
   argv_.clear();
-  for (const auto& a : spec.argv) argv_.push_back(expand_placeholders(a, values));
+  for (const auto& a : spec.argv) argv_.push_back(expand(a));
   if (argv_.front().empty()) throw LaunchError("cannot start the engine: argv[0] expands to an empty program");
   std::vector<std::pair<std::string, std::string>> env;
-  for (const auto& [k, v] : spec.env) env.emplace_back(k, expand_placeholders(v, values));
+  for (const auto& [k, v] : spec.env) env.emplace_back(k, expand(v));
   std::optional<std::string> cwd;
-  if (spec.cwd) cwd = expand_placeholders(*spec.cwd, values);
-  url_ = expand_placeholders(spec.url, values);
+  if (spec.cwd) cwd = expand(*spec.cwd);
+  url_ = expand(spec.url);
   while (!url_.empty() && url_.back() == '/') url_.pop_back();
   switch (spec.ready.kind) {
     case ReadyKind::none: ready_url_.clear(); break;
     case ReadyKind::llamacpp:
     case ReadyKind::vllm: ready_url_ = url_ + "/health"; break;
     case ReadyKind::ollama: ready_url_ = url_ + "/api/version"; break;
-    case ReadyKind::url: ready_url_ = expand_placeholders(spec.ready.url, values); break;
+    case ReadyKind::url: ready_url_ = expand(spec.ready.url); break;
   }
   if (spec.ready.kind != ReadyKind::none && ready_url_.rfind("http://", 0) != 0 &&
       ready_url_.rfind("https://", 0) != 0)
@@ -420,12 +424,15 @@ void EngineProcess::start(const LaunchSpec& spec, Placeholders values, const std
   env_ptrs.push_back(nullptr);
 
   log_path_ = log_path;
-  UniqueFd log_fd(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644));
-  if (!log_fd) throw LaunchError("cannot open the engine log " + log_path + ": " + errno_text(errno));
+  UniqueFd log_fd, stdin_read;  // both -1: the engine inherits tierscope's stdin, stdout, stderr
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) throw LaunchError("cannot start the engine: pipe2: " + errno_text(errno));
-  UniqueFd stdin_read(fds[0]);
-  ::close(fds[1]);  // the engine's stdin: EOF at once
+  if (!log_path.empty()) {
+    log_fd.reset(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644));
+    if (!log_fd) throw LaunchError("cannot open the engine log " + log_path + ": " + errno_text(errno));
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw LaunchError("cannot start the engine: pipe2: " + errno_text(errno));
+    stdin_read.reset(fds[0]);
+    ::close(fds[1]);  // the engine's stdin: EOF at once
+  }
   if (::pipe2(fds, O_CLOEXEC) != 0) throw LaunchError("cannot start the engine: pipe2: " + errno_text(errno));
   UniqueFd go_read(fds[0]), go_write(fds[1]);
   if (::pipe2(fds, O_CLOEXEC) != 0) throw LaunchError("cannot start the engine: pipe2: " + errno_text(errno));

@@ -107,6 +107,9 @@ struct LaunchSpec {
   int stop_signal = SIGTERM;
   std::chrono::milliseconds stop_timeout{std::chrono::seconds(30)};
   RestartPolicy restart = RestartPolicy::per_run;
+  // argv, env, cwd and url used as given, no placeholder expanded (`tierscope
+  // run-capped` runs a user's command line, which may hold braces).
+  bool literal = false;
 };
 
 // "SIGTERM" for SIGTERM, "signal 77" for a number without a name.
@@ -174,7 +177,8 @@ class EngineProcess {
   EngineProcess& operator=(const EngineProcess&) = delete;
 
   // Expands the spec (picking {port} when `values` has none), opens
-  // `log_path` (created 0644, appended to), forks, runs `before_exec(pid)`,
+  // `log_path` (created 0644, appended to; empty: the engine shares
+  // tierscope's stdin, stdout and stderr), forks, runs `before_exec(pid)`,
   // and execs. Returns when exec succeeded. Throws LaunchError when the spec
   // does not expand, the log cannot be opened, the hook throws, or the
   // program cannot be run (not found in PATH, not executable, bad cwd); no

@@ -47,9 +47,9 @@ TEST(Cli, HelpAndVersion) {
 }
 
 TEST(Cli, ErrorsSayWhatWasExpected) {
-  EXPECT_EQ(usage_error({}), "missing command (daemon, probe or bench)");
+  EXPECT_EQ(usage_error({}), "missing command (daemon, probe, bench or run-capped)");
   EXPECT_EQ(usage_error({"deamon"}), "unknown command 'deamon'; did you mean 'daemon'?");
-  EXPECT_EQ(usage_error({"serve"}), "unknown command 'serve' (expected daemon, probe or bench)");
+  EXPECT_EQ(usage_error({"serve"}), "unknown command 'serve' (expected daemon, probe, bench or run-capped)");
   EXPECT_EQ(usage_error({"daemon", "--lisen", "x"}), "daemon: unknown option '--lisen'; did you mean '--listen'?");
   EXPECT_EQ(usage_error({"daemon", "--format", "json"}), "daemon: unknown option '--format'");  // probe only
   EXPECT_EQ(usage_error({"probe", "--listen", "127.0.0.1:1"}), "probe: unknown option '--listen'");
@@ -77,4 +77,35 @@ TEST(Cli, Bench) {
   EXPECT_THROW(parse_cli({"bench", "a.yaml", "--set", "novalue"}), UsageError);
   EXPECT_THROW(parse_cli({"bench", "a.yaml", "--url", "h:8080"}), UsageError);
   EXPECT_EQ(parse_cli({"bench", "--help"}).help_topic, "bench");
+}
+
+TEST(Cli, RunCapped) {
+  auto o = parse_cli({"run-capped", "--memory-max", "8G", "--swap-max=0", "--memory-high", "6G", "--backend", "cgroup",
+                      "--cgroup-parent", "/t", "--name", "n", "--interval", "200ms", "--out", "d", "--", "llama-server",
+                      "--port", "8080", "{x}", "--help"});
+  EXPECT_EQ(o.command, Command::run_capped);
+  EXPECT_EQ(o.memory_max, "8G");
+  EXPECT_EQ(o.swap_max, "0");
+  EXPECT_EQ(o.memory_high, "6G");
+  EXPECT_EQ(o.backend, "cgroup");
+  EXPECT_EQ(o.cgroup_parent, "/t");
+  EXPECT_EQ(o.name, "n");
+  EXPECT_EQ(o.interval, "200ms");
+  EXPECT_EQ(o.out, "d");
+  // Everything after `--` is the command, its own flags included.
+  EXPECT_EQ(o.command_line, (std::vector<std::string>{"llama-server", "--port", "8080", "{x}", "--help"}));
+  // The command may also start at the first argument that is not an option.
+  EXPECT_EQ(parse_cli({"run-capped", "--memory-max=1G", "sleep", "1"}).command_line,
+            (std::vector<std::string>{"sleep", "1"}));
+  EXPECT_NE(usage_error({"run-capped", "--", "true"}).find("expected at least one of --memory-max"), std::string::npos);
+  EXPECT_NE(usage_error({"run-capped", "--memory-max", "1G"}).find("missing the command"), std::string::npos);
+  EXPECT_NE(usage_error({"run-capped", "--memory-max", "10", "--", "true"}).find("expected at least 4M"), std::string::npos);
+  EXPECT_NE(usage_error({"run-capped", "--memory-max", "16GB", "--", "true"}).find("ambiguous unit GB"), std::string::npos);
+  EXPECT_NE(usage_error({"run-capped", "--memory-max", "1G", "--", ""}).find("empty string"), std::string::npos);
+  EXPECT_NE(usage_error({"run-capped", "--backend", "docker", "--memory-max", "1G", "--", "true"}).find("--backend"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"run-capped", "--memory-maxx", "1G", "--", "true"}).find("did you mean '--memory-max'"),
+            std::string::npos);
+  EXPECT_EQ(parse_cli({"run-capped", "--help"}).help_topic, "run-capped");
+  EXPECT_EQ(print_help("run-capped"), 0);
 }
