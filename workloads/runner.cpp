@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "workloads/engine_facts.h"
+#include "workloads/engine_session.h"
+#include "workloads/predicted_wall.h"
 #include "workloads/plan.h"
 #include "workloads/prompts.h"
 #include "workloads/step_driver.h"
@@ -41,6 +43,9 @@ struct Runner::Impl {
   RunSummary summary;
   std::vector<RequestRecord> step_records;  // records of the running step
   std::unique_ptr<StepDriver> driver;
+  std::unique_ptr<EngineSession> engine;  // engine.launch: the engine tierscope starts
+  bool described = false;                 // the engine's facts and the prompt method are known
+  bool budget_failed = false;             // the memory budget could not be applied: the run stops
   std::uint64_t nonce_base = 0, nonce_counter = 0;
 
   explicit Impl(Runner& runner)
@@ -79,6 +84,12 @@ struct Runner::Impl {
     summary.failure_threshold = sc.failure_threshold;
     summary.trim = sc.trim;
     summary.arrival = sc.arrival;
+    if (sc.engine.launch) {
+      const std::string name = std::filesystem::path(r.options_.out_dir).lexically_normal().filename().string();
+      engine = std::make_unique<EngineSession>(sc, dir, name.empty() ? "bench" : name);
+      json wall = predict_scenario_wall(sc);
+      if (!wall.is_null()) summary.predicted_wall = wall;
+    }
     DriverOptions o{r.options_.metrics, r.options_.progress, r.options_.tty, SteadyTime::max()};
     if (sc.run_deadline.count() > 0) o.run_deadline = SteadyClock::now() + sc.run_deadline;
     driver = std::make_unique<StepDriver>(sc, r.loop_, r.stop_, o, [this](RequestRecord record) {
@@ -110,6 +121,51 @@ struct Runner::Impl {
     return true;
   }
 
+  // engine.launch: the engine for step `s` (a fresh one per step, or the
+  // run's one when it is still up). False when the step cannot run: it is
+  // recorded as failed with the engine's outcome (or the run stops, when the
+  // memory budget cannot be applied).
+  bool ensure_engine(StepSpec& s, std::size_t i, RunResult& result) {
+    if (!engine) return true;
+    if (engine->running() && sc.engine.launch->spec.restart == RestartPolicy::per_run) return true;
+    EngineEvent ev;
+    try {
+      ev = engine->start(ctx_of(sc, s.context_tokens), i, r.stop_);
+    } catch (const BudgetError& e) {
+      budget_failed = true;
+      result.error = std::string("memory budget: ") + e.what();
+      summary.error = result.error;
+      write_summary();
+      return false;
+    }
+    if (!engine->budget().is_null()) summary.limits = engine->budget();
+    if (!ev.ok) {
+      if (r.stop_.load()) return false;
+      StepResult st{i, s.key, s.label, s.users, StepSummary{}, false, json(nullptr), {}, {}, {}};
+      st.stats.failed = true;
+      st.engine_outcome = ev.outcome;
+      st.engine_run = ev.info;
+      json memory = engine->memory();
+      if (!memory.empty()) st.memory = memory;
+      summary.steps.push_back(std::move(st));
+      result.wall = true;
+      result.started = true;  // the sweep ran into its wall at the engine's start
+      if (!summary.wall) summary.wall = wall_of(summary.steps.back());
+      if (r.options_.progress)
+        *r.options_.progress << "step " << i + 1 << " (" << s.label << "): " << ev.outcome << ": " << ev.message << "\n";
+      write_summary();
+      return false;
+    }
+    r.scenario_.engine.url = engine->url();
+    launch_info = ev.info;
+    if (!described) {
+      if (!start(result)) return false;
+      described = true;
+    }
+    return true;
+  }
+  json launch_info;  // the launch of the engine the running step uses
+
   // Prompts of exactly N tokens, each unique (built before the step: the
   // tokenizer calls are blocking). False (summary error) when the tokenizer failed.
   bool build_prompts(StepSpec& s, RunResult& result) {
@@ -131,6 +187,13 @@ struct Runner::Impl {
   // Runs step i and adds it to the summary; false when the run ends here.
   bool run_step(StepSpec& s, std::size_t i, std::size_t total, RunResult& result) {
     step_records.clear();
+    launch_info = nullptr;
+    if (!ensure_engine(s, i, result)) {
+      if (budget_failed || r.stop_.load() || !summary.error.value_or("").empty()) return false;
+      // The engine did not start for this step: a failed step of the sweep.
+      return !(sc.stop_on_failure && sc.kind != ScenarioKind::protocol);
+    }
+    if (engine) engine->set_step(i);
     if (!build_prompts(s, result)) return false;
     if (r.stop_.load()) return false;
     json before = sample_before_step(sc);
@@ -140,7 +203,8 @@ struct Runner::Impl {
       summary.in_flight_interrupted = summary.in_flight_interrupted.value_or(0) + driver->record_in_flight_as_interrupted();
     // After an interrupt the run ends at once: no blocking request to the engine.
     StepResult st{i, s.key, s.label, s.users, summarize_step(step_records, sc.trim, sc.failure_threshold), finished,
-                  interrupted ? json(nullptr) : step_engine_metrics(sc, before)};
+                  interrupted ? json(nullptr) : step_engine_metrics(sc, before), {}, {}, {}};
+    if (engine) record_engine(st);
     summary.steps.push_back(std::move(st));
     const StepResult& done = summary.steps.back();
     if (sc.kind != ScenarioKind::protocol) summary.prompts = prompts.facts();
@@ -153,7 +217,35 @@ struct Runner::Impl {
     return !(done.stats.failed && sc.stop_on_failure && sc.kind != ScenarioKind::protocol);
   }
 
+  // The engine's part in the step just run: its launch, whether it ended
+  // during the step (the step then failed with its outcome), its memory; a
+  // per-step engine is stopped here.
+  void record_engine(StepResult& st) {
+    json run = launch_info.is_null() ? json::object() : launch_info;
+    engine->sample_now();
+    if (auto died = engine->ended()) {
+      st.engine_outcome = died->outcome;
+      st.stats.failed = true;
+      run["ended"] = died->info;
+      run["ended"]["message"] = died->message;
+    } else if (sc.engine.launch->spec.restart == RestartPolicy::per_step) {
+      json stopped = engine->stop();
+      if (stopped.contains("stop")) run["stop"] = stopped["stop"];
+    }
+    if (!run.empty()) st.engine_run = run;
+    json memory = engine->memory();
+    if (!memory.empty()) st.memory = memory;
+  }
+
   void finish(RunResult& result) {
+    if (engine) {
+      json stopped = engine->stop();
+      if (!summary.steps.empty() && stopped.contains("stop")) {
+        StepResult& last = summary.steps.back();
+        if (!last.engine_run) last.engine_run = json::object();
+        (*last.engine_run)["stop"] = stopped["stop"];
+      }
+    }
     result.interrupted = r.stop_.load();
     result.deadline = driver->deadline_hit();
     summary.status = result.interrupted ? "interrupted" : result.deadline ? "deadline" : "complete";
@@ -175,10 +267,19 @@ void Runner::request_stop() {
 RunResult Runner::run() {
   RunResult result;
   Impl impl(*this);
-  if (!impl.open(result) || !impl.start(result)) return result;
+  if (!impl.open(result)) return result;
+  // A launched engine is described once it first runs (ensure_engine).
+  if (!scenario_.engine.launch && !impl.start(result)) return result;
   Plan plan = make_plan(scenario_);
   for (std::size_t i = 0; i < plan.steps.size(); ++i)
     if (!impl.run_step(plan.steps[i], i, plan.steps.size(), result)) break;
+  if (impl.budget_failed || (scenario_.engine.launch && !result.started)) {
+    if (impl.engine) (void)impl.engine->stop();
+    impl.summary.status = impl.budget_failed ? "budget_error" : "engine_unavailable";
+    impl.write_summary();
+    result.summary = to_json(impl.summary);
+    return result;
+  }
   impl.finish(result);
   return result;
 }

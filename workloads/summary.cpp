@@ -126,7 +126,11 @@ StepSummary summarize_step(std::span<const RequestRecord> records, double trim, 
 }
 
 std::optional<Wall> wall_of(const StepResult& step) {
-  if (!step.stats.failed) return std::nullopt;
+  if (!step.stats.failed && !step.engine_outcome) return std::nullopt;
+  // The kernel's OOM killer ending the engine names the wall, whatever its
+  // requests saw (connection refused, reset).
+  if (step.engine_outcome == "oom" || (step.engine_outcome && step.stats.failures.empty()))
+    return Wall{step.key, step.step, *step.engine_outcome};
   std::string worst;
   std::uint64_t most = 0;
   for (const auto& [outcome, n] : step.stats.failures)
@@ -182,6 +186,9 @@ json to_json(const StepResult& step) {
   st.update(to_json(step.stats));
   st["complete"] = step.complete;
   st["engine_metrics"] = step.engine_metrics;
+  if (step.engine_outcome) st["engine_outcome"] = *step.engine_outcome;
+  if (step.engine_run) st["engine_run"] = *step.engine_run;
+  if (step.memory) st["memory"] = *step.memory;
   return st;
 }
 
@@ -204,6 +211,8 @@ json to_json(const RunSummary& s) {
   if (s.prompts) j["prompts"] = *s.prompts;
   if (s.error) j["error"] = *s.error;
   if (s.in_flight_interrupted) j["in_flight_interrupted"] = *s.in_flight_interrupted;
+  if (s.limits) j["limits"] = *s.limits;
+  if (s.predicted_wall) j["predicted_wall"] = *s.predicted_wall;
   return j;
 }
 

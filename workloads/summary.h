@@ -93,6 +93,11 @@ struct StepResult {
   StepSummary stats;
   bool complete = false;  // every planned request ran (false: interrupt, deadline)
   nlohmann::json engine_metrics;  // the engine's own figures (engine_facts.h), as it reported them
+  // engine.launch: "engine_down" or "oom" when the engine did not start for
+  // this step or ended during it (the step then failed); absent otherwise.
+  std::optional<std::string> engine_outcome;
+  std::optional<nlohmann::json> engine_run;  // engine.launch: the launch, and how it ended
+  std::optional<nlohmann::json> memory;      // engine.launch: the workload's memory (workload_watch.h summary)
 };
 
 // Where the sweep hit its wall: the first failed step and its most frequent
@@ -120,6 +125,8 @@ struct RunSummary {
   std::optional<nlohmann::json> prompts;  // PromptBuilder::facts()
   std::optional<std::string> error;
   std::optional<std::uint64_t> in_flight_interrupted;  // requests in flight at SIGINT/SIGTERM, recorded as interrupted
+  std::optional<nlohmann::json> limits;          // the memory budget as applied (memory_budget.h describe())
+  std::optional<nlohmann::json> predicted_wall;  // from the model file (memory_wall.h), beside `wall`
 };
 
 nlohmann::json to_json(const StepKey& key);

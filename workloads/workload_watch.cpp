@@ -24,7 +24,12 @@ std::string mib(std::uint64_t bytes) {
 
 }  // namespace
 
-WorkloadWatch::WorkloadWatch(CgroupDir cgroup, HostRoots roots) : cgroup_(std::move(cgroup)), roots_(std::move(roots)) {}
+WorkloadWatch::WorkloadWatch(CgroupDir cgroup, HostRoots roots) : roots_(std::move(roots)) {
+  target_.cgroups.push_back(std::move(cgroup));
+}
+
+WorkloadWatch::WorkloadWatch(WorkloadTarget target, HostRoots roots)
+    : target_(std::move(target)), roots_(std::move(roots)) {}
 
 json WorkloadWatch::to_json(const WorkloadMemory& m) {
   json j;
@@ -60,9 +65,7 @@ json WorkloadWatch::to_json(const WorkloadMemory& m) {
 }
 
 json WorkloadWatch::sample() {
-  WorkloadTarget target;
-  target.cgroups.push_back(cgroup_);
-  last_ = reader_.read(roots_, target);
+  last_ = reader_.read(roots_, target_);
   ++samples_;
   if (last_.events.oom_kill && *last_.events.oom_kill > oom_kills_) oom_kills_ = *last_.events.oom_kill;
   raise(peak_memory_, last_.current);
@@ -77,8 +80,11 @@ json WorkloadWatch::sample() {
 
 json WorkloadWatch::summary() const {
   json j;
-  j["cgroup"] = cgroup_.path;
-  j["cgroup_version"] = std::string(to_string(cgroup_.version));
+  j["source"] = std::string(to_string(last_.source));
+  if (!target_.cgroups.empty()) {
+    j["cgroup"] = target_.cgroups.front().path;
+    j["cgroup_version"] = std::string(to_string(target_.cgroups.front().version));
+  }
   json peak = json::object();
   put(peak, "memory", peak_memory_);
   put(peak, "swap", peak_swap_);

@@ -1,6 +1,6 @@
 #pragma once
-// A workload under a memory budget, watched from its own cgroup (probes/
-// workload_memory.h reads it): each sample as a JSON record (run-capped's
+// A workload under a memory budget, watched from its own cgroup, or from its
+// processes when it has none (probes/workload_memory.h reads either): each sample as a JSON record (run-capped's
 // samples.jsonl, the bench's workload.jsonl), and what the run came to: the
 // peaks of every tier, the memory events and OOM kills during the watch, and
 // the IO per block device it caused.
@@ -28,6 +28,7 @@ namespace tierscope::workloads {
 class WorkloadWatch {
  public:
   explicit WorkloadWatch(CgroupDir cgroup, HostRoots roots = {});
+  explicit WorkloadWatch(WorkloadTarget target, HostRoots roots = {});
 
   // Reads the cgroup now; the record of this sample.
   nlohmann::json sample();
@@ -39,7 +40,7 @@ class WorkloadWatch {
   std::uint64_t oom_kills() const { return oom_kills_; }
   // peak_bytes {memory, swap, ram_anon, page_cache, shmem, kernel}: the largest
   // value seen in any sample (memory also takes memory.peak / max_usage_in_bytes),
-  // events and io as of the last sample, samples (count), cgroup.
+  // events and io as of the last sample, samples (count), source, cgroup.
   nlohmann::json summary() const;
   // The same for people: a few indented lines.
   std::string report() const;
@@ -48,7 +49,7 @@ class WorkloadWatch {
   static nlohmann::json to_json(const WorkloadMemory& m);
 
  private:
-  CgroupDir cgroup_;
+  WorkloadTarget target_;
   HostRoots roots_;
   WorkloadMemoryReader reader_;
   WorkloadMemory last_;
