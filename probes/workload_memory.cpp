@@ -1,5 +1,8 @@
 #include "probes/workload_memory.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <limits>
@@ -238,14 +241,55 @@ void WorkloadMemoryReader::read_cgroup(const HostRoots& roots, const CgroupDir& 
   }
 }
 
+std::size_t WorkloadMemoryReader::open_files() const {
+  std::size_t n = 0;
+  for (const auto& [pid, f] : process_files_) n += (f.smaps_rollup ? 1 : 0) + (f.stat ? 1 : 0);
+  return n;
+}
+
+bool WorkloadMemoryReader::read_kept(UniqueFd& fd, const fs::path& file) {
+  // smaps_rollup and stat are one seq_file record each: a read shorter than
+  // asked is the whole file.
+  constexpr std::size_t kChunk = 16 << 10;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (!fd) fd.reset(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return false;
+    buf_.clear();
+    bool failed = false;
+    for (off_t offset = 0; buf_.size() < kMaxProcFileBytes;) {
+      const std::size_t old = buf_.size();
+      buf_.resize(old + kChunk);
+      ssize_t n = ::pread(fd.get(), buf_.data() + old, kChunk, offset);
+      if (n < 0 && errno == EINTR) {
+        buf_.resize(old);
+        continue;
+      }
+      if (n < 0) {
+        failed = true;
+        buf_.clear();
+        break;
+      }
+      buf_.resize(old + static_cast<std::size_t>(n));
+      if (static_cast<std::size_t>(n) < kChunk) break;
+      offset += n;
+    }
+    if (!failed && !buf_.empty()) return true;
+    fd.reset();  // exited, or exec'd away from the address space it holds: once afresh
+  }
+  return false;
+}
+
 void WorkloadMemoryReader::read_processes(const HostRoots& roots, const std::vector<std::uint32_t>& pids,
                                           WorkloadMemory& out) {
+  // Descriptors of processes no longer watched go.
+  std::erase_if(process_files_, [&](const auto& e) { return !std::binary_search(pids.begin(), pids.end(), e.first); });
   for (std::uint32_t pid : pids) {
     const fs::path dir = roots.procfs / std::to_string(pid);
+    auto& files = process_files_[pid];
     WorkloadProcessMemory p;
     p.pid = pid;
     bool any = false;
-    if (read_uncached(dir / "smaps_rollup", buf_, kMaxProcFileBytes) == 0) {
+    if (read_kept(files.smaps_rollup, dir / "smaps_rollup")) {
       auto s = parse_smaps_rollup(buf_);
       // A kernel thread or a zombie has an empty smaps_rollup.
       any = s.rss.has_value();
@@ -267,9 +311,10 @@ void WorkloadMemoryReader::read_processes(const HostRoots& roots, const std::vec
         if (!p.swap) p.swap = s.vm_swap;
       }
     }
-    if (read_uncached(dir / "stat", buf_, kMaxProcFileBytes) == 0) p.major_faults = parse_proc_stat_major_faults(buf_);
+    if (read_kept(files.stat, dir / "stat")) p.major_faults = parse_proc_stat_major_faults(buf_);
     if (!any) {
       ++out.processes_unreadable;
+      process_files_.erase(pid);
       continue;
     }
     add_to(out.ram_anon, p.anon);
@@ -282,6 +327,8 @@ void WorkloadMemoryReader::read_processes(const HostRoots& roots, const std::vec
 }
 
 WorkloadMemory WorkloadMemoryReader::read(const HostRoots& roots, const WorkloadTarget& target) {
+  if (last_roots_ && !(*last_roots_ == roots)) clear();  // another tree: nothing of the last one holds
+  last_roots_ = roots;
   WorkloadMemory out;
   if (!target.cgroups.empty()) {
     out.source = WorkloadSource::cgroup;

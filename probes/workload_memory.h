@@ -31,8 +31,15 @@
 // a series per PID and field would multiply the cardinality of the per-process
 // series for a figure the sum already gives.
 //
-// Files that come and go with the workload (a cgroup recreated by the next
-// engine start, a PID reused) are read with open/read/close, never kept open.
+// A cgroup's files are read with open/read/close (the next engine start may
+// recreate a cgroup of the same path: a kept descriptor or a remembered
+// absence would be wrong). A watched process's smaps_rollup and stat are kept
+// open while it is watched and re-read with pread(2) at offset 0 (smaps_rollup
+// costs the kernel a walk of the address space; the open's path lookup would
+// add a third to that): the descriptor follows that process and no other, so
+// a reused PID is never read through it; a read that fails or comes back
+// empty (the process exited, or exec'd and left the address space the
+// descriptor holds) closes it, and the file is opened afresh once.
 
 #include <cstdint>
 #include <map>
@@ -42,6 +49,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/unique_fd.h"
 #include "probes/cgroup.h"
 #include "probes/probe.h"
 #include "probes/snapshot.h"
@@ -138,7 +146,13 @@ struct WorkloadTarget {
 class WorkloadMemoryReader {
  public:
   WorkloadMemory read(const HostRoots& roots, const WorkloadTarget& target);
-  void clear() { devices_.clear(); mounts_.reset(); }
+  void clear() {
+    devices_.clear();
+    mounts_.reset();
+    process_files_.clear();
+  }
+  // Descriptors held for watched processes (tests).
+  std::size_t open_files() const;
 
  private:
   void read_cgroup(const HostRoots& roots, const CgroupDir& cg, WorkloadMemory& out);
@@ -146,9 +160,18 @@ class WorkloadMemoryReader {
   const std::string& device_name(const HostRoots& roots, unsigned major, unsigned minor);
   const CgroupMounts& mounts(const HostRoots& roots);
 
+  struct ProcessFiles {
+    UniqueFd smaps_rollup, stat;
+  };
+  // Reads <procfs>/<pid>/<name> through `fd`, opening it when closed; false
+  // when it cannot be read or is empty (fd closed then).
+  bool read_kept(UniqueFd& fd, const std::filesystem::path& file);
+
+  std::map<std::uint32_t, ProcessFiles> process_files_;  // the PIDs of the last read
   std::map<std::pair<unsigned, unsigned>, std::string> devices_;
   std::optional<CgroupMounts> mounts_;
   HostRoots mounts_roots_;
+  std::optional<HostRoots> last_roots_;
   std::string buf_;
 };
 

@@ -586,3 +586,31 @@ TEST(WorkloadMemoryProbe, ACgroupThatIsGoneLeavesItsFiguresAbsent) {
   EXPECT_EQ(series_count(fams, "tierscope_workload_memory_current_bytes"), 0u);
   EXPECT_EQ(series_count(fams, "tierscope_workload_source_info"), 1u);
 }
+
+TEST(WorkloadMemoryReader, KeepsProcessFilesOpenWhileWatchedAndReopensAnEmptyOne) {
+  TempDir t;
+  t.write("proc/600/smaps_rollup", kSmapsRollup);
+  t.write("proc/600/stat", stat_line(600, "llama-server", 11));
+  t.write("proc/601/smaps_rollup", kSmapsRollupOld);
+  t.write("proc/601/stat", stat_line(601, "worker", 4));
+  WorkloadMemoryReader reader;
+  auto both = reader.read(t.roots(), WorkloadTarget{{}, {600, 601}});
+  EXPECT_EQ(both.processes.size(), 2u);
+  EXPECT_EQ(reader.open_files(), 4u);
+  // Rewritten in place: the kept descriptor reads the new text.
+  t.write("proc/600/stat", stat_line(600, "llama-server", 12));
+  EXPECT_EQ(reader.read(t.roots(), WorkloadTarget{{}, {600, 601}}).major_faults, 12u + 4u);
+  // The descriptor's file comes back empty (an exec leaves the address space
+  // it holds) while the path holds another file: opened afresh.
+  t.write("proc/600/smaps_rollup", "");
+  t.write("new_rollup", kSmapsRollupOld);
+  std::filesystem::rename(t.path() / "new_rollup", t.path() / "proc/600/smaps_rollup");
+  auto again = reader.read(t.roots(), WorkloadTarget{{}, {600, 601}});
+  ASSERT_EQ(again.processes.size(), 2u);
+  EXPECT_EQ(again.processes[0].rss, 400u * 1024);
+  // A process no longer watched: its descriptors are closed.
+  reader.read(t.roots(), WorkloadTarget{{}, {601}});
+  EXPECT_EQ(reader.open_files(), 2u);
+  reader.read(t.roots(), WorkloadTarget{{}, {}});
+  EXPECT_EQ(reader.open_files(), 0u);
+}
