@@ -276,6 +276,7 @@ RunResult Runner::run() {
   if (impl.budget_failed || (scenario_.engine.launch && !result.started)) {
     if (impl.engine) (void)impl.engine->stop();
     impl.summary.status = impl.budget_failed ? "budget_error" : "engine_unavailable";
+    result.started = false;  // exit 1: the run did not do what it was asked
     impl.write_summary();
     result.summary = to_json(impl.summary);
     return result;
