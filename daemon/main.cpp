@@ -1,7 +1,8 @@
 // tierscope: memory-tier, swap, pressure, block-device, NVMe and GPU sampler
 // and Prometheus exporter. main() only dispatches: everything else lives in
 // the libraries of each folder. `bench` runs in the helper executable
-// tierscope-workloads (daemon/helper_exec.h).
+// tierscope-workloads (daemon/helper_exec.h), and so does `env` (the manifest
+// reports libcurl's version from the library itself).
 
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
     case Command::probe:
       return run_probe(opts);
     case Command::bench:
+    case Command::env:
       return exec_helper(kWorkloadsHelper, args);
     case Command::help:
     case Command::version:

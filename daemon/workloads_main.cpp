@@ -1,14 +1,38 @@
-// tierscope-workloads: the commands that drive inference engines (bench).
-// Users run them as `tierscope bench …`, which parses the command line and
-// replaces itself with this executable (daemon/helper_exec.h); run directly,
-// it takes the same arguments.
+// tierscope-workloads: the commands that drive inference engines (bench) and
+// the audit manifest (env), the ones that link libcurl. Users run them as
+// `tierscope bench …` / `tierscope env …`, which parse the command line and
+// replace themselves with this executable (daemon/helper_exec.h); run
+// directly, it takes the same arguments.
 
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "core/logging.h"
 #include "daemon/cli.h"
+#include "daemon/commands.h"
 #include "workloads/bench_command.h"
+#include "workloads/env_command.h"
+
+namespace {
+
+// `tierscope env`: the probe set and roots as `tierscope probe` reads them.
+int env(const tierscope::CliOptions& opts) {
+  using namespace tierscope;
+  workloads::EnvArgs args;
+  try {
+    args.sampler = effective_config(opts, config_path_for(opts));
+  } catch (const ConfigError& e) {
+    Logger(LogLevel::warn).error(e.what());
+    return exit_code::config;
+  }
+  args.format = opts.format;
+  args.model = opts.model;
+  args.os_release = opts.os_release;
+  return workloads::run_env(args);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace tierscope;
@@ -17,6 +41,7 @@ int main(int argc, char** argv) {
   if (auto answered = parse_or_answer(args, opts)) return *answered;
   if (opts.command == Command::bench)
     return workloads::run_bench({opts.scenario, opts.url.value_or(""), opts.out.value_or(""), opts.sets});
-  std::cerr << "tierscope-workloads: runs bench only; use tierscope " << args.front() << "\n";
+  if (opts.command == Command::env) return env(opts);
+  std::cerr << "tierscope-workloads: runs bench and env only; use tierscope " << args.front() << "\n";
   return exit_code::usage;
 }

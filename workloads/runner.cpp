@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "workloads/engine_facts.h"
+#include "workloads/manifest.h"
 #include "workloads/plan.h"
 #include "workloads/prompts.h"
 #include "workloads/step_driver.h"
@@ -69,6 +70,7 @@ struct Runner::Impl {
       return false;
     }
     write_atomically(dir + "scenario.yaml", to_yaml(sc));
+    summary.manifest_sha256 = write_run_manifest(dir, sc);  // the machine and scenario, before any request
     jsonl.open(dir + "requests.jsonl", std::ios::trunc);
     if (!jsonl) {
       result.error = "cannot write " + dir + "requests.jsonl";

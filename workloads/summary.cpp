@@ -204,6 +204,7 @@ json to_json(const RunSummary& s) {
   if (s.prompts) j["prompts"] = *s.prompts;
   if (s.error) j["error"] = *s.error;
   if (s.in_flight_interrupted) j["in_flight_interrupted"] = *s.in_flight_interrupted;
+  if (s.manifest_sha256) j["manifest_sha256"] = *s.manifest_sha256;
   return j;
 }
 

@@ -120,6 +120,7 @@ struct RunSummary {
   std::optional<nlohmann::json> prompts;  // PromptBuilder::facts()
   std::optional<std::string> error;
   std::optional<std::uint64_t> in_flight_interrupted;  // requests in flight at SIGINT/SIGTERM, recorded as interrupted
+  std::optional<std::string> manifest_sha256;  // of the run's manifest.json (workloads/manifest.h)
 };
 
 nlohmann::json to_json(const StepKey& key);
