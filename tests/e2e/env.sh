@@ -55,6 +55,26 @@ else
   echo "note: $model is absent; the model section is checked by the unit tests only"
 fi
 
+# A real captured host (../shared/fixtures, see its README): its cpuinfo is
+# an Intel laptop's, 8 threads on 4 cores of one socket; the values are
+# those of its proc/cpuinfo and proc/meminfo.
+captured=$TIERSCOPE_SOURCE_DIR/../shared/fixtures/captured-hosts.tar.gz
+if [[ -f "$captured" ]]; then
+  mkdir "$TMP/captured"
+  tar -xzf "$captured" -C "$TMP/captured"
+  host=$TMP/captured/node_exporter-host
+  "$bin" env --format json --procfs "$host/proc" --sysfs "$host/sys" --devfs "$TMP/captured" --config "$TMP/config.yaml" \
+    --os-release "$TMP/os-release" >"$TMP/captured.json" || fail "env on the captured host: exit $?"
+  jq -e '.machine.cpu == {"logical_cpus": 8, "physical_cores": 4, "sockets": 1, "vendor_id": "GenuineIntel",
+         "model_name": "Intel(R) Core(TM) i7-8650U CPU @ 1.90GHz", "flags_field": "flags",
+         "flags_of_interest": ["avx", "avx2", "fma", "f16c"]}' "$TMP/captured.json" >/dev/null \
+    || fail "captured cpuinfo: $(jq -c .machine.cpu "$TMP/captured.json")"
+  jq -e '.machine.memory.ram_total_bytes == 3742148 * 1024' "$TMP/captured.json" >/dev/null || fail "captured meminfo"
+  checks=$((checks + 1))
+else
+  echo "note: $captured is absent; skipped the captured-host check"
+fi
+
 # Errors: one stderr line, the exit code, nothing printed.
 expect() {
   local want=$1 fragment=$2; shift 2
