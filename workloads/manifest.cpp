@@ -172,6 +172,37 @@ std::vector<std::string> flags_of_interest(const CpuInfo& cpu) {
   return out;
 }
 
+// ---- sysfs CPU topology ----
+
+std::optional<CpuTopology> cpu_topology(const HostRoots& roots) {
+  std::error_code ec;
+  std::filesystem::directory_iterator it(roots.sys("devices/system/cpu"), ec), end;
+  if (ec) return std::nullopt;
+  CpuTopology t;
+  std::set<std::pair<std::string, std::string>> cores;
+  std::set<std::string> packages;
+  bool package_unknown = false;
+  std::string buf;
+  for (; it != end; it.increment(ec)) {
+    if (ec) return std::nullopt;
+    const std::string name = it->path().filename().native();
+    if (!name.starts_with("cpu") || !text::parse_u64(std::string_view(name).substr(3))) continue;
+    if (read_uncached(it->path() / "topology/core_id", buf, 64) != 0) continue;  // offline
+    const std::string core(text::trim(buf));
+    if (read_uncached(it->path() / "topology/physical_package_id", buf, 64) != 0) continue;
+    const std::string package(text::trim(buf));
+    if (!text::parse_i64(core) || !text::parse_i64(package)) continue;
+    package_unknown = package_unknown || package == "-1";
+    cores.emplace(package, core);
+    packages.insert(package);
+    ++t.cpus;
+  }
+  if (t.cpus == 0) return std::nullopt;
+  t.physical_cores = cores.size();
+  if (!package_unknown) t.sockets = packages.size();
+  return t;
+}
+
 // ---- cgroup ----
 
 std::optional<std::string> cgroup_version(const HostRoots& roots) {
@@ -334,8 +365,17 @@ json cpu_section(const HostRoots& roots) {
   put(c, "vendor_id", info.vendor_id);
   put(c, "arm_implementer", info.arm_implementer);
   put(c, "arm_part", info.arm_part);
-  put(c, "sockets", info.sockets);
-  put(c, "physical_cores", info.physical_cores);
+  if (info.physical_cores) {
+    c["physical_cores"] = *info.physical_cores;
+    put(c, "sockets", info.sockets);
+    c["topology_source"] = "cpuinfo";
+  } else if (auto topo = cpu_topology(roots); topo && topo->physical_cores) {
+    c["physical_cores"] = *topo->physical_cores;
+    put(c, "sockets", topo->sockets);
+    c["topology_source"] = "sysfs";
+  } else {
+    put(c, "sockets", info.sockets);
+  }
   if (info.flags_field) {
     c["flags_field"] = *info.flags_field;
     c["flags_of_interest"] = flags_of_interest(info);

@@ -75,6 +75,16 @@ CpuInfo parse_cpuinfo(std::string_view text);
 // asimdhp asimddp fphp bf16 i8mm sve sve2 sme (arm64).
 std::vector<std::string> flags_of_interest(const CpuInfo& cpu);
 
+// Cores and packages from sysfs (<sysfs>/devices/system/cpu/cpuN/topology/
+// core_id and physical_package_id), for CPUs whose cpuinfo has no topology
+// ids (arm64). Online CPUs only (offline ones have no topology directory);
+// sockets absent when a package id is -1 (unknown to the kernel).
+struct CpuTopology {
+  std::uint64_t cpus = 0;  // online CPUs with a topology directory
+  std::optional<std::uint64_t> physical_cores, sockets;
+};
+std::optional<CpuTopology> cpu_topology(const HostRoots& roots);
+
 // "v2" (a cgroup2 mount at <sysfs>/fs/cgroup), "hybrid" (v1 controllers plus
 // a cgroup2 mount at fs/cgroup/unified), "v1"; nullopt when neither is seen.
 std::optional<std::string> cgroup_version(const HostRoots& roots);

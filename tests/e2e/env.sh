@@ -65,7 +65,7 @@ if [[ -f "$captured" ]]; then
   host=$TMP/captured/node_exporter-host
   "$bin" env --format json --procfs "$host/proc" --sysfs "$host/sys" --devfs "$TMP/captured" --config "$TMP/config.yaml" \
     --os-release "$TMP/os-release" >"$TMP/captured.json" || fail "env on the captured host: exit $?"
-  jq -e '.machine.cpu == {"logical_cpus": 8, "physical_cores": 4, "sockets": 1, "vendor_id": "GenuineIntel",
+  jq -e '.machine.cpu == {"logical_cpus": 8, "physical_cores": 4, "sockets": 1, "topology_source": "cpuinfo", "vendor_id": "GenuineIntel",
          "model_name": "Intel(R) Core(TM) i7-8650U CPU @ 1.90GHz", "flags_field": "flags",
          "flags_of_interest": ["avx", "avx2", "fma", "f16c"]}' "$TMP/captured.json" >/dev/null \
     || fail "captured cpuinfo: $(jq -c .machine.cpu "$TMP/captured.json")"

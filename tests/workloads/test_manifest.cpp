@@ -194,6 +194,60 @@ TEST(Cpuinfo, EmptyOrForeignTextGivesNothing) {
   EXPECT_EQ(partial.sockets, 1u);
 }
 
+// ---- sysfs CPU topology (arm64) ----
+
+namespace {
+
+void topology(const tt::TempDir& t, int cpu, const char* core, const char* package) {
+  const std::string dir = "sys/devices/system/cpu/cpu" + std::to_string(cpu) + "/topology/";
+  t.write(dir + "core_id", std::string(core) + "\n");
+  t.write(dir + "physical_package_id", std::string(package) + "\n");
+}
+
+}  // namespace
+
+TEST(CpuTopology, CoresAndPackagesOfOnlineCpus) {
+  tt::TempDir t;
+  topology(t, 0, "0", "0");
+  topology(t, 1, "0", "0");  // SMT sibling of cpu0
+  topology(t, 2, "1", "0");
+  topology(t, 3, "0", "1");  // second package, same core id
+  fs::create_directories(t.path() / "sys/devices/system/cpu/cpu4");  // offline: no topology
+  fs::create_directories(t.path() / "sys/devices/system/cpu/cpufreq");
+  t.write("sys/devices/system/cpu/online", "0-3\n");
+  const auto topo = cpu_topology(t.roots());
+  ASSERT_TRUE(topo);
+  EXPECT_EQ(topo->cpus, 4u);
+  EXPECT_EQ(topo->physical_cores, 3u);
+  EXPECT_EQ(topo->sockets, 2u);
+
+  tt::TempDir unknown;  // DT-based arm64 without package information
+  topology(unknown, 0, "0", "-1");
+  topology(unknown, 1, "1", "-1");
+  const auto u = cpu_topology(unknown.roots());
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->physical_cores, 2u);
+  EXPECT_FALSE(u->sockets);
+
+  tt::TempDir none;
+  EXPECT_FALSE(cpu_topology(none.roots()));
+}
+
+TEST(MachineManifest, Arm64CoresFromSysfs) {
+  tt::TempDir t;
+  t.write("proc/cpuinfo", kArm64Cpuinfo);
+  topology(t, 0, "0", "0");
+  topology(t, 1, "1", "0");
+  ManifestOptions o;
+  o.sampler.roots = t.roots();
+  o.sampler.probes["gpu_nvml"] = false;
+  const json cpu = machine_manifest(o)["cpu"];
+  EXPECT_EQ(cpu, json({{"logical_cpus", 2}, {"physical_cores", 2}, {"sockets", 1}, {"topology_source", "sysfs"},
+                       {"arm_implementer", "0x41"}, {"arm_part", "0xd40"}, {"flags_field", "Features"},
+                       {"flags_of_interest", {"asimd", "asimdhp", "asimddp", "fphp", "bf16", "i8mm", "sve"}}}))
+      << cpu.dump();
+}
+
 // ---- cgroup ----
 
 TEST(CgroupVersion, V2HybridV1AndNone) {
@@ -367,6 +421,7 @@ TEST(MachineManifest, PhisonFixtureHost) {
   EXPECT_EQ(m["cpu"]["logical_cpus"], 8u);
   EXPECT_EQ(m["cpu"]["physical_cores"], 4u);
   EXPECT_EQ(m["cpu"]["sockets"], 2u);
+  EXPECT_EQ(m["cpu"]["topology_source"], "cpuinfo");
   EXPECT_EQ(m["cpu"]["model_name"], "Intel(R) Xeon(R) Platinum 8480+");
   EXPECT_EQ(m["cpu"]["flags_of_interest"][0], "avx");
   EXPECT_EQ(m["cgroup"]["version"], "v2");
