@@ -34,6 +34,8 @@ std::vector<Flag> flags_for(Command c) {
             {"--backend", "auto|systemd|cgroup"}, {"--cgroup-parent", "CGROUP"}, {"--name", "NAME"},
             {"--interval", "DURATION"}, {"--out", "DIR"}, {"--help", ""}};
   std::vector<Flag> flags(std::begin(kCommonFlags), std::end(kCommonFlags));
+  // env samples once with probe failures recorded in its output, not logged.
+  if (c == Command::env) std::erase_if(flags, [](const Flag& f) { return f.name == "--log-level"; });
   if (c == Command::daemon) {
     flags.push_back({"--listen", "HOST:PORT"});
     flags.push_back({"--web.config.file", "FILE"});
@@ -42,12 +44,17 @@ std::vector<Flag> flags_for(Command c) {
     flags.push_back({"--format", "prometheus|json"});
     flags.push_back({"--interval", "DURATION"});
   }
+  if (c == Command::env) {
+    flags.push_back({"--format", "yaml|json"});
+    flags.push_back({"--model", "FILE"});
+    flags.push_back({"--os-release", "FILE"});
+  }
   flags.push_back({"--help", ""});
   return flags;
 }
 
 std::string_view command_name(Command c) {
-  return c == Command::daemon ? "daemon" : c == Command::bench ? "bench" : c == Command::run_capped ? "run-capped" : "probe";
+  return c == Command::daemon ? "daemon" : c == Command::bench ? "bench" : c == Command::run_capped ? "run-capped" : c == Command::env ? "env" : "probe";
 }
 
 // A run-capped size flag: checked here, passed on as given.
@@ -103,9 +110,16 @@ void take_value(CliOptions& o, const std::string& arg, const std::string& v, con
   } else if (arg == "--log-level") {
     if (!parse_log_level(v)) throw UsageError(prefix + "--log-level: expected error, warn, info or debug, got " + text::quoted(v));
     o.log_level = v;
+  } else if (arg == "--format" && o.command == Command::env) {
+    if (v != "yaml" && v != "json") throw UsageError(prefix + "--format: expected yaml or json, got " + text::quoted(v));
+    o.format = v;
   } else if (arg == "--format") {
     if (v != "prometheus" && v != "json") throw UsageError(prefix + "--format: expected prometheus or json, got " + text::quoted(v));
     o.format = v;
+  } else if (arg == "--model") {
+    o.model = v;
+  } else if (arg == "--os-release") {
+    o.os_release = v;
   } else if (arg == "--interval") {
     auto d = parse_duration(v);
     if (!d || *d < kMinInterval || *d > kMaxInterval)
@@ -118,7 +132,7 @@ void take_value(CliOptions& o, const std::string& arg, const std::string& v, con
 
 CliOptions parse_cli(const std::vector<std::string>& args) {
   CliOptions o;
-  if (args.empty()) throw UsageError("missing command (daemon, probe, bench or run-capped)");
+  if (args.empty()) throw UsageError("missing command (daemon, probe, bench, run-capped or env)");
   const std::string& first = args[0];
   if (first == "--help" || first == "-h" || first == "help") {
     o.command = Command::help;
@@ -133,12 +147,14 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
   else if (first == "probe") o.command = Command::probe;
   else if (first == "bench") o.command = Command::bench;
   else if (first == "run-capped") o.command = Command::run_capped;
+  else if (first == "env") o.command = Command::env;
   else {
     std::string msg = "unknown command '" + first + "'";
-    if (auto g = did_you_mean(first, {"daemon", "probe", "bench", "run-capped"})) msg += "; did you mean '" + *g + "'?";
-    else msg += " (expected daemon, probe, bench or run-capped)";
+    if (auto g = did_you_mean(first, {"daemon", "probe", "bench", "run-capped", "env"})) msg += "; did you mean '" + *g + "'?";
+    else msg += " (expected daemon, probe, bench, run-capped or env)";
     throw UsageError(msg);
   }
+  if (o.command == Command::env) o.format = "yaml";
   const auto flags = flags_for(o.command);
   const std::string prefix = std::string(command_name(o.command)) + ": ";
   for (std::size_t i = 1; i < args.size(); ++i) {
@@ -252,7 +268,8 @@ tokens). Scenario keys: docs/benchmarks.md; examples in config/scenarios/.
 Options:
   --url URL            engine base URL (overrides engine.url)
   --out DIR            output directory (default ./bench-<UTC timestamp>):
-                       requests.jsonl, summary.json, summary.csv, scenario.yaml
+                       requests.jsonl, summary.json, summary.csv, scenario.yaml,
+                       manifest.json and manifest.yaml (see `tierscope env`)
   --set KEY=VALUE      override a scenario key before validation; dotted keys,
                        YAML values: --set repetitions=3 --set contexts=[1024,2048]
   --help               this text
@@ -293,6 +310,34 @@ after the kernel's OOM killer), 1 the budget cannot be applied or read back
 limit that reads back different), 64 bad usage.
 )";
 
+constexpr std::string_view kEnvUsage = R"(Usage: tierscope env [--format yaml|json] [--model FILE] [OPTIONS]
+
+Prints the audit manifest of this machine, the one `tierscope bench` writes
+into every run directory (manifest.yaml, manifest.json): kernel, distro, CPU
+model, cores and flags, RAM and swap areas, cgroup version, GPUs, NVMe
+controllers (Phison verdict), tierscope's version and the libraries linked.
+Values that cannot be read are left out, never printed as 0. Every field:
+docs/manifest.md.
+
+Options:
+  --format FORMAT      yaml (default) or json
+  --model FILE         also describe a model file: size, sha256 (streamed,
+                       progress on a terminal; an Ollama blob named
+                       sha256-<hex> is not re-hashed), GGUF metadata and the
+                       KV cache bytes per token
+  --os-release FILE    distro file (default /etc/os-release, then
+                       /usr/lib/os-release)
+  --config FILE        YAML config: the probes and their settings, as for
+                       `tierscope probe`
+  --procfs DIR         procfs root (default /proc)
+  --sysfs DIR          sysfs root (default /sys)
+  --devfs DIR          devfs root (default /dev)
+  --help               this text
+
+Exit codes: 0 printed (probes that failed are listed in machine.probe_errors),
+1 the model file cannot be read, 64 bad usage, 78 bad config.
+)";
+
 constexpr std::string_view kUsage = R"(Usage: tierscope COMMAND [OPTIONS]
 
 Commands:
@@ -300,6 +345,7 @@ Commands:
   probe      take one sample, print it (Prometheus text or JSON), exit
   bench      run a benchmark scenario against an inference engine
   run-capped run a command under a memory budget and show where its memory lives
+  env        print this machine's audit manifest (YAML or JSON), exit
 
 Options:
   --help     this text; `tierscope COMMAND --help` for a command's options
@@ -316,12 +362,14 @@ std::string usage_text(std::string_view command) {
   if (command == "probe") return std::string(kProbeUsage);
   if (command == "bench") return std::string(kBenchUsage);
   if (command == "run-capped") return std::string(kRunCappedUsage);
+  if (command == "env") return std::string(kEnvUsage);
   return std::string(kUsage);
 }
 
 int print_help(const std::string& topic) {
-  if (!topic.empty() && topic != "daemon" && topic != "probe" && topic != "bench" && topic != "run-capped") {
-    std::cerr << "tierscope: no help for '" << topic << "' (commands: daemon, probe, bench, run-capped)\n";
+  if (!topic.empty() && topic != "daemon" && topic != "probe" && topic != "bench" && topic != "run-capped" &&
+      topic != "env") {
+    std::cerr << "tierscope: no help for '" << topic << "' (commands: daemon, probe, bench, run-capped, env)\n";
     return exit_code::usage;
   }
   std::cout << usage_text(topic);

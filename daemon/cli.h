@@ -1,6 +1,7 @@
 #pragma once
-// Command line: `tierscope daemon|probe [options]`, `tierscope bench SCENARIO.yaml
-// [options]`, `tierscope run-capped [options] -- CMD ARGS…`, `--help`, `--version`.
+// Command line: `tierscope daemon|probe|env [options]`, `tierscope bench
+// SCENARIO.yaml [options]`, `tierscope run-capped [options] -- CMD ARGS…`,
+// `--help`, `--version`.
 // Parsing is separate from running so every error path is testable.
 
 #include <optional>
@@ -13,14 +14,14 @@
 
 namespace tierscope {
 
-enum class Command { daemon, probe, bench, run_capped, help, version };
+enum class Command { daemon, probe, bench, run_capped, env, help, version };
 
 struct CliOptions {
   Command command = Command::help;
-  std::string help_topic;  // "", "daemon" or "probe" for Command::help
+  std::string help_topic;  // "", "daemon", "probe", "bench" or "env" for Command::help
   std::optional<std::string> config, listen, procfs, sysfs, devfs, log_level;
   std::optional<std::string> web_config_file;  // daemon: --web.config.file
-  std::string format = "prometheus";  // probe: prometheus | json
+  std::string format = "prometheus";  // probe: prometheus | json; env: yaml (its default) | json
   std::optional<std::string> interval;  // probe: time between its two samples
   // bench: the scenario file, --url, --out and the --set key=value overrides.
   std::string scenario;
@@ -29,6 +30,8 @@ struct CliOptions {
   // run-capped: the budget flags as given (sizes checked), the command after `--`.
   std::optional<std::string> memory_max, memory_high, swap_max, backend, cgroup_parent, name;
   std::vector<std::string> command_line;
+  // env: --model (a model file to hash and describe), --os-release.
+  std::optional<std::string> model, os_release;
 };
 
 class UsageError : public std::runtime_error {

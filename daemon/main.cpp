@@ -1,7 +1,8 @@
 // tierscope: memory-tier, swap, pressure, block-device, NVMe and GPU sampler
 // and Prometheus exporter. main() only dispatches: everything else lives in
-// the libraries of each folder. `bench` and `run-capped` run in the helper executable
-// tierscope-workloads (daemon/helper_exec.h).
+// the libraries of each folder. `bench`, `run-capped` and `env` run in the
+// helper executable tierscope-workloads (daemon/helper_exec.h) (`env`: the
+// manifest reports libcurl's version from the library itself).
 
 #include <string>
 #include <vector>
@@ -22,6 +23,7 @@ int main(int argc, char** argv) {
       return run_probe(opts);
     case Command::bench:
     case Command::run_capped:
+    case Command::env:
       return exec_helper(kWorkloadsHelper, args);
     case Command::help:
     case Command::version:

@@ -1,18 +1,41 @@
 // tierscope-workloads: the commands that drive inference engines and
-// workloads (bench, run-capped).
-// Users run them as `tierscope bench …`, which parses the command line and
-// replaces itself with this executable (daemon/helper_exec.h); run directly,
-// it takes the same arguments.
+// workloads (bench, run-capped) and the audit manifest (env), the ones that
+// link libcurl. Users run them as `tierscope bench …`, `tierscope env …`,
+// which parse the command line and replace themselves with this executable
+// (daemon/helper_exec.h); run directly, it takes the same arguments.
 
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "core/logging.h"
 #include "daemon/cli.h"
 #include "core/byte_size.h"
 #include "core/duration.h"
+#include "daemon/commands.h"
 #include "workloads/bench_command.h"
+#include "workloads/env_command.h"
 #include "workloads/run_capped.h"
+
+namespace {
+
+// `tierscope env`: the probe set and roots as `tierscope probe` reads them.
+int env(const tierscope::CliOptions& opts) {
+  using namespace tierscope;
+  workloads::EnvArgs args;
+  try {
+    args.sampler = effective_config(opts, config_path_for(opts));
+  } catch (const ConfigError& e) {
+    Logger(LogLevel::warn).error(e.what());
+    return exit_code::config;
+  }
+  args.format = opts.format;
+  args.model = opts.model;
+  args.os_release = opts.os_release;
+  return workloads::run_env(args);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace tierscope;
@@ -38,6 +61,7 @@ int main(int argc, char** argv) {
     a.command = opts.command_line;
     return workloads::run_capped(a);
   }
-  std::cerr << "tierscope-workloads: runs bench and run-capped only; use tierscope " << args.front() << "\n";
+  if (opts.command == Command::env) return env(opts);
+  std::cerr << "tierscope-workloads: runs bench, run-capped and env only; use tierscope " << args.front() << "\n";
   return exit_code::usage;
 }

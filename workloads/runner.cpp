@@ -10,6 +10,7 @@
 #include "workloads/engine_facts.h"
 #include "workloads/engine_session.h"
 #include "workloads/predicted_wall.h"
+#include "workloads/manifest.h"
 #include "workloads/plan.h"
 #include "workloads/prompts.h"
 #include "workloads/step_driver.h"
@@ -74,6 +75,16 @@ struct Runner::Impl {
       return false;
     }
     write_atomically(dir + "scenario.yaml", to_yaml(sc));
+    if (sc.engine.launch && !sc.engine.launch->model.empty()) {
+      try {
+        model_section = model_manifest(sc.engine.launch->model);
+      } catch (const std::exception& e) {
+        model_section = {{"path", sc.engine.launch->model}, {"error", e.what()}};
+      }
+    }
+    // The machine and scenario, before any request; rewritten once a launched
+    // engine runs (its argv, facts and budget).
+    summary.manifest_sha256 = write_run_manifest(dir, sc, manifest_extra());
     jsonl.open(dir + "requests.jsonl", std::ios::trunc);
     if (!jsonl) {
       result.error = "cannot write " + dir + "requests.jsonl";
@@ -161,10 +172,34 @@ struct Runner::Impl {
     if (!described) {
       if (!start(result)) return false;
       described = true;
+      summary.manifest_sha256 = write_run_manifest(dir, sc, manifest_extra());
     }
     return true;
   }
   json launch_info;  // the launch of the engine the running step uses
+  json model_section;  // engine.launch.model: size, sha256, GGUF metadata
+
+  // The manifest's sections beyond machine and scenario: a launched engine
+  // (argv as given and as run, the names of its env entries, its facts from
+  // its API), its model file, the memory budget as applied.
+  json manifest_extra() const {
+    json extra = json::object();
+    if (!sc.engine.launch) return extra;
+    const LaunchSpec& spec = sc.engine.launch->spec;
+    json e;
+    e["kind"] = std::string(to_string(sc.engine.kind));
+    e["argv"] = spec.argv;
+    json names = json::array();
+    for (const auto& kv : spec.env) names.push_back(kv.first);
+    e["env_names"] = names;
+    e["restart"] = std::string(to_string(spec.restart));
+    if (launch_info.is_object() && launch_info.contains("argv")) e["argv_run"] = launch_info["argv"];
+    if (summary.engine) e["facts"] = *summary.engine;
+    extra["engine"] = e;
+    if (!model_section.is_null()) extra["model"] = model_section;
+    if (summary.limits) extra["limits"] = *summary.limits;
+    return extra;
+  }
 
   // Prompts of exactly N tokens, each unique (built before the step: the
   // tokenizer calls are blocking). False (summary error) when the tokenizer failed.

@@ -213,6 +213,7 @@ json to_json(const RunSummary& s) {
   if (s.in_flight_interrupted) j["in_flight_interrupted"] = *s.in_flight_interrupted;
   if (s.limits) j["limits"] = *s.limits;
   if (s.predicted_wall) j["predicted_wall"] = *s.predicted_wall;
+  if (s.manifest_sha256) j["manifest_sha256"] = *s.manifest_sha256;
   return j;
 }
 

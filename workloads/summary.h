@@ -127,6 +127,7 @@ struct RunSummary {
   std::optional<std::uint64_t> in_flight_interrupted;  // requests in flight at SIGINT/SIGTERM, recorded as interrupted
   std::optional<nlohmann::json> limits;          // the memory budget as applied (memory_budget.h describe())
   std::optional<nlohmann::json> predicted_wall;  // from the model file (memory_wall.h), beside `wall`
+  std::optional<std::string> manifest_sha256;  // of the run's manifest.json (workloads/manifest.h)
 };
 
 nlohmann::json to_json(const StepKey& key);

@@ -26,12 +26,15 @@ expect 0 "" --help
 expect 0 "" daemon --help
 grep -q -- '--listen HOST:PORT' "$TMP/out" || fail "daemon --help lacks --listen"
 expect 0 "" probe --help
+expect 0 "" env --help
+grep -q -- '--model FILE' "$TMP/out" || fail "env --help lacks --model"
 expect 64 "missing command" 
 expect 64 "unknown command 'deamon'; did you mean 'daemon'?" deamon
 expect 64 "daemon: unknown option '--lisen'; did you mean '--listen'?" daemon --lisen 127.0.0.1:1
 expect 64 "daemon: --listen: expected HOST:PORT" daemon --listen 9847
 expect 64 "daemon: --config needs a value (FILE)" daemon --config
 expect 64 "probe: --format: expected prometheus or json, got \"xml\"" probe --format xml
+expect 64 "env: --format: expected yaml or json, got \"prometheus\"" env --format prometheus
 expect 64 "no help for 'frobnicate'" help frobnicate
 
 # Config errors: file:line:column, key, what was expected; exit 78; no listener.

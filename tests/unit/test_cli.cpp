@@ -47,9 +47,9 @@ TEST(Cli, HelpAndVersion) {
 }
 
 TEST(Cli, ErrorsSayWhatWasExpected) {
-  EXPECT_EQ(usage_error({}), "missing command (daemon, probe, bench or run-capped)");
+  EXPECT_EQ(usage_error({}), "missing command (daemon, probe, bench, run-capped or env)");
   EXPECT_EQ(usage_error({"deamon"}), "unknown command 'deamon'; did you mean 'daemon'?");
-  EXPECT_EQ(usage_error({"serve"}), "unknown command 'serve' (expected daemon, probe, bench or run-capped)");
+  EXPECT_EQ(usage_error({"serve"}), "unknown command 'serve' (expected daemon, probe, bench, run-capped or env)");
   EXPECT_EQ(usage_error({"daemon", "--lisen", "x"}), "daemon: unknown option '--lisen'; did you mean '--listen'?");
   EXPECT_EQ(usage_error({"daemon", "--format", "json"}), "daemon: unknown option '--format'");  // probe only
   EXPECT_EQ(usage_error({"probe", "--listen", "127.0.0.1:1"}), "probe: unknown option '--listen'");
@@ -108,4 +108,33 @@ TEST(Cli, RunCapped) {
             std::string::npos);
   EXPECT_EQ(parse_cli({"run-capped", "--help"}).help_topic, "run-capped");
   EXPECT_EQ(print_help("run-capped"), 0);
+}
+
+TEST(Cli, Env) {
+  auto o = parse_cli({"env"});
+  EXPECT_EQ(o.command, Command::env);
+  EXPECT_EQ(o.format, "yaml");  // env's default, not probe's
+  EXPECT_FALSE(o.model);
+  o = parse_cli({"env", "--format", "json", "--model=m.gguf", "--os-release", "os", "--procfs", "/p", "--sysfs", "/s",
+                 "--devfs", "/d", "--config", "c.yaml"});
+  EXPECT_EQ(o.format, "json");
+  EXPECT_EQ(o.model, "m.gguf");
+  EXPECT_EQ(o.os_release, "os");
+  EXPECT_EQ(o.procfs, "/p");
+  EXPECT_EQ(o.config, "c.yaml");
+  EXPECT_EQ(usage_error({"env", "--format", "prometheus"}), "env: --format: expected yaml or json, got \"prometheus\"");
+  EXPECT_EQ(usage_error({"probe", "--format", "yaml"}), "probe: --format: expected prometheus or json, got \"yaml\"");
+  EXPECT_EQ(usage_error({"env", "--model"}), "env: --model needs a value (FILE)");
+  EXPECT_EQ(usage_error({"env", "--model="}), "env: --model: expected FILE, got an empty value");
+  EXPECT_EQ(usage_error({"env", "--modle", "m"}), "env: unknown option '--modle'; did you mean '--model'?");
+  EXPECT_EQ(usage_error({"env", "--log-level", "debug"}), "env: unknown option '--log-level'");
+  EXPECT_EQ(usage_error({"env", "stray"}), "env: unexpected argument 'stray'");
+  EXPECT_EQ(usage_error({"probe", "--model", "m"}), "probe: unknown option '--model'");
+  EXPECT_EQ(usage_error({"envv"}), "unknown command 'envv'; did you mean 'env'?");
+  auto h = parse_cli({"env", "--model", "m", "--help"});
+  EXPECT_EQ(h.command, Command::help);
+  EXPECT_EQ(h.help_topic, "env");
+  EXPECT_NE(usage_text("env").find("--model FILE"), std::string::npos);
+  EXPECT_NE(usage_text("").find("env "), std::string::npos);
+  EXPECT_EQ(print_help("env"), 0);
 }
