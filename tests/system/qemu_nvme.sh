@@ -36,7 +36,8 @@
 #     probe after the run) moved by exactly the data units and write commands
 #     diskstats says (writes less flushes); memory.peak <= the budget;
 #   - the same with --swap-max 0: the OOM killer ends memhog (exit 137),
-#     run-capped records oom_killed and counts the kill (memory.events).
+#     run-capped records oom_killed and counts the kill (memory.events);
+#     neither run leaves its cgroup behind.
 #
 # Caches (all optional; rebuilt when missing): the guest kernel and the
 # initramfs part that does not depend on the tierscope binary (busybox, the
@@ -414,7 +415,7 @@ grep -q "^tierscope_nvme_info{.*model=\"QEMU NVMe Ctrl\".*serial=\"$SERIAL\"" "$
 
 # ---- the memory budget on a real kernel: run-capped, swap on nvme0n1 --------
 for s in cgroup swap diskstats-rc1-before vmstat-rc1-before rc1 diskstats-rc1-after vmstat-rc1-after \
-         rc1-json rc1-last probe-after-rc1 rc2-json; do
+         rc1-json rc1-last probe-after-rc1 rc2-json cgroups-left; do
   section "$s"
 done
 # memhog past memory_max without swap: SIGKILL from the OOM killer, 128 + 9.
@@ -422,8 +423,9 @@ section rc2 137
 sed -n "s/^#stderr: /guest probe-after-rc1 log: /p" "$TMP/probe-after-rc1.out"
 sed -i '/^#stderr: /d' "$TMP/probe-after-rc1.out"
 budget_uptime=$(sed -n 's/^uptime=//p' "$TMP/cgroup.out")
-grep -qw memory "$TMP/cgroup.out" && grep -qw io <(grep '^subtree_control=' "$TMP/cgroup.out") \
-  || fail "guest cgroup v2 root: memory and io not enabled: $(cat "$TMP/cgroup.out")"
+subtree=" $(sed -n 's/^subtree_control=//p' "$TMP/cgroup.out") "
+[[ $subtree == *" memory "* && $subtree == *" io "* ]] \
+  || fail "guest cgroup v2 root: memory and io not enabled for its children: $(cat "$TMP/cgroup.out")"
 swap_kib=$(awk '$1 == "/dev/nvme0n1" { print $3 }' "$TMP/swap.out")
 [[ -n $swap_kib ]] && (( swap_kib >= TS_HOG_MIB * 1024 )) || fail "swap on nvme0n1: $(cat "$TMP/swap.out")"
 echo "guest run-capped, memhog $TS_HOG_MIB MiB under memory_max ${TS_BUDGET_MIB}M (swap: nvme0n1, $swap_kib KiB):"
@@ -501,6 +503,8 @@ jq -e . "$j" >/dev/null || fail "run-capped.json of run 2 is not JSON: $(head -c
 kills=$(jq -r '.events.oom_kill // 0' "$j")
 (( kills >= 1 )) || fail "run 2: no oom_kill counted: $(jq -c .events "$j")"
 pass "run 2 (swap_max 0): exit 137, oom_killed, events.oom_kill $kills, events $(jq -c .events "$j")"
+[[ ! -s $TMP/cgroups-left.out ]] || fail "cgroups left behind by run-capped: $(cat "$TMP/cgroups-left.out")"
+pass "both budgets' cgroups removed after the runs"
 budget_s=$(awk -v a="$budget_uptime" -v b="$(sed -n 's/^=== tierscope guest done at uptime \(.*\) s ===$/\1/p' "$LOGC")" 'BEGIN { printf "%.1f", b - a }')
 
 echo "timings: kernel ${t_kernel} s, initramfs ${t_initrd} s, boot to first guest output ${t_first:-?} s," \
