@@ -23,19 +23,41 @@
 #     identity equal to sysfs, QEMU's temperature, the critical warning set
 #     with smart_critical_warning=, and host write commands / data units
 #     written moved by exactly dd's writes.
+# After all of that (the figures above stay exact) the guest mounts cgroup v2,
+# enables +memory +io for the root's children, makes the whole namespace its
+# swap, and runs memhog (tests/fakes/memhog.cpp) under `tierscope run-capped`
+# (which execs tierscope-workloads, copied beside tierscope in the guest):
+#   - memhog TS_HOG_MIB under --memory-max TS_BUDGET_MIB M: exit 0; the budget
+#     is a cgroup v2 directory whose memory.max reads back as asked; the
+#     kernel swaps the excess out to nvme0n1: the workload's swap peak and its
+#     io.stat write bytes on nvme0n1 are each >= TS_SWAP_MIN_MIB (io.stat is
+#     exactly the pages /proc/vmstat pswpout counts); the guest's diskstats
+#     of nvme0n1 moved by at least io.stat's writes; the NVMe health log (a
+#     probe after the run) moved by exactly the data units and write commands
+#     diskstats says (writes less flushes); memory.peak <= the budget;
+#   - the same with --swap-max 0: the OOM killer ends memhog (exit 137),
+#     run-capped records oom_killed and counts the kill (memory.events);
+#     neither run leaves its cgroup behind.
 #
 # Caches (all optional; rebuilt when missing): the guest kernel and the
 # initramfs part that does not depend on the tierscope binary (busybox, the
 # NVMe modules) under ${TIERSCOPE_SYSTEM_CACHE:-/var/cache/tierscope-system-tests}/qemu-nvme/,
-# keyed by kernel version. The tierscope binary, its libraries, coreutils dd,
-# the init script and configs form a second cpio archive built on every run
-# and appended to the cached one (the kernel unpacks both in order).
+# keyed by kernel version. The tierscope and tierscope-workloads binaries,
+# memhog, their libraries, coreutils dd, the init script and configs form a
+# second cpio archive built on every run and appended to the cached one (the
+# kernel unpacks both in order).
 #
-# Usage: qemu_nvme.sh TIERSCOPE_BINARY. Needs root (apt-get download of the
-# kernel, device nodes in the initramfs), qemu-system-x86_64, a static
-# busybox, dpkg-deb and jq; skips (exit 77) with a message otherwise.
+# Usage: qemu_nvme.sh TIERSCOPE_BINARY MEMHOG (with tierscope-workloads
+# beside TIERSCOPE_BINARY, where run-capped looks for it). Needs root
+# (apt-get download of the kernel, device nodes in the initramfs),
+# qemu-system-x86_64, a static busybox, dpkg-deb and jq; skips (exit 77) with
+# a message otherwise.
 source "$(dirname "$0")/../e2e/lib.sh"
 bin=$(realpath "$1")
+memhog=$(realpath "$2")
+helper=$(dirname "$bin")/tierscope-workloads
+[[ -x $helper ]] || fail "no $helper (build the tierscope-workloads target): run-capped execs it"
+[[ -x $memhog ]] || fail "no memhog at $2 (build the memhog target)"
 here=$(cd "$(dirname "$0")" && pwd)
 skip() { echo "SKIP: $*"; exit 77; }
 [[ $(id -u) -eq 0 ]] || skip "needs root (apt-get download, device nodes in the guest initramfs)"
@@ -63,7 +85,15 @@ SERIAL=TSQEMU0001
 # nvme_smart_info also sets it on its own when the temperature crosses a
 # threshold, and bit 3 (read-only) because a kernel may act on it.
 CRIT_WARN=5
-IMG_BYTES=$((64 * 1024 * 1024))
+# The memory budget: memhog touches TS_HOG_MIB MiB under memory_max
+# TS_BUDGET_MIB MiB, so at least TS_HOG_MIB - TS_BUDGET_MIB (112) MiB must go
+# to swap; the checks ask for TS_SWAP_MIN_MIB of it, as issue 10 does.
+TS_HOG_MIB=160
+TS_BUDGET_MIB=48
+TS_SWAP_MIN_MIB=100
+# The namespace is the guest's swap after the dd checks: 256 MiB holds all of
+# memhog's 160 MiB (the image is sparse: only what is written takes space).
+IMG_BYTES=$((256 * 1024 * 1024))
 CACHE_ROOT=${TIERSCOPE_SYSTEM_CACHE:-/var/cache/tierscope-system-tests}
 CACHE_FORMAT=v1   # bump when the cached layout changes
 QEMU_TIMEOUT=${TIERSCOPE_QEMU_TIMEOUT:-240}
@@ -148,7 +178,7 @@ fi
 t_kernel=$(since "$t0")
 echo "guest kernel: $kpkg ($kernel_note) in ${t_kernel} s"
 
-# ---- per-run initramfs: tierscope + libraries, coreutils dd, init, configs --
+# ---- per-run initramfs: tierscope, helper, memhog + libraries, dd, init, configs
 t0=$(now)
 stage=$TMP/run
 mkdir -p "$stage"/{usr/bin,etc/tierscope}
@@ -167,7 +197,9 @@ copy_elf() {
 copy_elf "$bin" /usr/bin/tierscope
 # Debug info is most of the binary's size and the guest does not need it
 # (a smaller initramfs loads faster under TCG); the code is unchanged.
-strip --strip-debug "$stage/usr/bin/tierscope" 2>/dev/null || true
+copy_elf "$helper" /usr/bin/tierscope-workloads
+copy_elf "$memhog" /usr/bin/memhog
+strip --strip-debug "$stage/usr/bin/tierscope" "$stage/usr/bin/tierscope-workloads" "$stage/usr/bin/memhog" 2>/dev/null || true
 copy_elf /usr/bin/dd /usr/bin/dd
 # Libraries tierscope loads with dlopen do not show in ldd: libnvme (health
 # log), if this build loads it that way.
@@ -185,11 +217,12 @@ for soname in $(grep -ao 'libnvme[a-z-]*\.so\.[0-9]*' "$bin" | sort -u); do
 done
 install -m 755 "$here/qemu/init" "$stage/init"
 cp "$here/qemu/auto.yaml" "$here/qemu/configured.yaml" "$stage/etc/tierscope/"
-printf 'TS_BS=%s\nTS_COUNT=%s\nTS_INTERVAL=%s\n' "$TS_BS" "$TS_COUNT" 200ms >"$stage/etc/tierscope-test.env"
+printf 'TS_BS=%s\nTS_COUNT=%s\nTS_INTERVAL=%s\nTS_HOG_MIB=%s\nTS_BUDGET_MIB=%s\n' \
+  "$TS_BS" "$TS_COUNT" 200ms "$TS_HOG_MIB" "$TS_BUDGET_MIB" >"$stage/etc/tierscope-test.env"
 (cd "$stage" && find . | LC_ALL=C sort | "$BUSYBOX" cpio -o -H newc 2>/dev/null) >"$TMP/run.cpio"
 cat "$kdir/base.cpio" "$TMP/run.cpio" >"$TMP/initrd.cpio"
 t_initrd=$(since "$t0")
-echo "initramfs: $(du -h "$kdir/base.cpio" | cut -f1) per kernel (busybox, modules) + $(du -h "$TMP/run.cpio" | cut -f1) per run (tierscope, dd, libraries) in ${t_initrd} s"
+echo "initramfs: $(du -h "$kdir/base.cpio" | cut -f1) per kernel (busybox, modules) + $(du -h "$TMP/run.cpio" | cut -f1) per run (tierscope, tierscope-workloads, memhog, dd, libraries) in ${t_initrd} s"
 
 # ---- boot -------------------------------------------------------------------
 truncate -s "$IMG_BYTES" "$TMP/nvme.img"
@@ -223,15 +256,16 @@ grep -q '^=== tierscope guest done' "$LOGC" || { dump_console; fail "guest did n
 echo "boot: first guest output after ${t_first:-?} s ($(sed -n 's/^=== tierscope guest init at uptime \(.*\) s ===$/\1/p' "$LOGC") s guest uptime), guest powered off after ${t_guest} s"
 
 # ---- guest output -----------------------------------------------------------
-# section NAME: the lines between the guest's BEGIN and END markers of NAME,
-# into $TMP/NAME.out; fails unless the section ran with exit status 0.
+# section NAME [RC]: the lines between the guest's BEGIN and END markers of
+# NAME, into $TMP/NAME.out; fails unless the section ran with exit status RC
+# (default 0).
 section() {
   local rc
   rc=$(sed -n "s/^=== END $1 rc=\([0-9]*\) ===\$/\1/p" "$LOGC")
   [[ -n "$rc" ]] || { dump_console; fail "guest printed no section $1"; }
   awk -v b="=== BEGIN $1 ===" -v e="=== END $1 rc=" '$0 == b { on = 1; next } on && index($0, e) == 1 { exit } on' \
     "$LOGC" >"$TMP/$1.out"
-  [[ "$rc" == 0 ]] || { tail -n 40 "$TMP/$1.out" >&2; fail "guest section $1 exited with $rc"; }
+  [[ "$rc" == "${2:-0}" ]] || { tail -n 40 "$TMP/$1.out" >&2; fail "guest section $1 exited with $rc (expected ${2:-0})"; }
 }
 for s in boot sysfs probe-auto probe-before diskstats-before dd diskstats-after probe-after probe-after-text; do
   section "$s"
@@ -379,6 +413,101 @@ pass "tierscope_nvme_identify_info = sysfs identity: $idl"
 grep -q "^tierscope_nvme_info{.*model=\"QEMU NVMe Ctrl\".*serial=\"$SERIAL\"" "$TMP/probe-after-text.out" \
   || fail "prometheus text: no tierscope_nvme_info line for the QEMU controller"
 
+# ---- the memory budget on a real kernel: run-capped, swap on nvme0n1 --------
+for s in cgroup swap diskstats-rc1-before vmstat-rc1-before rc1 diskstats-rc1-after vmstat-rc1-after \
+         rc1-json rc1-last probe-after-rc1 rc2-json cgroups-left; do
+  section "$s"
+done
+# memhog past memory_max without swap: SIGKILL from the OOM killer, 128 + 9.
+section rc2 137
+sed -n "s/^#stderr: /guest probe-after-rc1 log: /p" "$TMP/probe-after-rc1.out"
+sed -i '/^#stderr: /d' "$TMP/probe-after-rc1.out"
+budget_uptime=$(sed -n 's/^uptime=//p' "$TMP/cgroup.out")
+subtree=" $(sed -n 's/^subtree_control=//p' "$TMP/cgroup.out") "
+[[ $subtree == *" memory "* && $subtree == *" io "* ]] \
+  || fail "guest cgroup v2 root: memory and io not enabled for its children: $(cat "$TMP/cgroup.out")"
+swap_kib=$(awk '$1 == "/dev/nvme0n1" { print $3 }' "$TMP/swap.out")
+[[ -n $swap_kib ]] && (( swap_kib >= TS_HOG_MIB * 1024 )) || fail "swap on nvme0n1: $(cat "$TMP/swap.out")"
+echo "guest run-capped, memhog $TS_HOG_MIB MiB under memory_max ${TS_BUDGET_MIB}M (swap: nvme0n1, $swap_kib KiB):"
+sed 's/^/    /' "$TMP/rc1.out"
+j=$TMP/rc1-json.out
+jq -e . "$j" >/dev/null || fail "run-capped.json of run 1 is not JSON: $(head -c 2000 "$j")"
+jq -e '.memory_bytes and .events and .io and .t_s' "$TMP/rc1-last.out" >/dev/null \
+  || fail "the last line of samples.jsonl is not a sample: $(cat "$TMP/rc1-last.out")"
+echo "    last sample: $(cat "$TMP/rc1-last.out")"
+grep -q "^touched $TS_HOG_MIB MiB" "$TMP/rc1.out" || fail "run 1: memhog did not touch $TS_HOG_MIB MiB"
+[[ $(jq -r .exit_code "$j") == 0 && $(jq -r .oom_killed "$j") == false ]] \
+  || fail "run 1 ended as $(jq -c '{exit, exit_code, oom_killed}' "$j")"
+[[ $(jq -r .budget.backend "$j") == cgroup-v2 ]] || fail "run 1: budget $(jq -c .budget "$j"), not cgroup-v2"
+[[ $(jq -r .budget.applied.memory_max "$j") == $((TS_BUDGET_MIB << 20)) ]] \
+  || fail "run 1: memory.max read back as $(jq -c .budget.applied "$j"), asked $((TS_BUDGET_MIB << 20))"
+pass "run 1: exit 0, cgroup-v2 $(jq -r .budget.cgroup "$j"), memory.max read back $((TS_BUDGET_MIB << 20))"
+peak_mem=$(jq -r '.peak_bytes.memory // empty' "$j")
+peak_swap=$(jq -r '.peak_bytes.swap // empty' "$j")
+io_w=$(jq -r '.io["nvme0n1"].write_bytes // empty' "$j")
+io_wios=$(jq -r '.io["nvme0n1"].write_ios // empty' "$j")
+[[ -n $peak_mem && -n $peak_swap && -n $io_w && -n $io_wios ]] \
+  || fail "run 1: absent figures: $(jq -c '{peak_bytes, io}' "$j")"
+# Guest /proc/diskstats (fields 8 and 10: writes completed, sectors written)
+# and /proc/vmstat pswpout (pages) around run 1.
+read -r dw_a ds_a <<<"$(awk '$3 == "nvme0n1" { print $8, $10 }' "$TMP/diskstats-rc1-before.out")"
+read -r dw_b ds_b <<<"$(awk '$3 == "nvme0n1" { print $8, $10 }' "$TMP/diskstats-rc1-after.out")"
+pso_a=$(awk '$1 == "pswpout" { print $2 }' "$TMP/vmstat-rc1-before.out")
+pso_b=$(awk '$1 == "pswpout" { print $2 }' "$TMP/vmstat-rc1-after.out")
+disk_w=$(( (ds_b - ds_a) * 512 ))
+mibf() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
+printf '%-22s peak memory %s, peak swap %s | io.stat nvme0n1: %d writes %s | diskstats: %d writes %s | pswpout %d pages (%s)\n' \
+  "budget run 1" "$(mibf "$peak_mem")" "$(mibf "$peak_swap")" "$io_wios" "$(mibf "$io_w")" \
+  $((dw_b - dw_a)) "$(mibf "$disk_w")" $((pso_b - pso_a)) "$(mibf $(( (pso_b - pso_a) * 4096 )))"
+(( peak_swap >= TS_SWAP_MIN_MIB << 20 )) || fail "run 1: swap peak $peak_swap B < $TS_SWAP_MIN_MIB MiB"
+(( io_w >= TS_SWAP_MIN_MIB << 20 )) || fail "run 1: io.stat write bytes on nvme0n1 $io_w B < $TS_SWAP_MIN_MIB MiB"
+# Every page swapped out in this window is memhog's (nothing else in the guest
+# is short of memory), and the kernel charges each swap-out bio to the page's
+# memory cgroup (cgroup v2 with io enabled), so io.stat's write bytes are
+# exactly /proc/vmstat pswpout x 4 KiB.
+(( io_w == (pso_b - pso_a) * 4096 )) || fail "run 1: io.stat write bytes $io_w != pswpout $((pso_b - pso_a)) pages x 4096"
+(( disk_w >= io_w )) || fail "run 1: diskstats of nvme0n1 moved by $disk_w B < the workload's io.stat $io_w B"
+(( peak_mem <= TS_BUDGET_MIB << 20 )) || fail "run 1: memory peak $peak_mem B > memory_max ${TS_BUDGET_MIB} MiB"
+pass "run 1: swap peak $(mibf "$peak_swap") >= $TS_SWAP_MIN_MIB MiB, io.stat writes on nvme0n1 $(mibf "$io_w") = pswpout, <= diskstats $(mibf "$disk_w"), memory peak $(mibf "$peak_mem") <= ${TS_BUDGET_MIB} MiB"
+# The controller's own counters (QEMU's health log, read by a probe after the
+# run) against the guest's diskstats from the probe after dd to the one after
+# run 1 (mkswap, sync and run 1): data units as QEMU rounds them (see the dd
+# check above), and write commands exactly: one NVMe Write per block-layer
+# write request, less the flushes. sync's flush is a data-less write request
+# with REQ_PREFLUSH; the kernel counts it once as a write of 0 sectors when it
+# ends and once as a flush (diskstats field 15), and the controller sees only
+# an NVMe Flush, which QEMU does not count as a write command. (Seen here:
+# mkswap + sync moved diskstats by 2 writes, 8 sectors, 1 flush.)
+b2=$(need "$TMP/probe-after-rc1.out" tierscope_disk_written_bytes_total "$d")
+w2=$(need "$TMP/probe-after-rc1.out" tierscope_disk_writes_completed_total "$d")
+fl1=$(need "$TMP/probe-after.out" tierscope_disk_flushes_completed_total "$d")
+fl2=$(need "$TMP/probe-after-rc1.out" tierscope_disk_flushes_completed_total "$d")
+hw2=$(need "$TMP/probe-after-rc1.out" tierscope_nvme_host_write_commands_total "$ctrl")
+dw2=$(need "$TMP/probe-after-rc1.out" tierscope_nvme_data_written_bytes_total "$ctrl")
+units2=$(( (b2 / 512 + 999) / 1000 - (s1 + 999) / 1000 ))
+printf '%-22s diskstats: %6d writes (%d flushes) %s | health log: %6d commands %s (%d data units)\n' "health nvme0, run 1" \
+  $((w2 - w1)) $((fl2 - fl1)) "$(mibf $((b2 - b1)))" $((hw2 - hw1)) "$(mibf $((dw2 - dw1)))" $(((dw2 - dw1) / 512000))
+(( b2 - b1 >= disk_w )) || fail "diskstats after run 1 ($b2 B) disagrees with the guest's /proc/diskstats"
+(( hw2 - hw1 == w2 - w1 - (fl2 - fl1) )) \
+  || fail "health log write commands moved by $((hw2 - hw1)), diskstats writes by $((w2 - w1)) with $((fl2 - fl1)) flushes"
+(( dw2 - dw1 == units2 * 512000 )) || fail "health log data written moved by $((dw2 - dw1)) B, diskstats says $units2 units x 512000"
+pass "health log after run 1: +$((hw2 - hw1)) write commands (diskstats: $((w2 - w1)) writes - $((fl2 - fl1)) flush), +$units2 data units: the controller agrees with diskstats"
+
+j=$TMP/rc2-json.out
+echo "guest run-capped, memhog $TS_HOG_MIB MiB under memory_max ${TS_BUDGET_MIB}M, swap_max 0:"
+sed 's/^/    /' "$TMP/rc2.out"
+jq -e . "$j" >/dev/null || fail "run-capped.json of run 2 is not JSON: $(head -c 2000 "$j")"
+[[ $(jq -r .exit_code "$j") == 137 && $(jq -r .oom_killed "$j") == true ]] \
+  || fail "run 2 ended as $(jq -c '{exit, exit_code, oom_killed}' "$j")"
+[[ $(jq -r .budget.applied.swap_max "$j") == 0 ]] || fail "run 2: swap.max read back as $(jq -c .budget.applied "$j")"
+kills=$(jq -r '.events.oom_kill // 0' "$j")
+(( kills >= 1 )) || fail "run 2: no oom_kill counted: $(jq -c .events "$j")"
+pass "run 2 (swap_max 0): exit 137, oom_killed, events.oom_kill $kills, events $(jq -c .events "$j")"
+[[ ! -s $TMP/cgroups-left.out ]] || fail "cgroups left behind by run-capped: $(cat "$TMP/cgroups-left.out")"
+pass "both budgets' cgroups removed after the runs"
+budget_s=$(awk -v a="$budget_uptime" -v b="$(sed -n 's/^=== tierscope guest done at uptime \(.*\) s ===$/\1/p' "$LOGC")" 'BEGIN { printf "%.1f", b - a }')
+
 echo "timings: kernel ${t_kernel} s, initramfs ${t_initrd} s, boot to first guest output ${t_first:-?} s," \
-     "guest run ${t_guest} s, total $(since "$t_start") s"
-echo "PASS: real nvme driver under QEMU: identity, offload verdict, exact diskstats and health log"
+     "guest run ${t_guest} s (memory budget part ${budget_s} s), total $(since "$t_start") s"
+echo "PASS: real nvme driver under QEMU: identity, offload verdict, exact diskstats and health log;" \
+     "memory budget enforced by the guest kernel (swap to nvme0n1, OOM kill)"
