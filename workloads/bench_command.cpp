@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <ctime>
+#include <fstream>
+#include <string_view>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -16,6 +18,7 @@
 #include "exporters/listener.h"
 #include "exporters/prometheus_exporter.h"
 #include "workloads/bench_metrics.h"
+#include "workloads/gguf.h"
 #include "workloads/runner.h"
 #include "workloads/scenario.h"
 
@@ -64,6 +67,13 @@ class StopOnSignal {
   std::thread watcher_;  // last: starts once the rest is constructed
 };
 
+// True when the file starts with the GGUF magic.
+bool looks_like_gguf(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {};
+  return in.read(magic, 4) && std::string_view(magic, 4) == "GGUF";
+}
+
 std::string default_out_dir() {
   std::time_t t = std::time(nullptr);
   std::tm tm{};
@@ -96,6 +106,17 @@ int run_bench(const BenchArgs& args) {
   } catch (const ScenarioError& e) {
     std::cerr << "tierscope bench: " << e.what() << "\n";
     return exit_code::config;
+  }
+  // A launched engine's model that is a GGUF file must read as one before
+  // anything starts (a truncated or hostile header is a scenario error);
+  // other model files (safetensors, a vLLM directory's weights) are not read.
+  if (sc.engine.launch && !sc.engine.launch->model.empty() && looks_like_gguf(sc.engine.launch->model)) {
+    try {
+      (void)read_gguf(sc.engine.launch->model);
+    } catch (const GgufError& e) {
+      std::cerr << "tierscope bench: engine.launch.model: " << e.what() << "\n";
+      return exit_code::config;
+    }
   }
   BenchMetrics metrics;
   std::shared_ptr<BenchMetrics> metrics_ref(&metrics, [](BenchMetrics*) {});

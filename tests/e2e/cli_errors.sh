@@ -62,6 +62,26 @@ expect 78 "sample_intervall: unknown key" probe --config "$TMP/unknown.yaml"
 fixture_config phison-host "$TMP/ok.yaml" "nvme: {health_interval: off}"
 start_daemon "$bin" "$TMP/ok.yaml"
 expect 1 "cannot listen on 127.0.0.1:$PORT" daemon --config "$TMP/ok.yaml" --listen "127.0.0.1:$PORT"
+
+# bench: a scenario that launches its engine, refused before anything starts (78).
+launch_scenario() {  # FILE MODEL LIMITS ARGV0
+  printf 'engine:\n  kind: llamacpp\n  launch: {argv: ["%s", -m, "{model}"], model: "%s"}\n%s\nscenario: context_sweep\ncontexts: [128]\n' \
+    "$4" "$2" "$3" >"$1"
+}
+printf 'GGUF\003\000\000\000\377\377\377\377\377\377\377\377' >"$TMP/hostile.gguf"   # v3, a tensor count of 2^64-1, then EOF
+launch_scenario "$TMP/gguf.yaml" "$TMP/hostile.gguf" "" /bin/true
+expect 78 "engine.launch.model: " bench "$TMP/gguf.yaml" --out "$TMP/never"
+[[ ! -e $TMP/never ]] || fail "a hostile GGUF model: the run directory was made"
+launch_scenario "$TMP/nomodel.yaml" "$TMP/absent.gguf" "" /bin/true
+expect 78 "engine.launch.model" bench "$TMP/nomodel.yaml" --out "$TMP/never"
+launch_scenario "$TMP/limits.yaml" "$TMP/hostile.gguf" "limits: {memory_maxx: 1G}" /bin/true
+expect 78 "limits.memory_maxx: unknown key" bench "$TMP/limits.yaml" --out "$TMP/never"
+launch_scenario "$TMP/small.yaml" "$TMP/hostile.gguf" "limits: {memory_max: 10}" /bin/true
+expect 78 "limits.memory_max: expected a size from 4M" bench "$TMP/small.yaml" --out "$TMP/never"
+launch_scenario "$TMP/empty.yaml" "$TMP/hostile.gguf" "" ""
+expect 78 "engine.launch.argv" bench "$TMP/empty.yaml" --out "$TMP/never"
+[[ ! -e $TMP/never ]] || fail "a refused scenario made its run directory"
+expect 64 "--memory-max: expected at least 4M" run-capped --memory-max 10 -- /bin/true
 stop_daemon
 rc=0
 "$bin" probe --procfs "$TMP/empty" --sysfs "$TMP/empty" --interval 100ms >"$TMP/out" 2>"$TMP/err" || rc=$?
