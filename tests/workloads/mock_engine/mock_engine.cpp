@@ -13,6 +13,8 @@
 //   "listening on 127.0.0.1:PORT" on stdout and flushes. Binds 127.0.0.1 only.
 //   --loading-ms: /health (and every inference endpoint) answers 503
 //   "Loading model" for this long after start.
+//   --exit-after N: the Nth POST request (any endpoint) makes the process
+//   exit at once with status 3 (an engine that dies mid-run).
 //   --kv-bytes-per-token B: before it listens, allocates and writes n_ctx × B
 //   bytes of anonymous memory and keeps them (a KV cache sized by the
 //   context, as llama.cpp allocates one for -c at load), so a memory budget
@@ -724,6 +726,10 @@ class MockServer {
   void handle(Conn& c, const HttpRequest& req) {
     ++requests_total_;
     ++requests_by_path_[req.method + " " + req.path];
+    if (req.method == "POST" && exit_after_ > 0 && ++posts_ >= exit_after_) {
+      std::fprintf(stderr, "mock_engine: exiting with status 3 at POST %lld (--exit-after)\n", static_cast<long long>(posts_));
+      std::_Exit(3);
+    }
     Script script = defaults_;
     if (const std::string* h = req.header("x-mock-script")) {
       json obj = json::parse(*h, nullptr, false);
@@ -1375,6 +1381,12 @@ class MockServer {
   uint64_t stream_seq_ = 0;
 
   int64_t requests_total_ = 0;
+  int64_t posts_ = 0;
+
+ public:
+  int64_t exit_after_ = 0;  // --exit-after N: the Nth POST ends the process (status 3)
+
+ private:
   std::map<std::string, int64_t> requests_by_path_;
   int64_t connections_accepted_ = 0;
   int64_t streams_active_ = 0;
@@ -1401,6 +1413,7 @@ int main(int argc, char** argv) {
   long port = 0;
   long loading_ms = 0;
   long kv_bytes_per_token = 0;
+  long exit_after = 0;
   std::string model = "mock-model";
   json script_keys = json::object();
   for (int i = 1; i < argc; ++i) {
@@ -1413,6 +1426,7 @@ int main(int argc, char** argv) {
     else if (key == "loading_ms") loading_ms = std::strtol(value.c_str(), nullptr, 10);
     else if (key == "model") model = value;
     else if (key == "kv_bytes_per_token") kv_bytes_per_token = std::strtol(value.c_str(), nullptr, 10);
+    else if (key == "exit_after") exit_after = std::strtol(value.c_str(), nullptr, 10);
     else {
       json v = json::parse(value, nullptr, false);
       script_keys[key] = v.is_discarded() ? json(value) : v;
@@ -1431,6 +1445,7 @@ int main(int argc, char** argv) {
     for (std::size_t off = 0; off < bytes; off += 4096) page[off] = 1;
   }
   MockServer server(std::move(defaults), loading_ms, model);
+  server.exit_after_ = exit_after;
   if (!server.listen_on(static_cast<uint16_t>(port))) return 1;
   std::printf("listening on 127.0.0.1:%u\n", static_cast<unsigned>(server.port()));
   std::fflush(stdout);
