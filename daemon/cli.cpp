@@ -286,9 +286,10 @@ Runs CMD under a memory budget and watches where its memory lives: RAM
 (anonymous, page cache, shmem, kernel), swap, and its IO per block device,
 from its own cgroup. The budget goes into a transient systemd scope
 (tierscope-NAME-engine.scope) where systemd is PID 1, else into a cgroup
-(v2, or the v1 memory controller) below tierscope's own. The limits are read
-back from CMD's cgroup before CMD runs: if they are not what was asked,
-nothing runs. CMD is run directly, never through a shell; its output goes to
+(v2, or the v1 memory controller) below tierscope's own. (A systemd scope
+on a cgroup v1 memory controller takes --memory-max only: systemd applies
+MemoryHigh= and MemorySwapMax= on v2 alone.) The limits are read back from
+CMD's cgroup before CMD runs: if they are not what was asked, nothing runs. CMD is run directly, never through a shell; its output goes to
 tierscope's output.
 
 Options:

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -135,7 +136,9 @@ MemoryBudget::MemoryBudget(BudgetRequest request, std::string_view name, HostRoo
   if (request_.empty()) throw BudgetError("no limit asked for (memory_max, memory_high or swap_max)");
   if (request_.backend == BudgetBackend::systemd ||
       (request_.backend == BudgetBackend::automatic && systemd_is_init())) {
-    if (!systemd_is_init()) throw BudgetError("limits.backend systemd: systemd is not PID 1 on this machine");
+    if (!systemd_is_init())
+      throw BudgetError("backend systemd (limits.backend, run-capped --backend): systemd is not PID 1 on this machine "
+                        "(no /run/systemd/system); use backend auto or cgroup");
     prepare_systemd();
     return;
   }
@@ -164,6 +167,23 @@ void MemoryBudget::prepare_systemd() {
     throw BudgetError("no memory controller: the cgroup v2 hierarchy has no \"memory\" in its cgroup.controllers "
                       "and there is no cgroup v1 memory hierarchy under " + roots_.sys("fs/cgroup").string() +
                       " (systemd's MemoryMax= would not be enforced)");
+  if (!(mounts.v2 && mounts.v2_memory)) {
+    // The memory controller is cgroup v1: systemd applies MemoryMax= there as
+    // memory.limit_in_bytes, and MemoryHigh=/MemorySwapMax= nowhere.
+    if (request_.memory_high)
+      throw BudgetError("memory_high: systemd applies MemoryHigh= only on cgroup v2; this host's memory controller is "
+                        "cgroup v1 (use memory_max)");
+    if (request_.swap_max)
+      throw BudgetError("swap_max: systemd applies MemorySwapMax= only on cgroup v2; this host's memory controller is "
+                        "cgroup v1 (use memory_max, or backend cgroup for memory.memsw.limit_in_bytes)");
+    // systemd uses a v1 hierarchy only where it can write (a container's are
+    // often mounted read-only); the scope would start uncapped.
+    struct statvfs st {};
+    if (::statvfs(mounts.v1_memory->c_str(), &st) == 0 && (st.f_flag & ST_RDONLY) != 0)
+      throw BudgetError("the cgroup v1 memory hierarchy " + mounts.v1_memory->string() +
+                        " is mounted read-only: systemd cannot put a scope in it, so its MemoryMax= would not be "
+                        "enforced");
+  }
   if (::geteuid() != 0)
     throw BudgetError("a transient scope on the system bus needs root (tierscope runs as uid " +
                       std::to_string(::geteuid()) + ")");
@@ -305,7 +325,8 @@ CgroupDir MemoryBudget::verify(pid_t pid) {
   if (kind_ == BudgetKind::systemd_scope) {
     if (cg->path.size() < unit_.size() + 1 || cg->path.compare(cg->path.size() - unit_.size() - 1, std::string::npos, "/" + unit_) != 0)
       throw BudgetError("process " + std::to_string(pid) + " is in memory cgroup " + cg->path + ", not in scope " + unit_ +
-                        " (on a host whose memory controller is cgroup v1, systemd's MemoryMax= does not reach it)");
+                        " (systemd did not make the scope's cgroup in the memory controller's hierarchy, so its MemoryMax= is "
+                        "not applied)");
   } else if (!made_ || cg->path != made_->path) {
     throw BudgetError("process " + std::to_string(pid) + " is in memory cgroup " + cg->path + ", not in " +
                       (made_ ? made_->path : std::string("the budget's cgroup")));

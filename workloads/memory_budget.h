@@ -8,7 +8,11 @@
 //   - systemd is PID 1 (sd_booted): a transient scope `tierscope-<name>-engine.scope`
 //     made through the system bus (StartTransientUnit with PIDs, MemoryMax,
 //     MemoryHigh, MemorySwapMax), in system.slice or the slice given as
-//     cgroup_parent;
+//     cgroup_parent. Where the memory controller is cgroup v1 (a hybrid
+//     host), systemd applies MemoryMax= as memory.limit_in_bytes and
+//     MemoryHigh=/MemorySwapMax= not at all, so memory_high and swap_max are
+//     refused there, as is a v1 memory hierarchy mounted read-only (systemd
+//     would not use it);
 //   - else cgroup v2 with the memory controller: a directory
 //     `tierscope-<name>-engine` below tierscope's own cgroup (or cgroup_parent),
 //     with the memory controller enabled in the parent's cgroup.subtree_control

@@ -8,8 +8,9 @@
 #   2. memhog 160 under --memory-max 48M --swap-max 0: the kernel's OOM killer
 #      ends it (exit 137 = 128 + SIGKILL), run-capped says so and counts the kill.
 #   3. SIGTERM to run-capped: the command is stopped, exit 143, cgroup gone.
-#   4. Refusals before anything starts: memory_high on a cgroup v1 host, not
-#      root (as nobody), a program that does not exist; usage errors (64).
+#   4. Refusals before anything starts: memory_high on a cgroup v1 host,
+#      --backend systemd where systemd is not PID 1, not root (as nobody), a
+#      program that does not exist; usage errors (64).
 # Needs root and a memory controller (cgroup v2 with memory, or v1 memory);
 # skips (77) otherwise. Where systemd is PID 1 the budget is a transient
 # scope; this test then checks the same outcomes through it.
@@ -88,6 +89,14 @@ if [[ $version == v1 && $(cat /proc/1/comm) != systemd ]]; then
   [[ $RC -eq 1 && $ERR == *"memory_high needs cgroup v2"* ]] || fail "memory_high on v1: exit $RC: $ERR"
   [[ ! -e $TMP/high/samples.jsonl ]] || fail "memory_high on v1 started something"
   pass "memory_high on a cgroup v1 host: exit 1, $ERR"
+fi
+if [[ ! -d /run/systemd/system ]]; then
+  # --backend systemd where systemd is not PID 1 (no /run/systemd/system).
+  capped "$TMP/nosd" --backend systemd --memory-max 64M -- "$memhog" 1
+  [[ $RC -eq 1 && $ERR == *"backend systemd"*"systemd is not PID 1 on this machine"* ]] ||
+    fail "--backend systemd without systemd as PID 1: exit $RC: $ERR"
+  [[ ! -e $TMP/nosd/samples.jsonl ]] || fail "--backend systemd without systemd started something"
+  pass "--backend systemd where systemd is not PID 1: exit 1, $ERR"
 fi
 capped "$TMP/missing" --memory-max 64M -- /nonexistent/engine --flag
 [[ $RC -eq 1 && $ERR == *"/nonexistent/engine"* ]] || fail "a missing program: exit $RC: $ERR"

@@ -22,6 +22,15 @@
 #   6. `systemctl stop` takes < 1 s and ends inactive with exit status 0.
 #   8. an upgrade keeps the edited conffile and restarts a running daemon;
 #      apt-get remove stops it and removes the binary; dpkg -P the conffile.
+#   9. `tierscope run-capped` (issue 10's memory budget) makes its transient
+#      scope through the container's systemd: with the memory controller in
+#      the container's cgroup v2 (a pure-v2 host) the scope holds the command
+#      with MemoryMax set and is gone after; without it (a hybrid host) the
+#      budget is refused before anything starts.
+#  10. on a hybrid host, a second boot with the legacy hierarchy: the same
+#      scope on the v1 memory controller (success path, the read-back's
+#      refusal when systemd does not use the controller, and the refusals of
+#      what systemd applies only on v2). See the step for how.
 # The numbers are those of the issue; the steps run in the order above.
 #
 # Cache: the pristine debootstrap root as a tarball under
@@ -89,8 +98,11 @@ MOUNTED_NSPAWN_TMPFS=""
 CREATED_NSPAWN_DIR=""
 DEVICE_POLICY_PROBE=""
 DEVICE_POLICY_ENFORCEABLE=""
-CGROUPS_BEFORE=$(ls -d /sys/fs/cgroup/payload /sys/fs/cgroup/supervisor /sys/fs/cgroup/*/payload \
-                   /sys/fs/cgroup/*/supervisor 2>/dev/null || true)
+CT_V2_MEMORY=""
+MEMCG_DIR=""
+MEMCG_BEFORE=""
+CGROUPS_BEFORE=$(find /sys/fs/cgroup/payload /sys/fs/cgroup/supervisor /sys/fs/cgroup/*/payload \
+                   /sys/fs/cgroup/*/supervisor -type d 2>/dev/null || true)
 
 # ct CMD...: run CMD inside the container (all its namespaces, its root), with
 # a clean environment and a timeout (CT_TIMEOUT, default 60 s).
@@ -116,6 +128,105 @@ reload_and_wait() {
     sleep 0.2
   done
   fail "reload: tierscope_config_reloads_total{result=\"$1\"} stayed $before for 10 s"
+}
+
+# ---- the memory budget through systemd (issue 10) helpers ---------------------
+# capped NAME ARGS...: `tierscope run-capped --name NAME --out /root/capped-NAME
+# ARGS` in the container, its stderr in $WORK/capped-NAME.err; sets RC and
+# CAPPED_S (seconds it took).
+capped() {
+  local name=$1; shift
+  local t0; t0=$(now)
+  RC=0
+  CT_TIMEOUT=30 ct tierscope run-capped --name "$name" --out "/root/capped-$name" --interval 500ms "$@" \
+    >"$WORK/capped-$name.out" 2>"$WORK/capped-$name.err" || RC=$?
+  CAPPED_S=$(since "$t0")
+}
+# no_scope_left UNIT: the unit is gone (LoadState=not-found; it may take a
+# moment to be collected once its processes ended), and no tierscope-* unit
+# is loaded at all.
+no_scope_left() {
+  local load=""
+  for _ in $(seq 50); do
+    load=$(ct systemctl show -p LoadState --value "$1")
+    [[ $load == not-found ]] && break
+    sleep 0.1
+  done
+  [[ $load == not-found ]] || fail "$1 is still loaded after run-capped ended: $(ct systemctl show -p ActiveState,SubState,ControlGroup "$1" | paste -sd' ' -)"
+  local left
+  left=$(ct systemctl list-units --all --plain --no-legend 'tierscope-*' | grep -v '^tierscope\.service' || true)
+  [[ -z $left ]] || fail "tierscope units left behind: $left"
+}
+# budget_refused NAME MESSAGE ARGS...: run-capped refuses the budget with exit 1
+# and MESSAGE, and its command (which would leave a marker file) never ran;
+# nothing is left behind.
+budget_refused() {
+  local name=$1 message=$2; shift 2
+  ct rm -f "/run/capped-ran-$name"
+  capped "$name" "$@" -- sh -c "touch /run/capped-ran-$name; exec sleep 3"
+  sed 's/^/    run-capped: /' "$WORK/capped-$name.err"
+  [[ $RC -eq 1 ]] || fail "run-capped $* (name $name): exit $RC, expected 1: $(cat "$WORK/capped-$name.err")"
+  grep -qF -- "$message" "$WORK/capped-$name.err" || fail "run-capped $*: no '$message' in: $(cat "$WORK/capped-$name.err")"
+  ct test ! -e "/run/capped-ran-$name" || fail "run-capped $*: the command ran although the budget was refused"
+  no_scope_left "tierscope-$name-engine.scope"
+  echo "  refused in $CAPPED_S s, exit 1, the command never ran, no unit left: run-capped $*"
+}
+# budget_applied NAME MEMCG_LINE MEMCG_ROOT PROPERTY=VALUE@FILE... -- LIMITS...:
+# `run-capped LIMITS -- sleep 3` through the scope UNIT
+# (tierscope-NAME-engine.scope). While it runs: the scope is active with
+# ControlGroup=/system.slice/UNIT and each PROPERTY=VALUE (`systemctl show`);
+# the command's PID is in it, by its /proc/PID/cgroup: the systemd
+# hierarchy's line and the memory controller's (MEMCG_LINE: that line's
+# "ID:controllers" as a pattern); each FILE of the scope's directory under
+# MEMCG_ROOT holds VALUE. Then run-capped exits 0, its run-capped.json names
+# the scope and the limits read back, and the scope is gone.
+budget_applied() {
+  local name=$1 memcg_line=$2 memcg_root=$3 unit="tierscope-$1-engine.scope" t0 expect=()
+  shift 3
+  while [[ $1 != -- ]]; do expect+=("$1"); shift; done
+  shift
+  t0=$(now)
+  CT_TIMEOUT=30 ct tierscope run-capped --name "$name" --out "/root/capped-$name" --interval 500ms "$@" -- sleep 3 \
+    >"$WORK/capped-$name.out" 2>"$WORK/capped-$name.err" &
+  local rcpid=$! pid="" props="" cg="/system.slice/$unit" e prop value file got key
+  for _ in $(seq 50); do
+    pid=$(sed -n 's/.*(pid \([0-9]*\)) runs in scope .*/\1/p' "$WORK/capped-$name.err")
+    [[ -n $pid ]] && break
+    sleep 0.1
+  done
+  [[ -n $pid ]] || { wait "$rcpid" || true; fail "run-capped $* did not start its command in 5 s: $(cat "$WORK/capped-$name.err")"; }
+  props=$(ct systemctl show -p ActiveState,ControlGroup,MemoryMax,MemoryHigh,MemorySwapMax "$unit" | paste -sd' ' -)
+  echo "  while run-capped $* -- sleep 3 runs: $unit: $props; command pid $pid ($(ct cat "/proc/$pid/comm"))"
+  ct sed 's/^/    \/proc\/PID\/cgroup: /' "/proc/$pid/cgroup"
+  [[ " $props " == *" ActiveState=active "* && " $props " == *" ControlGroup=$cg "* ]] ||
+    fail "scope $unit while the command runs: $props"
+  [[ $(ct cat "/proc/$pid/comm") == sleep ]] || fail "pid $pid is not the command (sleep)"
+  ct grep -qE "^(0::|[0-9]+:name=systemd:)$cg\$" "/proc/$pid/cgroup" || fail "pid $pid is not in $cg (systemd's hierarchy)"
+  ct grep -qE "^$memcg_line:$cg\$" "/proc/$pid/cgroup" || fail "pid $pid is not in $cg in the memory controller's hierarchy"
+  for e in "${expect[@]}"; do
+    prop=${e%%=*} value=${e#*=}; file=${value#*@} value=${value%@*}
+    [[ " $props " == *" $prop=$value "* ]] || fail "$unit: expected $prop=$value, got: $props"
+    got=$(ct cat "$memcg_root$cg/$file")
+    echo "  $memcg_root$cg/$file: $got"
+    [[ $got == "$value" ]] || fail "$memcg_root$cg/$file is $got, expected $value"
+  done
+  RC=0
+  wait "$rcpid" || RC=$?
+  CAPPED_S=$(since "$t0")
+  sed 's/^/    run-capped: /' "$WORK/capped-$name.err"
+  [[ $RC -eq 0 ]] || fail "run-capped $* -- sleep 3: exit $RC: $(cat "$WORK/capped-$name.err")"
+  local j
+  j=$(ct cat "/root/capped-$name/run-capped.json" | jq -c '{budget, exit_code}')
+  echo "  run-capped.json: $j"
+  [[ $(jq -r .budget.backend <<<"$j") == systemd-scope && $(jq -r .budget.unit <<<"$j") == "$unit" &&
+     $(jq -r .budget.cgroup <<<"$j") == "$cg" && $(jq -r .exit_code <<<"$j") == 0 ]] || fail "run-capped.json: $j"
+  for e in "${expect[@]}"; do
+    prop=${e%%=*} value=${e#*=}; value=${value%@*}
+    case $prop in MemoryMax) key=memory_max ;; MemoryHigh) key=memory_high ;; MemorySwapMax) key=swap_max ;; esac
+    [[ $(jq -r ".budget.applied.$key" <<<"$j") == "$value" ]] || fail "run-capped.json: applied $key is not $value: $j"
+  done
+  no_scope_left "$unit"
+  echo "  exit 0 after $CAPPED_S s; $unit gone"
 }
 
 dump_diagnostics() {
@@ -190,13 +301,19 @@ cleanup() {
     [[ -n $CREATED_NSPAWN_DIR ]] && rmdir /run/systemd/nspawn 2>/dev/null
   fi
   # systemd-nspawn without a host systemd (--keep-unit in the root cgroup)
-  # leaves the payload/ and supervisor/ cgroups it made; remove ours.
-  local cg
-  for cg in /sys/fs/cgroup/payload /sys/fs/cgroup/supervisor /sys/fs/cgroup/*/payload /sys/fs/cgroup/*/supervisor; do
-    [[ -d $cg ]] || continue
-    grep -qxF "$cg" <<<"$CGROUPS_BEFORE" && continue
-    find "$cg" -depth -type d -exec rmdir {} \; 2>/dev/null
-  done
+  # leaves the payload/ and supervisor/ cgroups it made, and the container's
+  # init.scope in them; remove ours (also below such cgroups that were there
+  # before), deepest first.
+  find /sys/fs/cgroup/payload /sys/fs/cgroup/supervisor /sys/fs/cgroup/*/payload /sys/fs/cgroup/*/supervisor \
+       -depth -type d 2>/dev/null |
+    while read -r d; do grep -qxF "$d" <<<"$CGROUPS_BEFORE" || rmdir "$d" 2>/dev/null; done
+  # The v1 memory cgroups the legacy boot's systemd made (step 10), units'
+  # names only, deepest first; those there before stay.
+  if [[ -n $MEMCG_DIR && -d $MEMCG_DIR ]]; then
+    find "$MEMCG_DIR" -mindepth 1 -depth -type d \( -name '*.slice' -o -name '*.scope' -o -name '*.service' \
+         -o -name '*.mount' -o -name '*.socket' \) 2>/dev/null |
+      while read -r d; do grep -qxF "$d" <<<"$MEMCG_BEFORE" || rmdir "$d" 2>/dev/null; done
+  fi
   if [[ ${TIERSCOPE_KEEP_ROOT:-0} == 1 ]]; then
     echo "kept $WORK (TIERSCOPE_KEEP_ROOT=1)"
   elif ! awk -v w="$WORK" 'index($2, w) == 1 { found = 1 } END { exit !found }' /proc/self/mounts; then
@@ -291,25 +408,32 @@ if [[ $(stat -fc %T /sys/fs/cgroup) == cgroup2fs ]] ||
   NSPAWN_FLAGS+=(--system-call-filter=bpf)
   DEVICE_POLICY_ENFORCEABLE=1
 fi
-env "${NSPAWN_ENV[@]}" systemd-nspawn "${NSPAWN_FLAGS[@]}" </dev/null >"$WORK/console.log" 2>&1 &
-NSPAWN_PID=$!
-# The container's PID 1: the child of systemd-nspawn, once it runs systemd.
-for _ in $(seq 100); do
-  for c in $(cat "/proc/$NSPAWN_PID/task/$NSPAWN_PID/children" 2>/dev/null); do
-    [[ $(cat "/proc/$c/comm" 2>/dev/null) == systemd ]] && CPID=$c
+# boot_container [ENV=VALUE...]: boots the container (systemd-nspawn in the
+# background, NSPAWN_FLAGS) and waits until its systemd is up; sets
+# NSPAWN_PID, CPID and state.
+boot_container() {
+  CPID=""
+  env "$@" systemd-nspawn "${NSPAWN_FLAGS[@]}" </dev/null >"$WORK/console.log" 2>&1 &
+  NSPAWN_PID=$!
+  # The container's PID 1: the child of systemd-nspawn, once it runs systemd.
+  for _ in $(seq 100); do
+    for c in $(cat "/proc/$NSPAWN_PID/task/$NSPAWN_PID/children" 2>/dev/null); do
+      [[ $(cat "/proc/$c/comm" 2>/dev/null) == systemd ]] && CPID=$c
+    done
+    [[ -n $CPID ]] && break
+    kill -0 "$NSPAWN_PID" 2>/dev/null || { cat "$WORK/console.log" >&2; fail "systemd-nspawn exited"; }
+    sleep 0.1
   done
-  [[ -n $CPID ]] && break
-  kill -0 "$NSPAWN_PID" 2>/dev/null || { cat "$WORK/console.log" >&2; fail "systemd-nspawn exited"; }
-  sleep 0.1
-done
-[[ -n $CPID ]] || { cat "$WORK/console.log" >&2; fail "no systemd in the container after 10 s"; }
-state=""
-for _ in $(seq 120); do
-  state=$(CT_TIMEOUT=5 ct systemctl is-system-running 2>/dev/null || true)
-  [[ $state == running || $state == degraded ]] && break
-  sleep 0.5
-done
-[[ $state == running || $state == degraded ]] || fail "the container did not finish booting within 60 s (state: $state)"
+  [[ -n $CPID ]] || { cat "$WORK/console.log" >&2; fail "no systemd in the container after 10 s"; }
+  state=""
+  for _ in $(seq 120); do
+    state=$(CT_TIMEOUT=5 ct systemctl is-system-running 2>/dev/null || true)
+    [[ $state == running || $state == degraded ]] && break
+    sleep 0.5
+  done
+  [[ $state == running || $state == degraded ]] || fail "the container did not finish booting within 60 s (state: $state)"
+}
+boot_container "${NSPAWN_ENV[@]}"
 step_done "boot to $state"
 echo "container PID 1: host pid $CPID, $(ct systemctl --version | head -1), state $state"
 [[ $state == running ]] || { echo "note: failed units in the container:"; ct systemctl --failed --no-pager --plain || true; }
@@ -554,6 +678,30 @@ awk -v s="$stop_s" 'BEGIN { exit !(s < 1) }' || fail "systemctl stop took $stop_
 timing "6. systemctl stop" "$stop_s"
 step_done "6. stop"
 
+# ---- 9. the memory budget through systemd (issue 10) --------------------------
+step "9. run-capped: the memory budget as a transient scope of the container's systemd"
+# systemd is PID 1 here, so run-capped's budget is a scope made through the
+# system bus. Whether the kernel can enforce it depends on the container's
+# cgroup v2 hierarchy: with the memory controller (a pure-v2 host, e.g.
+# Debian 12) the scope gets MemoryMax and the command runs in it; without it
+# (a hybrid host: the memory controller is bound to the v1 hierarchy, which
+# the container does not see) run-capped must refuse before anything starts.
+controllers=$(ct cat /sys/fs/cgroup/cgroup.controllers)
+echo "  the container's cgroup v2 controllers: $controllers"
+if grep -qw memory <<<"$controllers"; then
+  CT_V2_MEMORY=1
+  budget_applied nspawn 0: /sys/fs/cgroup MemoryMax=67108864@memory.max -- --memory-max 64M
+  timing "9. run-capped -- sleep 3 in a scope" "$CAPPED_S"
+  budget_applied nspawn-high 0: /sys/fs/cgroup MemoryMax=67108864@memory.max MemoryHigh=33554432@memory.high \
+    MemorySwapMax=0@memory.swap.max -- --memory-max 64M --memory-high 32M --swap-max 0
+else
+  CT_V2_MEMORY=""
+  msg='no memory controller: the cgroup v2 hierarchy has no "memory" in its cgroup.controllers and there is no cgroup v1 memory hierarchy under /sys/fs/cgroup'
+  budget_refused nspawn "$msg" --memory-max 64M
+  budget_refused nspawn-high "$msg" --memory-max 64M --memory-high 32M --swap-max 0
+fi
+step_done "9. memory budget (systemd)"
+
 # ---- 8. upgrade, remove, purge ------------------------------------------------
 step "8. upgrade keeps the edited conffile; remove stops; purge removes the conffile"
 # A newer version of the same package whose shipped conffile differs: a real
@@ -586,6 +734,54 @@ ct test ! -e "$CONF" || fail "$CONF still there after purge"
 ct test ! -e /etc/tierscope || fail "/etc/tierscope still there after purge: $(ct ls -A /etc/tierscope)"
 echo "after dpkg -P: $CONF and /etc/tierscope gone"
 step_done "8. upgrade, remove, purge"
+
+# ---- 10. the memory budget through systemd on a cgroup v1 memory controller ----
+# Where step 9 could only see the refusal (a hybrid host: the memory
+# controller is bound to the v1 hierarchy), a second, short boot of the same
+# root with the legacy hierarchy (SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=0) gives the
+# container's systemd the v1 memory controller, as on a hybrid host where
+# systemd is PID 1 - except that systemd-nspawn mounts it read-only:
+#   a. read-only (as systemd-nspawn mounts it): refused before anything starts;
+#   b. remounted read-write, but systemd decided at boot not to use it: the
+#      scope is made (StartTransientUnit) and holds the command, but not in the
+#      memory hierarchy: the read-back refuses, exit 1, the command never ran;
+#   c. after `systemctl daemon-reexec` systemd uses it (MemoryMax= becomes
+#      memory.limit_in_bytes): the success path of step 9, on v1;
+#   d. memory_high and swap_max, which systemd applies only on cgroup v2, are
+#      refused before anything starts.
+if [[ -z $CT_V2_MEMORY && -f /sys/fs/cgroup/memory/memory.usage_in_bytes && -d /sys/fs/cgroup/systemd ]]; then
+  step "10. run-capped through systemd on the cgroup v1 memory controller (second boot, legacy hierarchy)"
+  stop_container
+  boot_container SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=0
+  # The container's memory cgroups are made below this (the host's view of
+  # its PID 1's memory cgroup); those it leaves are removed at the end.
+  memcg=$(awk -F: '$2 == "memory" { print $3 }' "/proc/$CPID/cgroup")
+  MEMCG_DIR=/sys/fs/cgroup/memory${memcg%/}
+  MEMCG_BEFORE=$(find "$MEMCG_DIR" -mindepth 1 -type d 2>/dev/null || true)
+  timing "10. power off, boot again (legacy hierarchy)" "$(since "$T_STEP")"
+  ct dpkg -i /root/tierscope.deb >/dev/null || fail "dpkg -i failed (legacy boot)"
+  ct awk '$2 == "/sys/fs/cgroup/memory" { print "  in the container: " $0 }' /proc/self/mounts
+  budget_refused v1-ro "cgroup v1 memory hierarchy /sys/fs/cgroup/memory is mounted read-only" --memory-max 64M
+  nsenter -t "$CPID" -m mount -o remount,bind,rw,nosuid,nodev,noexec /sys/fs/cgroup/memory
+  budget_refused v1-stale "not in scope tierscope-v1-stale-engine.scope" --memory-max 64M
+  ct journalctl --no-pager -o cat -u tierscope-v1-stale-engine.scope | sed 's/^/    journal: /'
+  ct journalctl --no-pager -o cat -u tierscope-v1-stale-engine.scope | grep -q 'Started tierscope-v1-stale-engine.scope' ||
+    fail "the scope of the read-back refusal was never started"
+  ct systemctl daemon-reexec
+  for _ in $(seq 50); do
+    [[ $(CT_TIMEOUT=5 ct systemctl is-system-running 2>/dev/null || true) =~ ^(running|degraded)$ ]] && break
+    sleep 0.2
+  done
+  budget_applied v1 '[0-9]+:memory' /sys/fs/cgroup/memory MemoryMax=67108864@memory.limit_in_bytes -- --memory-max 64M
+  timing "10. run-capped -- sleep 3 in a scope (v1)" "$CAPPED_S"
+  budget_refused v1-high "memory_high: systemd applies MemoryHigh= only on cgroup v2" --memory-max 64M --memory-high 32M
+  budget_refused v1-swap "swap_max: systemd applies MemorySwapMax= only on cgroup v2" --memory-max 64M --swap-max 0
+  step_done "10. memory budget (systemd, cgroup v1)"
+else
+  echo
+  echo "(10. skipped: $([[ -n $CT_V2_MEMORY ]] && echo "step 9 ran the success path on cgroup v2" ||
+                          echo "no cgroup v1 memory and name=systemd hierarchies on this host"))"
+fi
 
 echo
 echo "PASS: tierscope under systemd $(ct systemctl --version | head -1 | cut -d' ' -f2) as PID 1 (systemd-nspawn)"

@@ -8,6 +8,7 @@
 #include "test_util.h"
 #include "workloads/memory_budget.h"
 #include "workloads/scenario.h"
+#include "workloads/systemd_scope.h"
 
 using namespace tierscope;
 using namespace tierscope::workloads;
@@ -118,6 +119,25 @@ TEST(MemoryBudget, AnEmptyRequestAndASecondRunOfTheSameNameAreRefused) {
   std::filesystem::create_directories(t.path() / "sys/fs/cgroup/memory/bench/tierscope-t-engine");
   auto e = error_of(cgroup_request(64ull << 20), t.roots());
   EXPECT_NE(e.find("/bench/tierscope-t-engine already exists"), std::string::npos) << e;
+}
+
+TEST(MemoryBudget, BackendSystemdWhereSystemdIsNotPid1IsRefusedBeforeAnythingStarts) {
+  // sd_booted() looks at the real /run/systemd/system, not at HostRoots: this
+  // runs where systemd is not PID 1 (containers, CI runners, this test's
+  // build hosts); the nspawn system test covers the other side.
+  if (systemd_is_init()) GTEST_SKIP() << "systemd is PID 1 here";
+  TempDir t;
+  v1_host(t, true);  // a memory controller there is: only systemd is missing
+  auto r = cgroup_request(64ull << 20);
+  r.backend = BudgetBackend::systemd;
+  auto e = error_of(r, t.roots());
+  EXPECT_NE(e.find("backend systemd"), std::string::npos) << e;
+  EXPECT_NE(e.find("systemd is not PID 1 on this machine"), std::string::npos) << e;
+  EXPECT_FALSE(std::filesystem::exists(t.path() / "sys/fs/cgroup/memory/bench/tierscope-t-engine"));
+  // auto on the same host picks the cgroup: no mention of systemd.
+  r.backend = BudgetBackend::automatic;
+  e = error_of(r, t.roots());
+  EXPECT_EQ(e.find("systemd"), std::string::npos) << e;
 }
 
 TEST(ScenarioLimits, ParseRoundTripAndRefuse) {
