@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -405,4 +406,112 @@ TEST(Runner, AccuracyAgainstInjectedDelays) {
   }
   auto families = metrics.Collect();
   EXPECT_GE(families.size(), 5u);
+}
+
+namespace {
+
+// A scenario whose engine the runner launches itself: the mock engine with
+// {port} and {ctx}, and `extra_args` after them.
+Run run_launched(const std::string& restart, const std::string& extra_args, const std::string& name,
+                 const std::string& extra_yaml = "") {
+  const std::string yaml = std::string("engine:\n  kind: llamacpp\n  launch:\n    argv: [\"") + MOCK_ENGINE_BIN +
+                           "\", --port, \"{port}\", --n-ctx, \"{ctx}\"" + extra_args +
+                           "]\n    restart: " + restart + "\n    ready_timeout: 10s\n    stop_timeout: 2s\n"
+                           "scenario: context_sweep\ncontexts: [64, 128, 256]\noutput_tokens: 8\nwarmup: 0\n"
+                           "repetitions: 2\nrequest_timeout: 5s\nstop_on_failure: false\n" + extra_yaml;
+  Scenario s = parse_scenario(yaml, name + ".yaml");
+  auto dir = fresh_dir(name);
+  RunOptions o;
+  o.out_dir = dir.string();
+  Runner r(s, o);
+  Run out;
+  out.result = r.run();
+  out.records = read_jsonl(dir / "requests.jsonl");
+  std::ifstream in(dir / "summary.json");
+  out.summary = json::parse(in);
+  EXPECT_TRUE(fs::exists(dir / "engine.log"));
+  EXPECT_TRUE(fs::exists(dir / "workload.jsonl"));
+  fs::remove_all(dir);
+  return out;
+}
+
+}  // namespace
+
+TEST(RunnerLaunch, PerStepStartsAFreshEngineWithEachStepsContext) {
+  auto r = run_launched("per_step", "", "launch-per-step");
+  ASSERT_TRUE(r.result.started) << r.result.error;
+  ASSERT_EQ(r.summary["steps"].size(), 3u) << r.summary.dump(2);
+  std::set<int> pids;
+  for (std::size_t i = 0; i < 3; ++i) {
+    const json& st = r.summary["steps"][i];
+    EXPECT_EQ(st["ok"], 2) << st.dump(2);
+    const json& run = st["engine_run"];
+    // {ctx} = the step's prompt tokens + output_tokens, in the argv as run.
+    const int ctx = (64 << i) + 8;
+    EXPECT_EQ(run["ctx"], ctx);
+    EXPECT_EQ(run["argv"][4], std::to_string(ctx));
+    EXPECT_EQ(run["stop"], "exited with status 0 after SIGTERM") << run.dump(2);
+    EXPECT_FALSE(st.contains("engine_outcome"));
+    pids.insert(run["pid"].get<int>());
+    // Without limits the engine's memory is its process's (smaps_rollup).
+    EXPECT_EQ(st["memory"]["source"], "processes") << st.dump(2);
+    EXPECT_GT(st["memory"]["peak_bytes"]["ram_anon"].get<double>(), 0);
+  }
+  EXPECT_EQ(pids.size(), 3u) << "per_step: one engine process per step";
+  EXPECT_TRUE(r.summary["wall"].is_null());
+  EXPECT_EQ(r.summary["status"], "complete");
+  EXPECT_TRUE(r.summary["engine"].is_object()) << "the engine's facts, read once it first ran";
+}
+
+TEST(RunnerLaunch, PerRunKeepsOneEngineAndItsLargestContext) {
+  auto r = run_launched("per_run", "", "launch-per-run");
+  ASSERT_TRUE(r.result.started) << r.result.error;
+  ASSERT_EQ(r.summary["steps"].size(), 3u);
+  const json& first = r.summary["steps"][0]["engine_run"];
+  EXPECT_EQ(first["ctx"], 256 + 8) << "per_run: {ctx} is the largest step's";
+  EXPECT_FALSE(r.summary["steps"][1].contains("engine_run") && r.summary["steps"][1]["engine_run"].contains("pid"))
+      << "per_run: no second launch";
+  EXPECT_EQ(r.summary["steps"][2]["engine_run"]["stop"], "exited with status 0 after SIGTERM");
+  for (const auto& st : r.summary["steps"]) EXPECT_EQ(st["ok"], 2);
+}
+
+TEST(RunnerLaunch, AnEngineThatDiesIsTheStepsOutcomeAndIsRestarted) {
+  // The 3rd inference request ends the engine: step 1 sends two, step 2 dies at its first.
+  auto r = run_launched("per_run", ", --exit-after, \"3\"", "launch-dies");
+  ASSERT_TRUE(r.result.started) << r.result.error;
+  ASSERT_EQ(r.summary["steps"].size(), 3u) << r.summary.dump(2);
+  const json& died = r.summary["steps"][1];
+  EXPECT_EQ(died["engine_outcome"], "engine_down") << died.dump(2);
+  EXPECT_TRUE(died["failed"].get<bool>());
+  EXPECT_EQ(died["engine_run"]["ended"]["exit"], "exited with status 3");
+  EXPECT_NE(died["engine_run"]["ended"]["log_tail"].get<std::string>().find("--exit-after"), std::string::npos)
+      << died.dump(2);
+  EXPECT_EQ(r.summary["wall"]["outcome"], "engine_down");
+  EXPECT_EQ(r.summary["wall"]["step"], 1);
+  // stop_on_failure: false: the next step starts a new engine (which dies again at its 3rd POST, after 2 ok).
+  const json& next = r.summary["steps"][2];
+  EXPECT_TRUE(next["engine_run"].contains("pid")) << next.dump(2);
+  EXPECT_NE(next["engine_run"]["pid"], r.summary["steps"][0]["engine_run"]["pid"]);
+  EXPECT_EQ(next["ok"], 2) << next.dump(2);
+}
+
+TEST(RunnerLaunch, AnEngineThatNeverGetsReadyFailsTheStepNotTheRun) {
+  // /bin/false exits at once: every step's launch fails as engine_down, in bounded time.
+  Scenario s = parse_scenario(
+      "engine:\n  kind: llamacpp\n  launch: {argv: [/bin/false], ready_timeout: 5s}\nscenario: context_sweep\n"
+      "contexts: [64, 128]\nwarmup: 0\nrepetitions: 1\nstop_on_failure: true\n",
+      "false.yaml");
+  auto dir = fresh_dir("launch-false");
+  RunOptions o;
+  o.out_dir = dir.string();
+  Runner runner(s, o);
+  RunResult res = runner.run();
+  std::ifstream in(dir / "summary.json");
+  json summary = json::parse(in);
+  fs::remove_all(dir);
+  EXPECT_TRUE(res.started) << "a sweep that hit its wall at the engine's start ran";
+  ASSERT_EQ(summary["steps"].size(), 1u) << "stop_on_failure: the sweep ends at the failed launch";
+  EXPECT_EQ(summary["steps"][0]["engine_outcome"], "engine_down");
+  EXPECT_EQ(summary["steps"][0]["engine_run"]["exit"], "exited with status 1");
+  EXPECT_EQ(summary["wall"]["outcome"], "engine_down");
 }

@@ -13,8 +13,9 @@
 //   "listening on 127.0.0.1:PORT" on stdout and flushes. Binds 127.0.0.1 only.
 //   --loading-ms: /health (and every inference endpoint) answers 503
 //   "Loading model" for this long after start.
-//   --exit-after N: the Nth POST request (any endpoint) makes the process
-//   exit at once with status 3 (an engine that dies mid-run).
+//   --exit-after N: the Nth inference request (a POST other than /tokenize and
+//   /detokenize) makes the process exit at once with status 3 (an engine
+//   that dies mid-run).
 //   --kv-bytes-per-token B: before it listens, allocates and writes n_ctx × B
 //   bytes of anonymous memory and keeps them (a KV cache sized by the
 //   context, as llama.cpp allocates one for -c at load), so a memory budget
@@ -726,7 +727,8 @@ class MockServer {
   void handle(Conn& c, const HttpRequest& req) {
     ++requests_total_;
     ++requests_by_path_[req.method + " " + req.path];
-    if (req.method == "POST" && exit_after_ > 0 && ++posts_ >= exit_after_) {
+    if (req.method == "POST" && req.path != "/tokenize" && req.path != "/detokenize" && exit_after_ > 0 &&
+        ++posts_ >= exit_after_) {
       std::fprintf(stderr, "mock_engine: exiting with status 3 at POST %lld (--exit-after)\n", static_cast<long long>(posts_));
       std::_Exit(3);
     }
@@ -1384,7 +1386,7 @@ class MockServer {
   int64_t posts_ = 0;
 
  public:
-  int64_t exit_after_ = 0;  // --exit-after N: the Nth POST ends the process (status 3)
+  int64_t exit_after_ = 0;  // --exit-after N: the Nth inference POST ends the process (status 3)
 
  private:
   std::map<std::string, int64_t> requests_by_path_;
