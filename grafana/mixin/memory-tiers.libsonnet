@@ -24,7 +24,7 @@ function(config)
   dashboard.new(
     'tierscope / Memory tiers',
     'tierscope-memory-tiers',
-    'Where the bytes are over time: GPU VRAM, GTT, RAM (anonymous, page cache, shmem) and each swap area; swap traffic, major faults and memory pressure; the watched workload beside the host.',
+    'Where the bytes are over time: GPU VRAM, GTT, RAM (anonymous, page cache, shmem) and each swap area; swap traffic, major faults and memory pressure; the watched workload beside the host, and under its memory limit.',
     dashboard.jobInstanceVariables(config.tierscopeSelector, 'tierscope_build_info'),
     [
       [p.text('How to read this dashboard', |||
