@@ -66,6 +66,22 @@ local base(type, title, metrics, targets, unit, note, w, h) = {
       },
     },
 
+  // Series whose display name matches `regex` drawn as dashed lines outside
+  // the stack (a limit or a total beside stacked bands): panel + p.lines(re).
+  lines(regex):: {
+    fieldConfig+: {
+      overrides+: [{
+        matcher: { id: 'byRegexp', options: regex },
+        properties: [
+          { id: 'custom.stacking', value: { mode: 'none', group: 'A' } },
+          { id: 'custom.fillOpacity', value: 0 },
+          { id: 'custom.lineWidth', value: 2 },
+          { id: 'custom.lineStyle', value: { fill: 'dash', dash: [10, 10] } },
+        ],
+      }],
+    },
+  },
+
   // steps: [[value, color], ...] above green.
   stat(title, metrics, targets, unit, w=4, h=4, note='', steps=[], graph=true, decimals=null)::
     base('stat', title, metrics, targets, unit, note, w, h) {

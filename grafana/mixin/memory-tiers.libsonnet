@@ -1,5 +1,6 @@
 // Memory tiers: the byte-level composition over time, swap traffic, faults
-// and pressure; the host beside the watched workload.
+// and pressure; the host beside the watched workload, and the workload under
+// its cgroup's memory limit.
 local dashboard = import 'dashboard.libsonnet';
 local p = import 'panels.libsonnet';
 local q = import 'promql.libsonnet';
@@ -7,10 +8,23 @@ local q = import 'promql.libsonnet';
 function(config)
   local used = 'tierscope_memory_used_bytes';
   local cap = 'tierscope_memory_capacity_bytes';
+  local wm = 'tierscope_workload_memory_bytes';
+  local limit = 'tierscope_workload_memory_limit_bytes';
+  // The workload's bands that add up, bottom to top (file_mapped is a part
+  // of page_cache + shmem, so it is not one of them).
+  local workloadTiers = [
+    ['ram_anon', 'RAM anon'],
+    ['page_cache', 'page cache'],
+    ['shmem', 'shmem'],
+    ['kernel', 'kernel'],
+    ['swap', 'swap'],
+    ['vram', 'GPU VRAM'],
+    ['gtt', 'GTT'],
+  ];
   dashboard.new(
     'tierscope / Memory tiers',
     'tierscope-memory-tiers',
-    'Where the bytes are over time: GPU VRAM, GTT, RAM (anonymous, page cache, shmem) and each swap area; swap traffic, major faults and memory pressure; the watched workload beside the host.',
+    'Where the bytes are over time: GPU VRAM, GTT, RAM (anonymous, page cache, shmem) and each swap area; swap traffic, major faults and memory pressure; the watched workload beside the host, and under its memory limit.',
     dashboard.jobInstanceVariables(config.tierscopeSelector, 'tierscope_build_info'),
     [
       [p.text('How to read this dashboard', |||
@@ -111,6 +125,78 @@ function(config)
                 w=6,
                 h=9,
                 hide=['Time', 'Value', '__name__', 'job']),
+      ],
+      [
+        p.timeseries('Workload: memory by tier (stacked) and limit',
+                     [wm, limit],
+                     [p.target(q.s(wm, 'tier="%s"' % t[0]), '{{instance}} %s' % t[1]) for t in workloadTiers] + [
+                       p.target('%s < +Inf' % q.s(limit, 'limit="max"'), '{{instance}} limit (memory.max)'),
+                     ],
+                     'bytes',
+                     w=18,
+                     h=10,
+                     stack=true,
+                     note="The watched workload's bytes in the bands that add up: anonymous RAM, page cache, shmem and kernel memory (together about what its cgroup is charged, which memory.max limits), its swap, then its GPU memory (VRAM, GTT). Mapped files are part of page cache and shmem and not stacked. The dashed line is the cgroup's memory.max, absent when unlimited.",
+                     calcs=['lastNotNull', 'max']) + p.lines('/limit/'),
+        p.table('Workload memory source',
+                ['tierscope_workload_source_info'],
+                [p.tableTarget(q.s('tierscope_workload_source_info'))],
+                w=6,
+                h=10,
+                note="Where the workload's figures come from: its memory cgroup (path, v1 or v2) or the sum over its processes.",
+                hide=['Time', 'Value', '__name__', 'job']),
+      ],
+      [p.row('Workload under a budget')],
+      [
+        p.timeseries('Workload: charged, peak and limits',
+                     ['tierscope_workload_memory_current_bytes', 'tierscope_workload_memory_peak_bytes', limit],
+                     [
+                       p.target(q.s('tierscope_workload_memory_current_bytes'), '{{instance}} charged'),
+                       p.target(q.s('tierscope_workload_memory_peak_bytes'), '{{instance}} peak'),
+                       p.target('%s < +Inf' % q.s(limit), '{{instance}} limit {{limit}}'),
+                     ],
+                     'bytes',
+                     w=12,
+                     note="Memory charged to the workload's cgroup, its peak since the cgroup was created, and the limits that are set (unlimited ones are not drawn).",
+                     min=0) + p.lines('/limit/'),
+        p.timeseries('Workload: memory events',
+                     ['tierscope_workload_memory_events_total'],
+                     [p.target(q.increase('tierscope_workload_memory_events_total'), '{{instance}} {{event}}')],
+                     'none',
+                     w=8,
+                     note="Events of the workload's cgroup within each rate interval: high (throttled above memory.high), max (usage about to exceed memory.max), oom, oom_kill.",
+                     min=0),
+        p.stat('Workload: OOM kills',
+               ['tierscope_workload_oom_kills_total'],
+               [p.target(q.increase('tierscope_workload_oom_kills_total'), '{{instance}}')],
+               'none',
+               w=4,
+               h=8,
+               note='Processes of the workload killed by the OOM killer within the last rate interval.',
+               steps=[[1, 'red']],
+               decimals=0),
+      ],
+      [
+        p.timeseries('Workload: SSD traffic per device',
+                     ['tierscope_workload_io_bytes_total'],
+                     [p.target('sum by (instance, device, direction) (%s)' % q.rate('tierscope_workload_io_bytes_total'), '{{instance}} {{device}} {{direction}}')],
+                     'Bps',
+                     w=12,
+                     note="Bytes per second the workload's cgroup read from and wrote to each block device (model loads, swap, offload files), averaged over the rate interval.",
+                     min=0),
+        p.timeseries('Workload: IO operations per device',
+                     ['tierscope_workload_io_ops_total'],
+                     [p.target('sum by (instance, device, direction) (%s)' % q.rate('tierscope_workload_io_ops_total'), '{{instance}} {{device}} {{direction}}')],
+                     'iops',
+                     w=6,
+                     min=0),
+        p.timeseries('Workload: major page faults',
+                     ['tierscope_workload_major_faults_total'],
+                     [p.target(q.rate('tierscope_workload_major_faults_total'), '{{instance}}')],
+                     'suffix: faults/s',
+                     w=6,
+                     note='Major faults of the workload per second (pages read back from swap or files), averaged over the rate interval.',
+                     min=0),
       ],
     ],
   )

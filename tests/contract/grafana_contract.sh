@@ -2,13 +2,15 @@
 # The metric contract of the Grafana dashboards and Prometheus rules, against
 # a real Prometheus (the Debian `prometheus` server) scraping the real binaries:
 #
-#   job tierscope        five daemons on fixture hosts: phison-host (NVMe
+#   job tierscope        six daemons on fixture hosts: phison-host (NVMe
 #                        offload, swap, PSI; NVMe Identify and SMART/health
 #                        through the fake libnvme); a Strix Halo host and a discrete
 #                        Radeon host (phison-host's procfs with the sysfs of
 #                        tests/fixtures/amd-strix-halo, amd-discrete); an H100
 #                        through the fake libnvidia-ml with the fdinfo-host
-#                        workload (pids 4242, 4243); phison-host with that
+#                        workload (pids 4242, 4243); fdinfo-host's llama.cpp
+#                        unit as a cgroup v2 workload (tests/fixtures/
+#                        cgroup-workload); phison-host with that
 #                        H100 fallen off the bus (GPU_IS_LOST);
 #   job tierscope-bench  `tierscope bench` live metrics, a concurrency sweep
 #                        against the mock engine that runs for the whole test.
@@ -119,6 +121,15 @@ gpu: {nvml_library: $nvml}
 workload: {pids: [4242, 4243], process_names: [ollama]}"
 FAKE_NVML_SCENARIO=$TIERSCOPE_SOURCE_DIR/tests/fixtures/nvml/h100.json \
   launch daemon-nvml "$daemon_re" "$bin" daemon --config "$TMP/nvml.yaml"
+targets+=("127.0.0.1:$PORT")
+# The llama.cpp unit of fdinfo-host as a cgroup v2 workload at its memory
+# limit (tests/fixtures/cgroup-workload): the cgroup-source series of
+# tierscope_workload_* (tiers, current, peak, limits, memory events, OOM
+# kills, io per device), vram and gtt from its processes' DRM fdinfo.
+fixture_config fdinfo-host+cgroup-workload "$TMP/cgroup-workload.yaml" \
+  "probes: {meminfo: false, vmstat: false, pressure: false, swaps: false, diskstats: false, nvme: false}
+workload: {cgroup: [/system.slice/llama.service]}"
+launch daemon-cgroup-workload "$daemon_re" "$bin" daemon --config "$TMP/cgroup-workload.yaml"
 targets+=("127.0.0.1:$PORT")
 # phison-host with an H100 that has fallen off the bus (as in tests/e2e/gpu_lost.sh):
 # tierscope_gpu_probe_errors_total{error="GPU_IS_LOST"}, gpu_nvml failing.
