@@ -136,9 +136,16 @@ EngineEvent EngineSession::end_event(const ExitInfo& exit) {
   return ev;
 }
 
-std::optional<EngineEvent> EngineSession::ended() {
+std::optional<EngineEvent> EngineSession::ended(std::chrono::milliseconds grace) {
   if (!proc_ || !proc_->running()) return std::nullopt;
+  // A process that is ending closes its sockets before it can be reaped: a
+  // client can see the reset a moment before waitpid sees the exit.
+  const auto deadline = Clock::now() + grace;
   auto exit = proc_->poll_exit();
+  while (!exit && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    exit = proc_->poll_exit();
+  }
   if (!exit) return std::nullopt;
   EngineEvent ev = end_event(*exit);
   stop_sampler();

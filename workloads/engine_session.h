@@ -55,9 +55,10 @@ class EngineSession {
   // Starts an engine for a step of `ctx` tokens ({ctx}; nullopt: no value)
   // and waits until it is ready. Throws BudgetError (the run must stop).
   EngineEvent start(std::optional<std::uint64_t> ctx, std::size_t step, const std::atomic<bool>& stop);
-  // Set once, and then again after each check, when the engine has ended
-  // since start() without being stopped.
-  std::optional<EngineEvent> ended();
+  // How the engine ended, when it has ended since start() without being
+  // stopped; nullopt while it runs. `grace`: how long to wait for an exit
+  // (after requests saw the connection refused or reset).
+  std::optional<EngineEvent> ended(std::chrono::milliseconds grace = std::chrono::milliseconds(0));
   // Stops the running engine (stop signal, then SIGKILL) and removes its
   // budget; how it ended. {} when none runs.
   nlohmann::json stop();

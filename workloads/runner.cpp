@@ -258,7 +258,9 @@ struct Runner::Impl {
   void record_engine(StepResult& st) {
     json run = launch_info.is_null() ? json::object() : launch_info;
     engine->sample_now();
-    if (auto died = engine->ended()) {
+    // Requests that found the engine gone: give its exit a moment to show.
+    const bool lost = st.stats.failures.count("engine_down") > 0 || st.stats.failures.count("connection_reset") > 0;
+    if (auto died = engine->ended(lost ? std::chrono::milliseconds(2000) : std::chrono::milliseconds(0))) {
       st.engine_outcome = died->outcome;
       st.stats.failed = true;
       run["ended"] = died->info;

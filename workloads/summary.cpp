@@ -127,10 +127,10 @@ StepSummary summarize_step(std::span<const RequestRecord> records, double trim, 
 
 std::optional<Wall> wall_of(const StepResult& step) {
   if (!step.stats.failed && !step.engine_outcome) return std::nullopt;
-  // The kernel's OOM killer ending the engine names the wall, whatever its
-  // requests saw (connection refused, reset).
-  if (step.engine_outcome == "oom" || (step.engine_outcome && step.stats.failures.empty()))
-    return Wall{step.key, step.step, *step.engine_outcome};
+  // A launched engine that ended (engine_down, or oom: the kernel's OOM
+  // killer) names the wall, whatever its requests saw (connection refused,
+  // reset): that is the cause, they are the symptom.
+  if (step.engine_outcome) return Wall{step.key, step.step, *step.engine_outcome};
   std::string worst;
   std::uint64_t most = 0;
   for (const auto& [outcome, n] : step.stats.failures)
