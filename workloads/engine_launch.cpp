@@ -362,7 +362,8 @@ EngineProcess::~EngineProcess() {
 void EngineProcess::start(const LaunchSpec& spec, Placeholders values, const std::string& log_path,
                           const std::function<void(pid_t)>& before_exec) {
   if (pid_ > 0) throw LaunchError("engine already started (pid " + std::to_string(pid_) + ")");
-  if (spec.argv.empty() || spec.argv.front().empty()) throw LaunchError("cannot start the engine: argv has no program");
+  const std::string cannot = "cannot start the " + spec.what + ": ";
+  if (spec.argv.empty() || spec.argv.front().empty()) throw LaunchError(cannot + "argv has no program");
   spec_ = spec;
 
   // {port} is picked only when something uses it and the caller gave none.
@@ -384,7 +385,7 @@ void EngineProcess::start(const LaunchSpec& spec, Placeholders values, const std
 
   argv_.clear();
   for (const auto& a : spec.argv) argv_.push_back(expand(a));
-  if (argv_.front().empty()) throw LaunchError("cannot start the engine: argv[0] expands to an empty program");
+  if (argv_.front().empty()) throw LaunchError(cannot + "argv[0] expands to an empty program");
   std::vector<std::pair<std::string, std::string>> env;
   for (const auto& [k, v] : spec.env) env.emplace_back(k, expand(v));
   std::optional<std::string> cwd;
@@ -400,7 +401,7 @@ void EngineProcess::start(const LaunchSpec& spec, Placeholders values, const std
   }
   if (spec.ready.kind != ReadyKind::none && ready_url_.rfind("http://", 0) != 0 &&
       ready_url_.rfind("https://", 0) != 0)
-    throw LaunchError("cannot start the engine: the ready check needs an http:// or https:// URL, got " +
+    throw LaunchError(cannot + "the ready check needs an http:// or https:// URL, got " +
                       text::quoted(ready_url_));
 
   // The environment: tierscope's, with the spec's entries replacing or added.
@@ -429,13 +430,13 @@ void EngineProcess::start(const LaunchSpec& spec, Placeholders values, const std
   if (!log_path.empty()) {
     log_fd.reset(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644));
     if (!log_fd) throw LaunchError("cannot open the engine log " + log_path + ": " + errno_text(errno));
-    if (::pipe2(fds, O_CLOEXEC) != 0) throw LaunchError("cannot start the engine: pipe2: " + errno_text(errno));
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw LaunchError(cannot + "pipe2: " + errno_text(errno));
     stdin_read.reset(fds[0]);
     ::close(fds[1]);  // the engine's stdin: EOF at once
   }
-  if (::pipe2(fds, O_CLOEXEC) != 0) throw LaunchError("cannot start the engine: pipe2: " + errno_text(errno));
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw LaunchError(cannot + "pipe2: " + errno_text(errno));
   UniqueFd go_read(fds[0]), go_write(fds[1]);
-  if (::pipe2(fds, O_CLOEXEC) != 0) throw LaunchError("cannot start the engine: pipe2: " + errno_text(errno));
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw LaunchError(cannot + "pipe2: " + errno_text(errno));
   UniqueFd report_read(fds[0]), report_write(fds[1]);
 
   const ChildPlan plan{::getpid(),         stdin_read.get(),
@@ -444,7 +445,7 @@ void EngineProcess::start(const LaunchSpec& spec, Placeholders values, const std
                        cwd ? cwd->c_str() : nullptr, &candidates,
                        argv_ptrs.data(),    env_ptrs.data()};
   const pid_t pid = ::fork();
-  if (pid < 0) throw LaunchError("cannot start the engine: fork: " + errno_text(errno));
+  if (pid < 0) throw LaunchError(cannot + "fork: " + errno_text(errno));
   if (pid == 0) run_child(plan);
 
   pid_ = pid;
@@ -464,9 +465,9 @@ void EngineProcess::start(const LaunchSpec& spec, Placeholders values, const std
     try {
       before_exec(pid);
     } catch (const std::exception& e) {
-      abandon(std::string("cannot start the engine: before it ran: ") + e.what());
+      abandon(cannot + "before it ran: " + e.what());
     } catch (...) {
-      abandon("cannot start the engine: before it ran: unknown error");
+      abandon(cannot + "before it ran: unknown error");
     }
   }
   go_write.reset();  // EOF: go
@@ -496,7 +497,7 @@ void EngineProcess::start(const LaunchSpec& spec, Placeholders values, const std
     why = "setting up the child process: " + errno_text(report.error);
   }
   reap(true);
-  throw LaunchError("cannot start the engine: " + why);
+  throw LaunchError(cannot + why);
 }
 
 std::optional<ExitInfo> EngineProcess::reap(bool block) {

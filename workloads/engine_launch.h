@@ -110,6 +110,8 @@ struct LaunchSpec {
   // argv, env, cwd and url used as given, no placeholder expanded (`tierscope
   // run-capped` runs a user's command line, which may hold braces).
   bool literal = false;
+  // What the messages call it: "cannot start the engine: …" (run-capped: "command").
+  std::string what = "engine";
 };
 
 // "SIGTERM" for SIGTERM, "signal 77" for a number without a name.

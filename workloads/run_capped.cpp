@@ -81,6 +81,7 @@ int run_capped(const RunCappedArgs& args) {
   LaunchSpec spec;
   spec.argv = args.command;
   spec.literal = true;  // a user's command line is run as given
+  spec.what = "command";
   spec.ready.kind = ReadyKind::none;
   spec.stop_signal = SIGTERM;
   spec.stop_timeout = std::chrono::seconds(10);
