@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/byte_size.h"
+#include "core/file_cache.h"
 #include "core/text.h"
 #include "core/unique_fd.h"
 #include "workloads/systemd_scope.h"
@@ -49,26 +50,13 @@ std::uint64_t page_size() {
 
 std::string errno_text(int err) { return std::strerror(err); }
 
-// A small kernel file (cgroupfs) read whole; nullopt with `err` set.
+// A small kernel file (cgroupfs, procfs) read whole (core's read_uncached);
+// nullopt with `err` set (describe_errno() words it).
 std::optional<std::string> read_small(const fs::path& path, int& err) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) {
-    err = errno;
-    return std::nullopt;
-  }
-  std::string out;
-  char buf[4096];
-  while (out.size() < (1u << 20)) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      err = errno;
-      return std::nullopt;
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  return out;
+  std::string buf;
+  err = read_uncached(path, buf);
+  if (err != 0) return std::nullopt;
+  return buf;
 }
 
 // One write(2) of `value` to an existing cgroup file, as the kernel wants it;
@@ -123,7 +111,7 @@ nlohmann::json limit_json(const std::optional<MemoryLimit>& l) {
 std::string own_memory_cgroup(const HostRoots& roots, const CgroupMounts& mounts) {
   int err = 0;
   auto text = read_small(roots.proc("self/cgroup"), err);
-  if (!text) throw BudgetError("cannot read " + roots.proc("self/cgroup").string() + ": " + errno_text(err));
+  if (!text) throw BudgetError("cannot read " + describe_errno(roots.proc("self/cgroup"), err));
   auto own = memory_cgroup_of(mounts, *text);
   if (!own) throw BudgetError("tierscope's own memory cgroup is not in " + roots.proc("self/cgroup").string());
   return own->path;
@@ -199,12 +187,12 @@ void MemoryBudget::prepare_v2(const CgroupMounts& mounts) {
   if (!fs::is_directory(parent->dir, ec)) throw BudgetError("cgroup parent " + parent->dir.string() + " does not exist");
   int err = 0;
   auto controllers = read_small(parent->dir / "cgroup.controllers", err);
-  if (!controllers) throw BudgetError("cannot read " + (parent->dir / "cgroup.controllers").string() + ": " + errno_text(err));
+  if (!controllers) throw BudgetError("cannot read " + describe_errno(parent->dir / "cgroup.controllers", err));
   if (!has_word(*controllers, "memory"))
     throw BudgetError("no memory controller in cgroup " + parent->path + " (its cgroup.controllers: " +
                       text::quoted(text::trim(*controllers)) + "): the controller is not delegated to it");
   auto subtree = read_small(parent->dir / "cgroup.subtree_control", err);
-  if (!subtree) throw BudgetError("cannot read " + (parent->dir / "cgroup.subtree_control").string() + ": " + errno_text(err));
+  if (!subtree) throw BudgetError("cannot read " + describe_errno(parent->dir / "cgroup.subtree_control", err));
   if (!has_word(*subtree, "memory")) {
     err = write_existing(parent->dir / "cgroup.subtree_control", "+memory");
     if (err == EBUSY)

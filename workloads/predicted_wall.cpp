@@ -1,9 +1,8 @@
 #include "workloads/predicted_wall.h"
 
 #include <exception>
-#include <fstream>
-#include <sstream>
 
+#include "core/file_cache.h"
 #include "probes/meminfo.h"
 #include "workloads/gguf.h"
 #include "workloads/memory_wall.h"
@@ -57,12 +56,9 @@ json predict_scenario_wall(const Scenario& sc, const HostRoots& roots) {
   std::vector<TierBudget> budgets;
   if (sc.limits.memory_max) budgets.push_back({"memory_max", *sc.limits.memory_max, std::nullopt});
   if (sc.limits.memory_high) budgets.push_back({"memory_high", *sc.limits.memory_high, std::nullopt});
-  {
-    std::ifstream in(roots.proc("meminfo"));
-    std::stringstream ss;
-    ss << in.rdbuf();
-    if (auto total = parse_meminfo(ss.str()).get("MemTotal")) budgets.push_back({"host_ram", *total, std::nullopt});
-  }
+  std::string meminfo;
+  if (read_uncached(roots.proc("meminfo"), meminfo) == 0)
+    if (auto total = parse_meminfo(meminfo).get("MemTotal")) budgets.push_back({"host_ram", *total, std::nullopt});
   json tiers = json::array();
   for (const auto& p : predict_walls(budgets, model)) {
     json t{{"tier", p.tier}, {"budget_bytes", p.budget_bytes}, {"weights_fit", p.weights_fit}, {"clamped", p.clamped}};

@@ -18,6 +18,7 @@
 #include "core/text.h"
 #include "workloads/engine_launch.h"
 #include "workloads/memory_budget.h"
+#include "workloads/summary.h"
 #include "workloads/workload_watch.h"
 
 namespace tierscope::workloads {
@@ -27,18 +28,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-// Writes `text` to `path` whole (for run-capped.json); false with a message.
-bool write_whole(const std::string& path, const std::string& text, std::string& error) {
-  std::ofstream out(path, std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) {
-    error = path + ": " + std::strerror(errno);
-    return false;
-  }
-  return true;
-}
 
 std::string seconds_text(double s) {
   char buf[32];
@@ -140,9 +129,11 @@ int run_capped(const RunCappedArgs& args) {
   if (oom) std::cerr << "; the kernel's OOM killer ended " << watch.oom_kills() << " process(es) in " << budget->where();
   std::cerr << "\n" << watch.report();
   if (!args.out_dir.empty()) {
-    std::string error;
-    if (!write_whole(args.out_dir + "/run-capped.json", summary.dump(2) + "\n", error))
-      std::cerr << "tierscope run-capped: cannot write " << error << "\n";
+    try {
+      write_atomically(args.out_dir + "/run-capped.json", summary.dump(2) + "\n");
+    } catch (const std::exception& e) {
+      std::cerr << "tierscope run-capped: " << e.what() << "\n";
+    }
   }
   return exit_code_of(*ended);
 }
