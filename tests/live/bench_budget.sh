@@ -12,7 +12,7 @@
 #      -c {ctx}: summary.json's predicted_wall reads 640 KV bytes per token
 #      (f16) from the GGUF file, and the server's anonymous memory once ready
 #      grows between -c 1040 and -c 8208 by what its KV cache takes (the
-#      cells llama.cpp allocates, rounded up to 32, x 640 B) within 5 %.
+#      cells llama.cpp allocates, rounded up to 32, x 640 B) within 10 %.
 #   3. memory_max 4M (below weights + KV + the server's own buffers): the step
 #      fails as oom (or engine_down) with the reason in summary.json, in
 #      bounded time, never a hang.
@@ -129,9 +129,13 @@ want=$(( ($(cells "$c2") - $(cells "$c1")) * kv ))
 got=$((a2 - a1))
 printf 'llama-server: anon once ready %d B at -c %d, %d B at -c %d: +%d B; KV cache +%d B (%d cells x %d B)\n' \
   "$a1" "$c1" "$a2" "$c2" "$got" "$want" $(( $(cells "$c2") - $(cells "$c1") )) "$kv"
-awk -v g="$got" -v w="$want" 'BEGIN { d = g - w; if (d < 0) d = -d; exit !(d <= 0.05 * w) }' \
-  || fail "anonymous memory grew by $got B, the KV cache by $want B (more than 5 % apart)"
-pass "llama-server: anon growth $got B = KV bytes/token 640 x cells within 5 % ($want B)"
+# Measured over six runs: +2.6 % to +6.3 % above the KV cache (150-290 KB of
+# llama.cpp's own buffers that also grow with -c, more under load); 5 % failed
+# one run in six, so the bound is 10 %: far below a wrong bytes-per-token
+# (q8_0 would be -47 %, a doubled cache +100 %).
+awk -v g="$got" -v w="$want" 'BEGIN { d = g - w; if (d < 0) d = -d; exit !(d <= 0.10 * w) }' \
+  || fail "anonymous memory grew by $got B, the KV cache by $want B (more than 10 % apart)"
+pass "llama-server: anon growth $got B = KV bytes/token 640 x cells within 10 % ($want B)"
 
 llama_scenario 4M "1024" >"$TMP/small.yaml"
 rc=0
