@@ -18,11 +18,11 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-BUILD_PACKAGES=(g++ cmake make pkg-config dpkg-dev prometheus-cpp-dev libsystemd-dev libnvme-dev nlohmann-json3-dev
+BUILD_PACKAGES=(g++ cmake make pkg-config dpkg-dev prometheus-cpp-dev libsystemd-dev libnvme-dev nlohmann-json3-dev libzstd-dev
                 libyaml-cpp-dev libcurl4-openssl-dev libmicrohttpd-dev libgnutls28-dev libcrypt-dev zlib1g-dev
                 libssl-dev)
 TEST_PACKAGES=(libgtest-dev prometheus jsonnet fio jq curl openssl util-linux stress-ng prometheus-node-exporter clang wrk
-               libclang-rt-14-dev debootstrap systemd-container qemu-system-x86 busybox-static)
+               libclang-rt-14-dev debootstrap systemd-container qemu-system-x86 busybox-static prometheus-pushgateway)
 JOBS=${JOBS:-$(nproc)}
 
 missing_packages() {
