@@ -29,6 +29,7 @@ constexpr Flag kCommonFlags[] = {
 
 std::vector<Flag> flags_for(Command c) {
   if (c == Command::bench) return {{"--url", "URL"}, {"--out", "DIR"}, {"--set", "KEY=VALUE"}, {"--help", ""}};
+  if (c == Command::soak) return {{"--out", "DIR"}, {"--set", "KEY=VALUE"}, {"--help", ""}};
   if (c == Command::run_capped)
     return {{"--memory-max", "SIZE"}, {"--memory-high", "SIZE"}, {"--swap-max", "SIZE"},
             {"--backend", "auto|systemd|cgroup"}, {"--cgroup-parent", "CGROUP"}, {"--name", "NAME"},
@@ -54,7 +55,12 @@ std::vector<Flag> flags_for(Command c) {
 }
 
 std::string_view command_name(Command c) {
-  return c == Command::daemon ? "daemon" : c == Command::bench ? "bench" : c == Command::run_capped ? "run-capped" : c == Command::env ? "env" : "probe";
+  return c == Command::daemon       ? "daemon"
+         : c == Command::bench      ? "bench"
+         : c == Command::soak       ? "soak"
+         : c == Command::run_capped ? "run-capped"
+         : c == Command::env        ? "env"
+                                    : "probe";
 }
 
 // A run-capped size flag: checked here, passed on as given.
@@ -132,7 +138,7 @@ void take_value(CliOptions& o, const std::string& arg, const std::string& v, con
 
 CliOptions parse_cli(const std::vector<std::string>& args) {
   CliOptions o;
-  if (args.empty()) throw UsageError("missing command (daemon, probe, bench, run-capped or env)");
+  if (args.empty()) throw UsageError("missing command (daemon, probe, bench, soak, run-capped or env)");
   const std::string& first = args[0];
   if (first == "--help" || first == "-h" || first == "help") {
     o.command = Command::help;
@@ -146,12 +152,13 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
   if (first == "daemon") o.command = Command::daemon;
   else if (first == "probe") o.command = Command::probe;
   else if (first == "bench") o.command = Command::bench;
+  else if (first == "soak") o.command = Command::soak;
   else if (first == "run-capped") o.command = Command::run_capped;
   else if (first == "env") o.command = Command::env;
   else {
     std::string msg = "unknown command '" + first + "'";
-    if (auto g = did_you_mean(first, {"daemon", "probe", "bench", "run-capped", "env"})) msg += "; did you mean '" + *g + "'?";
-    else msg += " (expected daemon, probe, bench, run-capped or env)";
+    if (auto g = did_you_mean(first, {"daemon", "probe", "bench", "soak", "run-capped", "env"})) msg += "; did you mean '" + *g + "'?";
+    else msg += " (expected daemon, probe, bench, soak, run-capped or env)";
     throw UsageError(msg);
   }
   if (o.command == Command::env) o.format = "yaml";
@@ -174,7 +181,7 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
       value = arg.substr(eq + 1);
       arg = arg.substr(0, eq);
     }
-    if (o.command == Command::bench && (arg.empty() || arg[0] != '-')) {
+    if ((o.command == Command::bench || o.command == Command::soak) && (arg.empty() || arg[0] != '-')) {
       if (!o.scenario.empty()) throw UsageError(prefix + "unexpected argument '" + arg + "' (one scenario file only)");
       o.scenario = arg;
       continue;
@@ -199,6 +206,8 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
   }
   if (o.command == Command::bench && o.scenario.empty())
     throw UsageError(prefix + "missing the scenario file (tierscope bench SCENARIO.yaml)");
+  if (o.command == Command::soak && o.scenario.empty())
+    throw UsageError(prefix + "missing the scenario file (tierscope soak SCENARIO.yaml)");
   if (o.command == Command::run_capped) {
     if (!o.memory_max && !o.memory_high && !o.swap_max)
       throw UsageError(prefix + "expected at least one of --memory-max, --memory-high, --swap-max");
@@ -280,6 +289,34 @@ interrupted), 1 runtime failure (engine down or not ready at start, output
 not writable), 64 bad usage, 78 bad scenario.
 )";
 
+constexpr std::string_view kSoakUsage = R"(Usage: tierscope soak SCENARIO.yaml [--out DIR] [--set KEY=VALUE]...
+
+Runs a soak (scenario: soak) for its duration, hours or days: samples the
+workload and tierscope itself, records every sample crash-safe in the output
+directory, sends steady load to the scenario's engine (launching it, and
+relaunching it when it dies, with engine.launch), leaves an idle tail without
+load, and gives a leak verdict per subject and memory tier (LEAK,
+BOUNDED-GROWTH, CLEAN, INCONCLUSIVE) with the slope and its confidence
+interval. Scenario keys and outputs: docs/soak.md; examples in
+config/scenarios/soak*.yaml.
+
+Options:
+  --out DIR            output directory (default ./soak-<UTC timestamp>):
+                       soak.json (checkpointed), soak.md, samples-*.jsonl,
+                       requests.jsonl, engine.log and workload.jsonl; the same
+                       --out of an unfinished run continues that run
+  --set KEY=VALUE      override a scenario key before validation; dotted keys,
+                       YAML values: --set duration=2h --set users=4
+  --help               this text
+
+SIGINT/SIGTERM stop the run with the verdict so far (status interrupted; the
+same command continues it). Under systemd (NOTIFY_SOCKET) it sends READY=1,
+WATCHDOG=1 and STATUS= lines.
+Exit codes: 0 the run ended (done or interrupted), 1 runtime failure (the
+engine never came up), 64 bad usage, or --out holds a finished run or another
+scenario's, 73 --out cannot be created or written, 78 bad scenario.
+)";
+
 constexpr std::string_view kRunCappedUsage = R"(Usage: tierscope run-capped [OPTIONS] -- CMD [ARGS]...
 
 Runs CMD under a memory budget and watches where its memory lives: RAM
@@ -345,6 +382,7 @@ Commands:
   daemon     sample continuously and serve Prometheus metrics on /metrics
   probe      take one sample, print it (Prometheus text or JSON), exit
   bench      run a benchmark scenario against an inference engine
+  soak       run a soak for hours or days and give leak verdicts per memory tier
   run-capped run a command under a memory budget and show where its memory lives
   env        print this machine's audit manifest (YAML or JSON), exit
 
@@ -353,7 +391,7 @@ Options:
   --version  version, git revision and compiler
 
 Documentation: README.md and docs/*.md (installed in /usr/share/doc/tierscope):
-metrics.md, configuration.md, benchmarks.md, systemd.md, architecture.md.
+metrics.md, configuration.md, benchmarks.md, soak.md, systemd.md, architecture.md.
 )";
 
 }  // namespace
@@ -362,15 +400,16 @@ std::string usage_text(std::string_view command) {
   if (command == "daemon") return std::string(kDaemonUsage);
   if (command == "probe") return std::string(kProbeUsage);
   if (command == "bench") return std::string(kBenchUsage);
+  if (command == "soak") return std::string(kSoakUsage);
   if (command == "run-capped") return std::string(kRunCappedUsage);
   if (command == "env") return std::string(kEnvUsage);
   return std::string(kUsage);
 }
 
 int print_help(const std::string& topic) {
-  if (!topic.empty() && topic != "daemon" && topic != "probe" && topic != "bench" && topic != "run-capped" &&
-      topic != "env") {
-    std::cerr << "tierscope: no help for '" << topic << "' (commands: daemon, probe, bench, run-capped, env)\n";
+  if (!topic.empty() && topic != "daemon" && topic != "probe" && topic != "bench" && topic != "soak" &&
+      topic != "run-capped" && topic != "env") {
+    std::cerr << "tierscope: no help for '" << topic << "' (commands: daemon, probe, bench, soak, run-capped, env)\n";
     return exit_code::usage;
   }
   std::cout << usage_text(topic);
