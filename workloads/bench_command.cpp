@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <ctime>
 #include <fstream>
 #include <string_view>
 #include <iostream>
@@ -18,6 +17,7 @@
 #include "workloads/runner.h"
 #include "workloads/scenario.h"
 #include "workloads/stop_on_signal.h"
+#include "workloads/summary.h"
 
 namespace tierscope::workloads {
 
@@ -28,15 +28,6 @@ bool looks_like_gguf(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   char magic[4] = {};
   return in.read(magic, 4) && std::string_view(magic, 4) == "GGUF";
-}
-
-std::string default_out_dir() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "bench-%Y%m%dT%H%M%SZ", &tm);
-  return buf;
 }
 
 // The live /metrics endpoint of the scenario's `listen`; null when off.
@@ -89,7 +80,7 @@ int run_bench(const BenchArgs& args) {
     return exit_code::failure;
   }
   RunOptions opts;
-  opts.out_dir = args.out_dir.empty() ? default_out_dir() : args.out_dir;
+  opts.out_dir = args.out_dir.empty() ? utc_now("bench-%Y%m%dT%H%M%SZ") : args.out_dir;
   opts.progress = &std::cout;
   opts.tty = ::isatty(STDOUT_FILENO) == 1;
   opts.metrics = &metrics;

@@ -40,15 +40,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::string utc_stamp() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 double seconds(std::chrono::milliseconds d) { return static_cast<double>(d.count()) / 1000.0; }
 
 // Entries of <proc>/<pid>/fd; nullopt when it cannot be listed.
@@ -376,7 +367,7 @@ struct SoakRun::Impl {
       if (lr.time_to_oom_s) oom[subject] = *lr.time_to_oom_s;
     }
     state.status = status;
-    state.updated = utc_stamp();
+    state.updated = utc_now();
     state.elapsed_s = elapsed.load();
     state.samples = samples.load();
     state.requests_ok = requests_ok.load();
@@ -413,6 +404,17 @@ struct SoakRun::Impl {
     }
     for (const auto& [v, n] : counts) os << ", " << n << " " << v;
     return os.str();
+  }
+
+  // Stops the sampler and the checkpoint thread.
+  void stop_threads() {
+    sampler->stop();
+    {
+      std::lock_guard lock(cp_mu);
+      cp_quit = true;
+    }
+    cp_cv.notify_all();
+    cp_thread.join();
   }
 
   void checkpoint_loop() {
@@ -497,6 +499,22 @@ struct SoakRun::Impl {
     }
   }
 
+  // A request of the load for `user`; false (the engine is taken as lost)
+  // when its prompt cannot be built (the tokenizer did not answer).
+  bool make_request(std::uint32_t user, PromptBuilder& prompts, std::uint64_t& nonce, RequestPlan& next) {
+    next.user = user;
+    next.prompt_tokens = sc.prompt_tokens;
+    next.max_tokens = sc.output_tokens;
+    next.temperature = sc.temperature;
+    try {
+      next.built = prompts.make(sc.prompt_tokens, ++nonce);
+    } catch (const std::exception&) {
+      engine_lost = true;
+      return false;
+    }
+    return true;
+  }
+
   StepSpec closed_step(PromptBuilder& prompts, std::uint64_t& nonce) {
     StepSpec s;
     s.key = {StepKey::Kind::users, sc.users.front(), ""};
@@ -505,18 +523,7 @@ struct SoakRun::Impl {
     s.users = sc.users.front();
     s.count.resize(sc.users.front());
     s.more = [this, &prompts, &nonce](std::uint32_t user, RequestPlan& next) {
-      if (engine_lost || !load_time_left()) return false;
-      next.user = user;
-      next.prompt_tokens = sc.prompt_tokens;
-      next.max_tokens = sc.output_tokens;
-      next.temperature = sc.temperature;
-      try {
-        next.built = prompts.make(sc.prompt_tokens, ++nonce);
-      } catch (const std::exception&) {
-        engine_lost = true;
-        return false;
-      }
-      return true;
+      return !engine_lost && load_time_left() && make_request(user, prompts, nonce, next);
     };
     return s;
   }
@@ -534,15 +541,7 @@ struct SoakRun::Impl {
     const auto n = static_cast<std::size_t>(std::ceil(chunk * sc.arrival.rate));
     for (std::size_t i = 0; i < n; ++i) {
       RequestPlan p;
-      p.prompt_tokens = sc.prompt_tokens;
-      p.max_tokens = sc.output_tokens;
-      p.temperature = sc.temperature;
-      try {
-        p.built = prompts.make(sc.prompt_tokens, ++nonce);
-      } catch (const std::exception&) {
-        engine_lost = true;
-        break;
-      }
+      if (!make_request(0, prompts, nonce, p)) break;
       s.count[0].push_back(std::move(p));
     }
     return s;
@@ -691,7 +690,7 @@ SoakResult SoakRun::run() {
   if (ro.dir.empty()) ro.dir = options_.out_dir;
   im.recorder = std::make_unique<Recorder>(ro, &im.log);  // throws RecorderError: exit 73
   if (auto gap = im.recorder->resumed_gap()) im.state.gaps.push_back({gap->first, gap->second});
-  if (im.state.started.empty()) im.state.started = utc_stamp();
+  if (im.state.started.empty()) im.state.started = utc_now();
   if (options_.soak_metrics) {
     options_.soak_metrics->set_duration(im.state.duration_s);
     options_.soak_metrics->set_gap_seconds(im.state.gap_seconds());
@@ -715,23 +714,11 @@ SoakResult SoakRun::run() {
     }
     if (ok) im.wait(im.state.duration_s, std::chrono::hours(24 * 366));
   } catch (...) {
-    im.sampler->stop();
-    {
-      std::lock_guard lock(im.cp_mu);
-      im.cp_quit = true;
-    }
-    im.cp_cv.notify_all();
-    im.cp_thread.join();
+    im.stop_threads();
     throw;
   }
   im.notify("STOPPING=1");
-  im.sampler->stop();
-  {
-    std::lock_guard lock(im.cp_mu);
-    im.cp_quit = true;
-  }
-  im.cp_cv.notify_all();
-  im.cp_thread.join();
+  im.stop_threads();
   const bool interrupted = stop_.load() || !ok;
   result.soak = im.checkpoint(interrupted ? "interrupted" : "done");
   im.recorder->flush();

@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <ctime>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -20,19 +19,11 @@
 #include "workloads/soak.h"
 #include "workloads/soak_metrics.h"
 #include "workloads/stop_on_signal.h"
+#include "workloads/summary.h"
 
 namespace tierscope::workloads {
 
 namespace {
-
-std::string default_out_dir() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "soak-%Y%m%dT%H%M%SZ", &tm);
-  return buf;
-}
 
 // The soak's /metrics: its own metrics, the load's and the recorder's.
 class SoakCollectables final : public prometheus::Collectable {
@@ -102,7 +93,7 @@ int run_soak(const SoakArgs& args) {
     }
   }
   SoakOptions opts;
-  opts.out_dir = args.out_dir.empty() ? default_out_dir() : args.out_dir;
+  opts.out_dir = args.out_dir.empty() ? utc_now("soak-%Y%m%dT%H%M%SZ") : args.out_dir;
   opts.scenario_sha256 = sha256_hex(identity);
   opts.progress = &std::cout;
   opts.bench_metrics = &bench_metrics;

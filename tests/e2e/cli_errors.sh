@@ -91,11 +91,12 @@ printf 'scenario: soak\nidle_tail: 0s\n' >"$TMP/soak_noduration.yaml"
 expect 78 "duration: missing" soak "$TMP/soak_noduration.yaml" --out "$TMP/never"
 printf 'scenario: soak\nduration: 5m\nidle_tail: 10m\n' >"$TMP/soak_tail.yaml"
 expect 78 "$TMP/soak_tail.yaml:3:12: idle_tail: 600s leaves no time" soak "$TMP/soak_tail.yaml" --out "$TMP/never"
-expect 78 "scenario: soak runs with tierscope soak" bench "$TMP/soak_tail.yaml" --out "$TMP/never"
 printf 'engine: {kind: llamacpp, url: "http://127.0.0.1:1"}\nscenario: protocol\n' >"$TMP/protocol.yaml"
 expect 78 "a soak needs scenario: soak" soak "$TMP/protocol.yaml" --out "$TMP/never"
 [[ ! -e $TMP/never ]] || fail "a refused soak scenario made its run directory"
 printf 'scenario: soak\nduration: 1s\nidle_tail: 0s\n' >"$TMP/soak_1s.yaml"
+expect 78 "scenario: soak runs with tierscope soak" bench "$TMP/soak_1s.yaml" --out "$TMP/never"
+[[ ! -e $TMP/never ]] || fail "bench made the run directory of a soak scenario"
 expect 73 "/dev/null/soak" soak "$TMP/soak_1s.yaml" --out /dev/null/soak
 printf '{"name":"x","scenario_sha256":"0","status":"done","started":"","updated":"","elapsed_s":1,"duration_s":1,"idle_tail_s":0,"samples":1,"requests_ok":0,"requests_failed":0,"output_tokens":0,"engine_restarts":0,"gaps":[]}\n' \
   | { mkdir -p "$TMP/finished"; cat >"$TMP/finished/soak.json"; }

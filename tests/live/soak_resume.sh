@@ -86,7 +86,7 @@ YAML
 soak=$!
 engine=""
 for _ in $(seq 100); do
-  engine=$(cat "$TMP"/eng/samples-*.jsonl 2>/dev/null | records 'select(.type == "engine_start") | .pid' | head -1)
+  engine=$(cat "$TMP"/eng/samples-*.jsonl 2>/dev/null | records 'select(.type == "engine_start") | .pid' | head -1 || true)
   [[ -n $engine ]] && break
   sleep 0.2
 done
