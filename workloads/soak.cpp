@@ -25,6 +25,7 @@
 #include "probes/sampler.h"
 #include "probes/workload.h"
 #include "probes/workload_memory.h"
+#include "workloads/engine_facts.h"
 #include "workloads/engine_session.h"
 #include "workloads/leak.h"
 #include "workloads/plan.h"
@@ -79,7 +80,32 @@ std::optional<double> host_headroom(const std::filesystem::path& proc) {
   return static_cast<double>(*avail + m.get("SwapFree").value_or(0));
 }
 
-bool is_count_tier(const std::string& tier) { return tier == "fds" || tier == "threads"; }
+// The unit of a tier's values: bytes, or what the count counts.
+std::string unit_of(const std::string& tier) {
+  if (tier == "fds" || tier == "threads") return "count";
+  if (tier == "kv_cache_tokens") return "tokens";
+  if (tier == "kv_cache_usage") return "ratio";
+  return "bytes";
+}
+
+// The engine's own KV-cache figures from its /metrics (sample_prometheus):
+// kv_cache_tokens (llama.cpp llamacpp:kv_cache_tokens) and kv_cache_usage
+// (llamacpp:kv_cache_usage_ratio, vLLM vllm:kv_cache_usage_perc or the older
+// vllm:gpu_cache_usage_perc, a share of 1; the largest over its label sets).
+void kv_cache_values(const json& samples, std::map<std::string, double>& out) {
+  if (!samples.is_object()) return;
+  for (const auto& [key, v] : samples.items()) {
+    if (!v.is_number()) continue;
+    const std::string name = key.substr(0, key.find('{'));
+    const double x = v.get<double>();
+    if (name == "llamacpp:kv_cache_tokens") out["workload/kv_cache_tokens"] = x;
+    if (name == "llamacpp:kv_cache_usage_ratio" || name == "vllm:kv_cache_usage_perc" ||
+        name == "vllm:gpu_cache_usage_perc") {
+      auto [it, fresh] = out.emplace("workload/kv_cache_usage", x);
+      if (!fresh) it->second = std::max(it->second, x);
+    }
+  }
+}
 
 std::string fixed(double v, int digits) {
   std::ostringstream os;
@@ -140,6 +166,10 @@ struct SoakRun::Impl {
 
   std::ofstream requests;
   bool engine_lost = false;
+  // The engine whose /metrics the sampler's thread reads (under mu).
+  EngineConfig kv_engine;
+  std::string engine_url;          // "" while none runs
+  Clock::time_point next_kv{};     // sampler's thread only
 
   Impl(SoakRun& run) : r(run), sc(run.scenario_), dir(run.options_.out_dir + "/"), proc("/proc") {}
 
@@ -263,6 +293,9 @@ struct SoakRun::Impl {
       put("workload/fds", fds);
       put("workload/threads", threads);
     }
+    if (auto kv = engine_kv_cache(mono)) {
+      for (const auto& [key, v] : *kv) values[key] = v;
+    }
     std::string self_status;
     if (read_uncached(proc / "self" / "status", self_status) == 0) {
       put("tierscope/anon_swap", anon_swap_of(self_status));
@@ -297,6 +330,32 @@ struct SoakRun::Impl {
     notify("WATCHDOG=1");
   }
 
+  // The engine's KV-cache figures, read at most once a second (a blocking
+  // GET /metrics of at most 5 s); nullopt when not due, no engine runs or
+  // its /metrics has none.
+  std::optional<std::map<std::string, double>> engine_kv_cache(Clock::time_point now) {
+    if (!sc.soak.load || now < next_kv) return std::nullopt;
+    next_kv = now + std::chrono::seconds(1);
+    EngineConfig e;
+    {
+      std::lock_guard lock(mu);
+      if (engine_url.empty()) return std::nullopt;
+      e = kv_engine;
+      e.url = engine_url;
+    }
+    const char* prefix = e.kind == EngineKind::llamacpp ? "llamacpp:kv_cache" : e.kind == EngineKind::vllm ? "vllm:" : nullptr;
+    if (!prefix) return std::nullopt;
+    std::map<std::string, double> out;
+    kv_cache_values(sample_prometheus(e, prefix), out);
+    if (out.empty()) return std::nullopt;
+    return out;
+  }
+
+  void set_engine_url(const std::string& url) {
+    std::lock_guard lock(mu);
+    engine_url = url;
+  }
+
   bool has_series(const std::string& key) {
     std::lock_guard lock(mu);
     return series.count(key) > 0;
@@ -320,9 +379,10 @@ struct SoakRun::Impl {
     if (l.confidence) o.confidence = *l.confidence;
     if (l.min_duration) o.min_duration_s = seconds(*l.min_duration);
     if (l.min_points) o.min_points = *l.min_points;
-    const bool count = is_count_tier(tier);
-    o.unit = count ? "count" : "bytes";
-    if (count) o.noise_floor = l.noise_floor_count.value_or(2.0);
+    o.unit = unit_of(tier);
+    if (o.unit == "count") o.noise_floor = l.noise_floor_count.value_or(2.0);
+    else if (o.unit == "tokens") o.noise_floor = 256;  // of the engine's KV cache
+    else if (o.unit == "ratio") o.noise_floor = 0.02;  // 2 % of the engine's KV cache
     else if (l.noise_floor) o.noise_floor = static_cast<double>(*l.noise_floor);
     if (sc.soak.idle_tail.count() > 0) o.idle_tail_from_s = seconds(sc.soak.load_duration());
     (void)subject;
@@ -470,6 +530,7 @@ struct SoakRun::Impl {
       return false;
     }
     sc.engine.url = engine->url();
+    set_engine_url(sc.engine.url);
     WorkloadSelection w;
     if (ev.info.contains("pid") && ev.info["pid"].is_number_integer())
       w.pids.push_back(ev.info["pid"].get<std::uint32_t>());
@@ -487,6 +548,7 @@ struct SoakRun::Impl {
     }
     auto died = engine->ended(std::chrono::milliseconds(2000));
     if (!died) return;  // a failure that was not the engine's end
+    set_engine_url("");
     json body = {{"outcome", died->outcome}, {"message", died->message}, {"info", died->info}};
     recorder->record_event("engine_down", body);
     if (r.options_.progress) *r.options_.progress << "soak: engine ended: " << died->outcome << ": " << died->message << "\n";
@@ -553,6 +615,11 @@ struct SoakRun::Impl {
     requests.open(dir + "requests.jsonl", std::ios::app);
     if (!requests) throw RecorderError(dir + "requests.jsonl", errno);
     std::size_t attempt = 0;
+    {
+      std::lock_guard lock(mu);
+      kv_engine = sc.engine;
+    }
+    if (!sc.engine.launch) set_engine_url(sc.engine.url);
     if (sc.engine.launch) {
       const std::string name = state.name.empty() ? "soak" : state.name;
       engine = std::make_unique<EngineSession>(sc, dir, name, sc.soak.sample_interval);
@@ -592,6 +659,7 @@ struct SoakRun::Impl {
       }
       if (engine_lost && load_time_left()) recover_engine(attempt);
     }
+    set_engine_url("");
     if (engine) {
       json stopped = engine->stop();
       recorder->record_event("engine_stop", stopped);
@@ -629,7 +697,7 @@ struct SoakRun::Impl {
     rows.push_back({"subject", "tier", "verdict", "slope/h [CI]", "per request", "per 1k tokens", "growth 1st→3rd third",
                     "idle reclaim", "time to OOM"});
     for (const auto& s : soak["series"]) {
-      const bool count = s.value("unit", "bytes") == "count";
+      const bool count = s.value("unit", "bytes") != "bytes";
       auto num = [&](const char* k) -> std::optional<double> {
         if (s.contains(k) && s[k].is_number()) return s[k].get<double>();
         return std::nullopt;

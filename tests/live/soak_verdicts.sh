@@ -2,7 +2,7 @@
 # `tierscope soak` watching three real processes of known behaviour
 # (tests/fakes/soak_subject), one soak each, side by side, 70 s, no load:
 #   leak   2 MiB/s of anonymous memory never freed         -> LEAK
-#   cache  the same until a 24 MiB cap, then flat (~12 s)  -> BOUNDED-GROWTH
+#   cache  0.8 MiB/s until a 24 MiB cap (~30 s), then flat  -> BOUNDED-GROWTH
 #   clean  8 MiB allocated and freed every second          -> CLEAN
 # each read from soak.json's workload/anon_swap series (RAM anon + swap of the
 # PID given as workload.pids), with the slope of the leak within 10 % of
@@ -18,7 +18,9 @@ trap cleanup EXIT
 
 rate=$((2 * 1024 * 1024))
 for mode in leak cache clean; do
-  "$subject" --mode $mode --rate $rate >"$TMP/$mode.out" &
+  r=$rate
+  [[ $mode == cache ]] && r=$((24 * 1024 * 1024 / 30))  # full at 30 s of 70: the last third is flat
+  "$subject" --mode $mode --rate $r >"$TMP/$mode.out" &
   pids+=($!)
   cat >"$TMP/$mode.yaml" <<YAML
 scenario: soak
