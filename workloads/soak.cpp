@@ -756,7 +756,7 @@ SoakResult SoakRun::run() {
   if (im.resumed) im.replay();
   RecorderOptions ro = scenario_.soak.record ? *scenario_.soak.record : RecorderOptions{};
   if (ro.dir.empty()) ro.dir = options_.out_dir;
-  im.recorder = std::make_unique<Recorder>(ro, &im.log);  // throws RecorderError: exit 73
+  im.recorder = std::make_unique<Recorder>(ro, &im.log, options_.recorder_counters);  // throws RecorderError: exit 73
   if (auto gap = im.recorder->resumed_gap()) im.state.gaps.push_back({gap->first, gap->second});
   if (im.state.started.empty()) im.state.started = utc_now();
   if (options_.soak_metrics) {

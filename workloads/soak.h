@@ -33,6 +33,10 @@
 #include "workloads/scenario.h"
 #include "workloads/soak_metrics.h"
 
+namespace tierscope {
+struct RecorderCounters;  // exporters/recorder.h
+}
+
 namespace tierscope::workloads {
 
 struct SoakOptions {
@@ -45,9 +49,9 @@ struct SoakOptions {
   // the load run, "WATCHDOG=1" after each sample, "STATUS=…" at each
   // checkpoint; from the run's and the sampler's threads. Empty: none.
   std::function<void(std::string_view message)> notify;
-  // Live collectables of the run (the recorder's counters) appear here once
-  // the recorder exists, for the caller's /metrics; may be empty.
-  std::function<void(std::shared_ptr<prometheus::Collectable>)> on_collectable;
+  // The recorder's counters (tierscope_recorder_*, for the caller's /metrics);
+  // null: the recorder keeps its own.
+  std::shared_ptr<RecorderCounters> recorder_counters;
 };
 
 enum class SoakEnd {

@@ -49,6 +49,20 @@ class SoakCollectables final : public prometheus::Collectable {
   std::vector<std::shared_ptr<prometheus::Collectable>> parts_;
 };
 
+// tierscope_recorder_* of the soak's recording.
+class RecorderMetrics final : public prometheus::Collectable {
+ public:
+  explicit RecorderMetrics(std::shared_ptr<RecorderCounters> counters) : counters_(std::move(counters)) {}
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    MetricWriter w;
+    render_recorder_metrics(*counters_, w);
+    return std::move(w).finish();
+  }
+
+ private:
+  std::shared_ptr<RecorderCounters> counters_;
+};
+
 template <typename T>
 std::shared_ptr<T> borrowed(T& t) {
   return std::shared_ptr<T>(&t, [](T*) {});
@@ -78,9 +92,11 @@ int run_soak(const SoakArgs& args) {
   }
   BenchMetrics bench_metrics;
   SoakMetrics soak_metrics;
+  auto recorder_counters = std::make_shared<RecorderCounters>();
   auto all = std::make_shared<SoakCollectables>();
   all->add(borrowed(soak_metrics));
   if (sc.soak.load) all->add(borrowed(bench_metrics));
+  all->add(std::make_shared<RecorderMetrics>(recorder_counters));
   Logger log(LogLevel::warn);
   std::unique_ptr<MetricsServer> server;
   if (sc.listen != "off") {
@@ -99,7 +115,7 @@ int run_soak(const SoakArgs& args) {
   opts.bench_metrics = &bench_metrics;
   opts.soak_metrics = &soak_metrics;
   opts.notify = args.notify;
-  opts.on_collectable = [all](std::shared_ptr<prometheus::Collectable> c) { all->add(std::move(c)); };
+  opts.recorder_counters = recorder_counters;
   SoakRun run(sc, opts);
   stop_on_signal.set_stop([&run] { run.request_stop(); });
   SoakResult r;

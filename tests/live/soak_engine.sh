@@ -44,6 +44,7 @@ curl -sSf --max-time 5 "http://127.0.0.1:$port/metrics" >"$TMP/metrics"
 grep -q '^tierscope_soak_elapsed_seconds ' "$TMP/metrics" || fail "live metrics lack tierscope_soak_elapsed_seconds"
 grep -q '^tierscope_soak_verdict{subject="workload",tier="anon_swap",verdict="LEAK"}' "$TMP/metrics" || fail "live metrics lack the verdict"
 grep -q '^tierscope_bench_requests_total{outcome="ok"}' "$TMP/metrics" || fail "live metrics lack the load's requests"
+grep -q "^tierscope_recorder_dropped_samples_total 0" "$TMP/metrics" || fail "live metrics lack the recorder's dropped samples"
 wait $soak || { cat "$TMP/soak.log" "$TMP/soak.err" >&2; fail "soak exited $?"; }
 s=$TMP/run/soak.json
 [[ $(jq -r .status "$s") == done ]] || fail "status $(jq -r .status "$s")"
