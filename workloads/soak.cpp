@@ -152,7 +152,6 @@ struct SoakRun::Impl {
   std::map<std::string, BoundedSeries> series;  // "subject/tier"
   std::map<std::string, double> headroom;       // subject → bytes
   std::map<std::string, std::string> verdicts;  // "subject/tier" → verdict so far
-  std::vector<json> last_results;
   std::atomic<double> elapsed{0};
   double base_elapsed = 0;  // sampled time before this process's part of the run
   Clock::time_point started{};
@@ -216,11 +215,11 @@ struct SoakRun::Impl {
 
   // The series and counters of the earlier part, from the recording's
   // soak_point and engine_restart records.
-  void replay() {
+  void replay(const std::string& record_dir) {
     double last_t = 0;
     std::uint64_t restarts_seen = 0, points = 0;
     std::optional<double> last_req, last_tok;
-    RecordingStats stats = read_recording(r.options_.out_dir, [&](const json& rec) {
+    RecordingStats stats = read_recording(record_dir, [&](const json& rec) {
       const std::string type = rec.value("type", "");
       if (type == "engine_restart") ++restarts_seen;
       if (type != "soak_point" || !rec.contains("t") || !rec["t"].is_number() || !rec.contains("values")) return;
@@ -442,7 +441,6 @@ struct SoakRun::Impl {
     {
       std::lock_guard lock(mu);
       verdicts = verdict_now;
-      last_results.assign(results.begin(), results.end());
     }
     if (SoakMetrics* sm = r.options_.soak_metrics) {
       sm->set_series(std::move(live), std::move(oom));
@@ -753,9 +751,9 @@ SoakResult SoakRun::run() {
     result.end = SoakEnd::refused;
     return result;
   }
-  if (im.resumed) im.replay();
   RecorderOptions ro = scenario_.soak.record ? *scenario_.soak.record : RecorderOptions{};
   if (ro.dir.empty()) ro.dir = options_.out_dir;
+  if (im.resumed) im.replay(ro.dir);
   im.recorder = std::make_unique<Recorder>(ro, &im.log, options_.recorder_counters);  // throws RecorderError: exit 73
   if (auto gap = im.recorder->resumed_gap()) im.state.gaps.push_back({gap->first, gap->second});
   if (im.state.started.empty()) im.state.started = utc_now();
