@@ -79,7 +79,7 @@ void parse_segment(std::string_view bytes, bool zstd, RecordingStats& stats,
     out.clear();
     ZSTD_inBuffer in{bytes.data(), size, 0};
     bool bad = false;
-    while (in.pos < in.size) {
+    for (;;) {
       ZSTD_outBuffer o{buf.data(), buf.size(), 0};
       auto r = ZSTD_decompressStream(ctx.get(), &o, &in);
       if (ZSTD_isError(r)) {
@@ -91,8 +91,11 @@ void parse_segment(std::string_view bytes, bool zstd, RecordingStats& stats,
         bad = true;
         break;
       }
-      if (r == 0 && in.pos < in.size) break;
-      if (o.pos == 0 && r != 0 && in.pos == in.size) break;
+      if (r == 0) break;  // the frame is complete
+      if (in.pos == in.size && o.pos < o.size) {
+        bad = true;  // it wants more than the frame holds
+        break;
+      }
     }
     bytes.remove_prefix(size);
     if (bad) {
