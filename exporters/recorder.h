@@ -128,7 +128,7 @@ class Recorder {
   void count_segments();
   std::string header_line(MonoClock::time_point mono, std::chrono::system_clock::time_point wall) const;
   std::string frame(const std::string& text);      // zstd frame of text (or text when plain)
-  void append_locked(std::string line, bool sample);  // requires mutex_
+  void append_locked(std::string_view line);  // an event; requires mutex_
 
   RecorderOptions options_;
   Logger* log_;
@@ -145,7 +145,6 @@ class Recorder {
   std::vector<Labels> schema_labels_;        // ... and each series' labels
   std::vector<prometheus::MetricType> schema_types_;
   std::string csv_header_;
-  std::string line_;  // scratch
 
   // The writer's side: guarded by io_mutex_.
   mutable std::mutex io_mutex_;

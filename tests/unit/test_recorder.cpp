@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "core/yaml_reader.h"
+#include "daemon/config.h"
 #include "exporters/recorder.h"
 #include "exporters/recording.h"
 
@@ -406,4 +407,20 @@ TEST(Recorder, ParsesTheRecordSection) {
     EXPECT_NE(std::string(e.what()).find("compress"), std::string::npos) << e.what();
   }
   EXPECT_THROW(parse_recorder_options(reader, YAML::Load("{dir: x, compress: gzip}"), "record"), std::runtime_error);
+}
+
+TEST(Recorder, TheDaemonConfigTakesARecordSectionOffByDefault) {
+  EXPECT_FALSE(parse_config("listen: 127.0.0.1:1\n", "c.yaml").record);
+  auto c = parse_config("record:\n  dir: /var/lib/tierscope/record\n  max_bytes: 2G\n  compress: zstd\n", "c.yaml");
+  ASSERT_TRUE(c.record);
+  EXPECT_EQ(c.record->dir, "/var/lib/tierscope/record");
+  EXPECT_EQ(c.record->retention_max_bytes, 2ull << 30);
+  EXPECT_TRUE(c.record->zstd);
+  EXPECT_EQ(c.record->fsync_period, std::chrono::seconds(1));
+  try {
+    parse_config("record:\n  dir: x\n  fsync_period: 5ms\n", "c.yaml");
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("c.yaml:3:17: record.fsync_period"), std::string::npos) << e.what();
+  }
 }
