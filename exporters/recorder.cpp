@@ -401,6 +401,9 @@ void Recorder::flush() {
     p = std::move(pending_);
     pending_ = Pending{};
     pending_.schema_line = schema_line_;
+    // Room for as much as the last period held: the sampler's appends do not
+    // grow (and copy) the buffer again and again.
+    pending_.text.reserve(std::min(p.text.size() + p.text.size() / 4, kMaxPendingBytes));
   }
   write_pending(p);
 }
@@ -536,47 +539,54 @@ void Recorder::write_pending(Pending& p) {
   struct stat st {};
   const bool removed = fd_ >= 0 && ::fstat(fd_, &st) == 0 && st.st_nlink == 0;
   if (removed && log_) log_->warn("recorder: " + segment_path_ + " was removed; going on in a new segment");
+  const bool was_failing = failing_;
+  // One line when writing starts to fail, one when it works again: never
+  // one per period.
+  auto failed = [&](const std::string& path, int err) {
+    counters_->dropped += p.records;
+    dropped_while_failing_ += p.records;
+    if (!was_failing && log_)
+      log_->error("recorder: cannot write " + describe_errno(path, err) +
+                  "; samples are dropped and counted until it can (retried every " +
+                  format_duration(options_.fsync_period) + ")");
+    failing_ = true;
+  };
+  bool opened_now = false;
   if (failing_ || fd_ < 0 || due_rotation || removed) {
-    const bool after_error = failing_;
     close_segment();
     std::string path;
     int err = 0;
-    if (!open_segment(path, err, std::string(), after_error)) {
-      counters_->dropped += p.records;
-      dropped_while_failing_ += p.records;
-      if (!failing_ && log_) log_->error("recorder: cannot write " + describe_errno(path, err) +
-                                         "; samples are dropped and counted until it can (retried every " +
-                                         format_duration(options_.fsync_period) + ")");
-      failing_ = true;
+    if (!open_segment(path, err, std::string(), was_failing)) {
+      failed(path, err);
       return;
     }
-    if (after_error) {
-      if (log_)
-        log_->info("recorder: recording again in " + segment_path_ + " after " +
-                   std::to_string(dropped_while_failing_) + " dropped samples and events");
-      failing_ = false;
-      dropped_while_failing_ = 0;
-    }
+    opened_now = true;
     // A new segment restates the series its first sample refers to.
     if (!p.schema_line.empty()) p.text.insert(0, p.schema_line);
   }
-  if (p.text.empty()) return;
-  const std::string bytes = frame(p.text);
-  int err = 0;
-  if (bytes.empty() || !write_all(bytes, err)) {
-    counters_->dropped += p.records;
-    dropped_while_failing_ += p.records;
-    if (log_) log_->error("recorder: cannot write " + describe_errno(segment_path_, bytes.empty() ? ENOMEM : err) +
-                          "; samples are dropped and counted until it can (retried every " +
-                          format_duration(options_.fsync_period) + ")");
-    failing_ = true;
-    return;
+  if (!p.text.empty()) {
+    const std::string bytes = frame(p.text);
+    int err = 0;
+    if (bytes.empty() || !write_all(bytes, err)) {
+      // A segment opened for this write holds only its header: not worth
+      // keeping (close_segment removes an empty one).
+      if (opened_now && ::ftruncate(fd_, 0) == 0) segment_bytes_ = 0;
+      failed(segment_path_, bytes.empty() ? ENOMEM : err);
+      return;
+    }
+    segment_bytes_ += bytes.size();
+    counters_->written_bytes += bytes.size();
+    counters_->samples += p.samples;
+    counters_->events += p.records - p.samples;
+    last_written_wall_ = seconds_of(std::chrono::system_clock::now());
   }
-  segment_bytes_ += bytes.size();
-  counters_->written_bytes += bytes.size();
-  counters_->samples += p.samples;
-  counters_->events += p.records - p.samples;
-  last_written_wall_ = seconds_of(std::chrono::system_clock::now());
+  if (was_failing) {
+    if (log_)
+      log_->info("recorder: recording again in " + segment_path_ + " after " + std::to_string(dropped_while_failing_) +
+                 " dropped samples and events");
+    failing_ = false;
+    dropped_while_failing_ = 0;
+  }
   if (csv_fd_ >= 0 && !p.csv.empty()) {
     std::size_t done = 0;
     while (done < p.csv.size()) {
