@@ -49,6 +49,12 @@ ok=$(jq -s --argjson l "$last_wall" --argjson k "$kill_wall" \
 [[ $ok == true ]] || fail "gap $gap should run from the last sample ($last_wall) to after the kill ($kill_wall)"
 after=$(jq -s --argjson k "$kill_wall" 'map(select(.type == "sample" and .wall > $k)) | length' "$TMP/all.jsonl")
 [[ $after -ge 5 ]] || fail "only $after samples after the restart"
+# CSV of one series: a header row, then one row per sample.
+"$bin" recording "$rec" --format csv --series '^process_open_fds$' >"$TMP/fds.csv" 2>/dev/null || fail "csv"
+[[ $(head -1 "$TMP/fds.csv") == 'wall,mono,"process_open_fds"' ]] || fail "csv header: $(head -1 "$TMP/fds.csv")"
+samples=$(jq -s 'map(select(.type == "sample")) | length' "$TMP/all.jsonl")
+rows=$(grep -vc '^wall,' "$TMP/fds.csv")
+[[ $rows -eq $samples ]] || fail "$rows csv rows for $samples samples"
 # Each line on its own, as jq reads a torn file: nothing but whole records.
 jq -cR 'fromjson? // empty' "$rec"/samples-*.jsonl >/dev/null || fail "jq line by line"
 echo "PASS: recorder crash (lost ${lost}s, $segments segments, gap $gap)"

@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "core/yaml_reader.h"
+#include "daemon/cli.h"
 #include "daemon/config.h"
 #include "exporters/recorder.h"
 #include "exporters/recording.h"
@@ -423,4 +424,17 @@ TEST(Recorder, TheDaemonConfigTakesARecordSectionOffByDefault) {
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("c.yaml:3:17: record.fsync_period"), std::string::npos) << e.what();
   }
+}
+
+TEST(Recorder, RecordingCommandLine) {
+  auto o = parse_cli({"recording", "/var/lib/tierscope/record", "--format", "csv", "--series", "memory_used"});
+  EXPECT_EQ(o.command, Command::recording);
+  EXPECT_EQ(o.recording_dir, "/var/lib/tierscope/record");
+  EXPECT_EQ(o.format, "csv");
+  EXPECT_EQ(o.series, "memory_used");
+  EXPECT_EQ(parse_cli({"recording", "d"}).format, "jsonl");
+  EXPECT_THROW(parse_cli({"recording"}), UsageError);
+  EXPECT_THROW(parse_cli({"recording", "d", "--format", "json"}), UsageError);
+  EXPECT_THROW(parse_cli({"recording", "d", "--series", "("}), UsageError);
+  EXPECT_THROW(parse_cli({"recording", "d", "e"}), UsageError);
 }
