@@ -20,6 +20,10 @@ namespace {
 // The most one segment may hold when read back (segments rotate at 64 MiB by
 // default; a zstd segment decompresses to more).
 constexpr std::size_t kMaxSegmentBytes = std::size_t{1} << 32;
+// The most one zstd frame may decompress to: the recorder writes one period's
+// records per frame, at most 64 MiB; more is not ours (and no bomb is
+// decompressed without bound).
+constexpr std::size_t kMaxFrameBytes = std::size_t{128} << 20;
 
 void parse_lines(std::string_view text, bool last_chunk, RecordingStats& stats,
                  const std::function<void(nlohmann::json&&)>& fn) {
@@ -87,7 +91,7 @@ void parse_segment(std::string_view bytes, bool zstd, RecordingStats& stats,
         break;
       }
       out.append(buf.data(), o.pos);
-      if (out.size() > kMaxSegmentBytes) {
+      if (out.size() > kMaxFrameBytes) {
         bad = true;
         break;
       }
