@@ -397,7 +397,7 @@ Options:
   --version  version, git revision and compiler
 
 Documentation: README.md and docs/*.md (installed in /usr/share/doc/tierscope):
-metrics.md, configuration.md, benchmarks.md, systemd.md, architecture.md.
+metrics.md, configuration.md, benchmarks.md, recording.md, systemd.md, architecture.md.
 )";
 
 }  // namespace
