@@ -504,7 +504,14 @@ bool parse_soak_key(const Parser& p, const std::string& key, const std::string& 
   } else if (key == "leak") {
     parse_leak(p, v, full, s.soak.leak);
   } else if (key == "record") {
-    s.soak.record = std::make_shared<const RecorderOptions>(parse_recorder_options(p, v, full));
+    // The daemon's parser, whose dir is required: a soak records into its run
+    // directory (--out) unless record.dir says otherwise.
+    YAML::Node n = v;  // the document's own node: the marks of its keys stay
+    const bool run_dir = v.IsMap() && !v["dir"];
+    if (run_dir) n["dir"] = "run directory";
+    RecorderOptions ro = v.IsNull() ? RecorderOptions{} : parse_recorder_options(p, n, full);
+    if (run_dir) ro.dir.clear();
+    s.soak.record = std::make_shared<const RecorderOptions>(std::move(ro));
   } else {
     return false;
   }

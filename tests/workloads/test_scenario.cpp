@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "exporters/recorder.h"
 #include "workloads/scenario.h"
 
 using namespace tierscope::workloads;
@@ -410,3 +411,20 @@ workload: { pids: [12] }
   EXPECT_TRUE(has(e, "s.yaml:4:11: workload: given with engine.launch")) << e;
 }
 
+
+TEST(SoakScenario, RecordSectionDefaultsToTheRunDirectory) {
+  Scenario s = parse_scenario(std::string(kSoak) + "record: { compress: zstd, fsync_period: 500ms, segment_age: 10m }\n",
+                              "s.yaml");
+  ASSERT_NE(s.soak.record, nullptr);
+  EXPECT_EQ(s.soak.record->dir, "");  // the run directory
+  EXPECT_TRUE(s.soak.record->zstd);
+  EXPECT_EQ(s.soak.record->fsync_period, std::chrono::milliseconds(500));
+  EXPECT_EQ(s.soak.record->segment_max_age, std::chrono::minutes(10));
+  EXPECT_EQ(to_yaml(parse_scenario(to_yaml(s), "effective.yaml")), to_yaml(s));
+  s = parse_scenario(std::string(kSoak) + "record: { dir: /var/tmp/rec, max_bytes: 1G }\n", "s.yaml");
+  EXPECT_EQ(s.soak.record->dir, "/var/tmp/rec");
+  EXPECT_EQ(s.soak.record->retention_max_bytes, std::uint64_t{1} << 30);
+  EXPECT_EQ(to_yaml(parse_scenario(to_yaml(s), "effective.yaml")), to_yaml(s));
+  auto e = error_of(std::string(kSoak) + "record: { compress: lz4 }\n");
+  EXPECT_TRUE(has(e, "s.yaml:8:21: record.compress: expected")) << e;
+}
