@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
     if (service.notify_enabled())
       a.notify = [&service](std::string_view m) {
         if (m == "READY=1") service.ready("soak running");
-        else if (m == "WATCHDOG=1") service.watchdog_ping();
+        else if (m == "WATCHDOG=1" && service.watchdog_timeout()) service.watchdog_ping();  // WatchdogSec= set
         else if (m == "STOPPING=1") service.stopping("soak ending: final verdict");
         else if (m.rfind("STATUS=", 0) == 0) service.status(m.substr(7));
       };
