@@ -23,6 +23,7 @@ trap cleanup EXIT
 # ---- 1. SIGKILL and resume --------------------------------------------------
 "$subject" --mode clean >/dev/null &
 pids+=($!)
+disown $!  # no "Killed" notice when the cleanup ends it
 cat >"$TMP/observe.yaml" <<YAML
 scenario: soak
 duration: 30s

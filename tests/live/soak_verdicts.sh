@@ -22,6 +22,7 @@ for mode in leak cache clean; do
   [[ $mode == cache ]] && r=$((24 * 1024 * 1024 / 30))  # full at 30 s of 70: the last third is flat
   "$subject" --mode $mode --rate $r >"$TMP/$mode.out" &
   pids+=($!)
+  disown $!  # no "Killed" notice when the cleanup ends it
   cat >"$TMP/$mode.yaml" <<YAML
 scenario: soak
 duration: 70s
