@@ -57,3 +57,28 @@ ok=$(jq -r .requests_ok "$s")
 [[ $ok -ge 100 ]] || fail "only $ok requests ok"
 [[ $(grep -c '"outcome":"ok"' "$TMP/run/requests.jsonl") -eq $ok ]] || fail "requests.jsonl does not hold the $ok ok requests"
 echo "ok: LEAK, $per B per request (leak $N), $ok requests"
+
+# --- part 2: the same engine under a budget (limits.memory_max 512M; root and
+# a memory controller, else this part is skipped): the workload is the
+# budget's cgroup, so its memory.stat tiers (cgroup_anon, page_cache) are
+# subjects too, and the time to OOM is memory.max minus current over the slope.
+if [[ $(id -u) -ne 0 ]] ||
+   { ! { [[ -f /sys/fs/cgroup/cgroup.controllers ]] && grep -qw memory /sys/fs/cgroup/cgroup.controllers; } &&
+     [[ ! -f /sys/fs/cgroup/memory/memory.usage_in_bytes ]]; }; then
+  echo "SKIP (part 2): needs root and a memory controller"
+  exit 0
+fi
+sed -e 's/^duration: 60s/duration: 20s/' -e 's/^idle_tail: 10s/idle_tail: 0s/' -e 's/^listen: .*/listen: off/' \
+  -e 's/^leak: .*/leak: { min_duration: 5s }/' "$TMP/soak.yaml" >"$TMP/soak-budget.yaml"
+printf 'limits: { memory_max: 512M }\n' >>"$TMP/soak-budget.yaml"
+"$bin" soak "$TMP/soak-budget.yaml" --out "$TMP/run-budget" >"$TMP/soak-budget.log" 2>&1 ||
+  { cat "$TMP/soak-budget.log" >&2; fail "soak under a budget exited $?"; }
+s=$TMP/run-budget/soak.json
+anon=$(jq -c '.series[] | select(.subject == "workload" and .tier == "cgroup_anon")' "$s")
+[[ -n $anon ]] || fail "no workload cgroup_anon series under a budget: $(jq -c '[.series[] | .tier]' "$s")"
+[[ $(jq -r .verdict <<<"$anon") == LEAK ]] || fail "cgroup_anon verdict $(jq -r .verdict <<<"$anon"), expected LEAK"
+row=$(jq -c '.series[] | select(.subject == "workload" and .tier == "anon_swap")' "$s")
+ttoom=$(jq -r '.time_to_oom_s // empty' <<<"$row")
+[[ -n $ttoom ]] || fail "no time to OOM under a 512M budget: $row"
+awk -v t="$ttoom" 'BEGIN { exit !(t > 0 && t < 600) }' || fail "time to OOM $ttoom s under 512M at ~16 MB/s, expected < 600 s"
+echo "ok (part 2): under memory_max 512M the workload is its cgroup: cgroup_anon LEAK, time to OOM ${ttoom} s"
