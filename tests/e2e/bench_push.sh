@@ -26,14 +26,7 @@ command -v jq >/dev/null || fail "jq not installed"
 MOCK_PID=""
 GW_PID=""
 cleanup_push() {
-  local p
-  for p in "$GW_PID" "$MOCK_PID"; do
-    if [[ -n "$p" ]] && kill -0 "$p" 2>/dev/null; then
-      kill -TERM "$p" 2>/dev/null || true
-      for _ in $(seq 20); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-      kill -KILL "$p" 2>/dev/null || true
-    fi
-  done
+  stop_pids "$GW_PID" "$MOCK_PID"
   cleanup_e2e
 }
 trap cleanup_push EXIT
@@ -42,27 +35,12 @@ get() { curl -sSf --noproxy '*' --max-time 5 "$@"; }
 # --- the Pushgateway: in memory only (no persistence file), port from its log.
 "$PUSHGATEWAY" --web.listen-address=127.0.0.1:0 --persistence.file= >"$TMP/gw.log" 2>&1 &
 GW_PID=$!
-GW_PORT=""
-for _ in $(seq 100); do
-  GW_PORT=$(sed -n 's/.*msg="Listening on" address=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$TMP/gw.log" | head -1)
-  [[ -n "$GW_PORT" ]] && break
-  kill -0 "$GW_PID" 2>/dev/null || fail "prometheus-pushgateway exited: $(cat "$TMP/gw.log")"
-  sleep 0.1
-done
-[[ -n "$GW_PORT" ]] || fail "prometheus-pushgateway did not log its address within 10 s: $(cat "$TMP/gw.log")"
+GW_PORT=$(port_from_log "$TMP/gw.log" 's/.*msg="Listening on" address=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$GW_PID" \
+            prometheus-pushgateway)
 for _ in $(seq 50); do get "http://127.0.0.1:$GW_PORT/-/ready" >/dev/null 2>&1 && break; sleep 0.1; done
 
 # --- the mock engine: 20 ms to the first token, 5 ms per token.
-"$mock" --port 0 --ttft-ms 20 --itl-ms 5 --flavor vllm >"$TMP/mock.out" 2>"$TMP/mock.err" &
-MOCK_PID=$!
-MOCK_PORT=""
-for _ in $(seq 100); do
-  MOCK_PORT=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$TMP/mock.out" | head -1)
-  [[ -n "$MOCK_PORT" ]] && break
-  kill -0 "$MOCK_PID" 2>/dev/null || fail "mock_engine exited: $(cat "$TMP/mock.err")"
-  sleep 0.1
-done
-[[ -n "$MOCK_PORT" ]] || fail "mock_engine did not report its port within 10 s"
+start_mock_engine "$mock" --ttft-ms 20 --itl-ms 5 --flavor vllm
 
 # 1 then 2 users, each 1 warm-up + 2 counted requests of 8 tokens: 9 requests.
 expected=9
