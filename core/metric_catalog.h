@@ -34,6 +34,17 @@ inline constexpr MetricDef config_reloads{"tierscope_config_reloads_total",
 inline constexpr MetricDef config_last_reload_ok{"tierscope_config_last_reload_successful",
     "1 if the last configuration load (start or SIGHUP) was applied, 0 if it was rejected.", kGauge};
 
+// ---- the recorder (exporters/recorder.h; present only when recording is configured)
+inline constexpr MetricDef recorder_dropped_samples{"tierscope_recorder_dropped_samples_total",
+    "Samples and events the recorder could not write (disk full, read-only or missing directory) and dropped; "
+    "counted by the recorder at each failed write.", kCounter};
+inline constexpr MetricDef recorder_written_bytes{"tierscope_recorder_written_bytes_total",
+    "Bytes the recorder wrote to its segment files (after zstd compression when enabled), bytes.", kCounter};
+inline constexpr MetricDef recorder_samples{"tierscope_recorder_samples_total",
+    "Sample records the recorder wrote to its segment files and fsynced.", kCounter};
+inline constexpr MetricDef recorder_segments{"tierscope_recorder_segments",
+    "Segment files (samples-*.jsonl[.zst]) in the recording directory, after retention.", kGauge};
+
 // ---- the daemon's own footprint (Prometheus client conventions) ----------
 inline constexpr MetricDef process_rss{"process_resident_memory_bytes",
     "Resident memory of the tierscope process, bytes (/proc/self/statm resident pages x page size).", kGauge};
@@ -313,7 +324,8 @@ inline constexpr MetricDef workload_major_faults{"tierscope_workload_major_fault
 // dashboards and rules are checked against. Add a new MetricDef here too.
 inline constexpr const MetricDef* kCatalog[] = {
     &build_info, &probe_success, &probe_duration, &samples_total, &sample_overruns, &sample_interval, &peak_window,
-    &last_sample_time, &config_reloads, &config_last_reload_ok, &process_rss, &process_vms, &process_cpu,
+    &last_sample_time, &config_reloads, &config_last_reload_ok, &recorder_dropped_samples, &recorder_written_bytes,
+    &recorder_samples, &recorder_segments, &process_rss, &process_vms, &process_cpu,
     &process_open_fds, &process_max_fds, &process_start, &memory_capacity, &memory_used, &memory_available,
     &memory_page_cache, &memory_anon, &memory_shmem, &swap_in_pages, &swap_out_pages, &major_faults, &page_in_bytes,
     &page_out_bytes, &oom_kills, &pressure_stalled, &swap_device_info, &swap_priority, &swap_peak, &disk_reads,

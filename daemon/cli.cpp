@@ -1,6 +1,7 @@
 #include "daemon/cli.h"
 
 #include <iostream>
+#include <regex>
 
 #include "core/text.h"
 #include "core/build_info.h"
@@ -29,6 +30,7 @@ constexpr Flag kCommonFlags[] = {
 
 std::vector<Flag> flags_for(Command c) {
   if (c == Command::bench) return {{"--url", "URL"}, {"--out", "DIR"}, {"--set", "KEY=VALUE"}, {"--help", ""}};
+  if (c == Command::recording) return {{"--format", "jsonl|csv"}, {"--series", "REGEX"}, {"--help", ""}};
   if (c == Command::run_capped)
     return {{"--memory-max", "SIZE"}, {"--memory-high", "SIZE"}, {"--swap-max", "SIZE"},
             {"--backend", "auto|systemd|cgroup"}, {"--cgroup-parent", "CGROUP"}, {"--name", "NAME"},
@@ -54,7 +56,7 @@ std::vector<Flag> flags_for(Command c) {
 }
 
 std::string_view command_name(Command c) {
-  return c == Command::daemon ? "daemon" : c == Command::bench ? "bench" : c == Command::run_capped ? "run-capped" : c == Command::env ? "env" : "probe";
+  return c == Command::daemon ? "daemon" : c == Command::bench ? "bench" : c == Command::run_capped ? "run-capped" : c == Command::env ? "env" : c == Command::recording ? "recording" : "probe";
 }
 
 // A run-capped size flag: checked here, passed on as given.
@@ -110,6 +112,16 @@ void take_value(CliOptions& o, const std::string& arg, const std::string& v, con
   } else if (arg == "--log-level") {
     if (!parse_log_level(v)) throw UsageError(prefix + "--log-level: expected error, warn, info or debug, got " + text::quoted(v));
     o.log_level = v;
+  } else if (arg == "--format" && o.command == Command::recording) {
+    if (v != "jsonl" && v != "csv") throw UsageError(prefix + "--format: expected jsonl or csv, got " + text::quoted(v));
+    o.format = v;
+  } else if (arg == "--series") {
+    try {
+      std::regex check(v, std::regex::extended);
+    } catch (const std::regex_error& e) {
+      throw UsageError(prefix + "--series: not a regular expression: " + text::quoted(v) + ": " + e.what());
+    }
+    o.series = v;
   } else if (arg == "--format" && o.command == Command::env) {
     if (v != "yaml" && v != "json") throw UsageError(prefix + "--format: expected yaml or json, got " + text::quoted(v));
     o.format = v;
@@ -132,7 +144,7 @@ void take_value(CliOptions& o, const std::string& arg, const std::string& v, con
 
 CliOptions parse_cli(const std::vector<std::string>& args) {
   CliOptions o;
-  if (args.empty()) throw UsageError("missing command (daemon, probe, bench, run-capped or env)");
+  if (args.empty()) throw UsageError("missing command (daemon, probe, bench, run-capped, env or recording)");
   const std::string& first = args[0];
   if (first == "--help" || first == "-h" || first == "help") {
     o.command = Command::help;
@@ -148,13 +160,16 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
   else if (first == "bench") o.command = Command::bench;
   else if (first == "run-capped") o.command = Command::run_capped;
   else if (first == "env") o.command = Command::env;
+  else if (first == "recording") o.command = Command::recording;
   else {
     std::string msg = "unknown command '" + first + "'";
-    if (auto g = did_you_mean(first, {"daemon", "probe", "bench", "run-capped", "env"})) msg += "; did you mean '" + *g + "'?";
-    else msg += " (expected daemon, probe, bench, run-capped or env)";
+    if (auto g = did_you_mean(first, {"daemon", "probe", "bench", "run-capped", "env", "recording"}))
+      msg += "; did you mean '" + *g + "'?";
+    else msg += " (expected daemon, probe, bench, run-capped, env or recording)";
     throw UsageError(msg);
   }
   if (o.command == Command::env) o.format = "yaml";
+  if (o.command == Command::recording) o.format = "jsonl";
   const auto flags = flags_for(o.command);
   const std::string prefix = std::string(command_name(o.command)) + ": ";
   for (std::size_t i = 1; i < args.size(); ++i) {
@@ -179,6 +194,11 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
       o.scenario = arg;
       continue;
     }
+    if (o.command == Command::recording && (arg.empty() || arg[0] != '-')) {
+      if (!o.recording_dir.empty()) throw UsageError(prefix + "unexpected argument '" + arg + "' (one directory only)");
+      o.recording_dir = arg;
+      continue;
+    }
     const Flag* flag = nullptr;
     for (const auto& f : flags)
       if (f.name == arg) flag = &f;
@@ -199,6 +219,8 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
   }
   if (o.command == Command::bench && o.scenario.empty())
     throw UsageError(prefix + "missing the scenario file (tierscope bench SCENARIO.yaml)");
+  if (o.command == Command::recording && o.recording_dir.empty())
+    throw UsageError(prefix + "missing the directory (tierscope recording DIR)");
   if (o.command == Command::run_capped) {
     if (!o.memory_max && !o.memory_high && !o.swap_max)
       throw UsageError(prefix + "expected at least one of --memory-max, --memory-high, --swap-max");
@@ -339,6 +361,27 @@ Exit codes: 0 printed (probes that failed are listed in machine.probe_errors),
 1 the model file cannot be read, 64 bad usage, 78 bad config.
 )";
 
+constexpr std::string_view kRecordingUsage = R"(Usage: tierscope recording DIR [--format jsonl|csv] [--series REGEX]
+
+Prints a recording (the daemon's record.dir, or a soak's run directory):
+every segment samples-*.jsonl[.zst] in order, one sample per line with its
+series resolved to names, {"type":"sample","seq","wall","mono","values":
+{"name{labels}":value}}, and the other records (gap, run events) as written.
+A torn last line (what a crash leaves) is skipped and counted. Format:
+docs/recording.md.
+
+Options:
+  --format FORMAT      jsonl (default) or csv (samples only: wall, mono and
+                       one column per series; a new header row when the
+                       series change)
+  --series REGEX       only the series whose name{labels} matches (POSIX
+                       extended regex, searched anywhere in the name)
+  --help               this text
+
+The count of segments, records, torn and corrupt lines goes to stderr.
+Exit codes: 0 printed, 1 no segment in DIR or a corrupt line, 64 bad usage.
+)";
+
 constexpr std::string_view kUsage = R"(Usage: tierscope COMMAND [OPTIONS]
 
 Commands:
@@ -347,13 +390,14 @@ Commands:
   bench      run a benchmark scenario against an inference engine
   run-capped run a command under a memory budget and show where its memory lives
   env        print this machine's audit manifest (YAML or JSON), exit
+  recording  print a recording of samples (record.dir) with names resolved
 
 Options:
   --help     this text; `tierscope COMMAND --help` for a command's options
   --version  version, git revision and compiler
 
 Documentation: README.md and docs/*.md (installed in /usr/share/doc/tierscope):
-metrics.md, configuration.md, benchmarks.md, systemd.md, architecture.md.
+metrics.md, configuration.md, benchmarks.md, recording.md, systemd.md, architecture.md.
 )";
 
 }  // namespace
@@ -364,13 +408,14 @@ std::string usage_text(std::string_view command) {
   if (command == "bench") return std::string(kBenchUsage);
   if (command == "run-capped") return std::string(kRunCappedUsage);
   if (command == "env") return std::string(kEnvUsage);
+  if (command == "recording") return std::string(kRecordingUsage);
   return std::string(kUsage);
 }
 
 int print_help(const std::string& topic) {
   if (!topic.empty() && topic != "daemon" && topic != "probe" && topic != "bench" && topic != "run-capped" &&
-      topic != "env") {
-    std::cerr << "tierscope: no help for '" << topic << "' (commands: daemon, probe, bench, run-capped, env)\n";
+      topic != "env" && topic != "recording") {
+    std::cerr << "tierscope: no help for '" << topic << "' (commands: daemon, probe, bench, run-capped, env, recording)\n";
     return exit_code::usage;
   }
   std::cout << usage_text(topic);

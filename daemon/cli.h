@@ -1,5 +1,5 @@
 #pragma once
-// Command line: `tierscope daemon|probe|env [options]`, `tierscope bench
+// Command line: `tierscope daemon|probe|env [options]`, `tierscope recording DIR`, `tierscope bench
 // SCENARIO.yaml [options]`, `tierscope run-capped [options] -- CMD ARGS…`,
 // `--help`, `--version`.
 // Parsing is separate from running so every error path is testable.
@@ -14,7 +14,7 @@
 
 namespace tierscope {
 
-enum class Command { daemon, probe, bench, run_capped, env, help, version };
+enum class Command { daemon, probe, bench, run_capped, env, recording, help, version };
 
 struct CliOptions {
   Command command = Command::help;
@@ -32,6 +32,9 @@ struct CliOptions {
   std::vector<std::string> command_line;
   // env: --model (a model file to hash and describe), --os-release.
   std::optional<std::string> model, os_release;
+  // recording: the directory (format: jsonl | csv) and --series REGEX.
+  std::string recording_dir;
+  std::optional<std::string> series;
 };
 
 class UsageError : public std::runtime_error {

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <regex>
 #include <thread>
 
 #include "core/build_info.h"
@@ -15,6 +16,7 @@
 #include "exporters/http_server.h"
 #include "exporters/listener.h"
 #include "exporters/prometheus_exporter.h"
+#include "exporters/recording.h"
 #include "exporters/web_config.h"
 #include "probes/offload.h"
 #include "probes/sampler.h"
@@ -41,6 +43,9 @@ Config effective_config(const CliOptions& opts, const std::string& path) {
   if (!c.web_config_file.empty() && std::filesystem::path(c.web_config_file).is_relative())
     c.web_config_file = (std::filesystem::path(path).parent_path() / c.web_config_file).lexically_normal();
   if (opts.web_config_file) c.web_config_file = absolute(*opts.web_config_file);
+  // record.dir likewise.
+  if (c.record && std::filesystem::path(c.record->dir).is_relative())
+    c.record->dir = (std::filesystem::path(path).parent_path() / c.record->dir).lexically_normal();
   return c;
 }
 
@@ -70,12 +75,72 @@ std::string status_text(const Sampler& sampler, const DaemonStatus& status, cons
   return service_status_text(snap, sampler.probe_count(), sampler.interval(), since);
 }
 
+// The continuous recording (config key record): every published snapshot,
+// rendered as a scrape renders it (with tierscope's own process_* series).
+// A directory that cannot be written to at start or after a reload does not
+// stop the daemon: its samples are counted as dropped and the recorder is
+// tried again every fsync period until it can record.
+class DaemonRecording {
+ public:
+  DaemonRecording(DaemonStatus& status, Logger& log) : status_(status), log_(log) {}
+
+  // Start, change or stop recording (the main thread: start and SIGHUP).
+  void configure(const std::optional<RecorderOptions>& options) {
+    std::lock_guard lock(mutex_);
+    if (options == options_ && (recorder_ || !options)) return;
+    recorder_.reset();  // writes out and closes the old one
+    options_ = options;
+    status_.recorder->configured = options.has_value();
+    if (!options) return;
+    failing_ = false;
+    try_start_locked();
+  }
+
+  // The sampling thread, after each tick.
+  void record(const Snapshot& snap) {
+    std::lock_guard lock(mutex_);
+    if (!options_) return;
+    if (!recorder_ && std::chrono::steady_clock::now() >= retry_at_) try_start_locked();
+    if (!recorder_) {
+      status_.recorder->dropped++;
+      return;
+    }
+    recorder_->record_sample(snap.sequence, snap.taken_steady, snap.taken_wall, collect_all(&snap, &status_, true));
+  }
+
+ private:
+  void try_start_locked() {
+    try {
+      recorder_ = std::make_unique<Recorder>(*options_, &log_, status_.recorder);
+      log_.info(std::string(failing_ ? "recording again" : "recording") + " every sample to " + options_->dir + " (" +
+                recorder_->current_segment() + ")");
+      failing_ = false;
+    } catch (const RecorderError& e) {
+      if (!failing_)
+        log_.error(std::string("recorder: cannot record: ") + e.what() +
+                   "; sampling and /metrics go on, samples are counted as dropped, retried every " +
+                   format_duration(options_->fsync_period));
+      failing_ = true;
+      retry_at_ = std::chrono::steady_clock::now() + options_->fsync_period;
+    }
+  }
+
+  DaemonStatus& status_;
+  Logger& log_;
+  std::mutex mutex_;
+  std::optional<RecorderOptions> options_;
+  std::unique_ptr<Recorder> recorder_;
+  bool failing_ = false;
+  std::chrono::steady_clock::time_point retry_at_{};
+};
+
 // Keep-alives from the sampling thread (so a stuck sampler gets the service
-// restarted) and the STATUS= line every 5 s.
-void hook_systemd(Sampler& sampler, ServiceManager& systemd, const DaemonStatus& status,
-                  std::optional<WatchdogPacer>& pacer) {
+// restarted), the STATUS= line every 5 s, and the recording.
+void hook_tick(Sampler& sampler, ServiceManager& systemd, const DaemonStatus& status,
+               std::optional<WatchdogPacer>& pacer, DaemonRecording& recording) {
   auto next_status = std::chrono::steady_clock::now();
-  sampler.on_tick([&sampler, &systemd, &status, &pacer, next_status](const Snapshot& snap) mutable {
+  sampler.on_tick([&sampler, &systemd, &status, &pacer, &recording, next_status](const Snapshot& snap) mutable {
+    recording.record(snap);
     auto now = std::chrono::steady_clock::now();
     if (pacer && pacer->due(now, sampler.interval())) systemd.watchdog_ping();
     if (systemd.notify_enabled() && now >= next_status) {
@@ -100,6 +165,7 @@ struct Running {
   ServiceManager& systemd;
   DaemonStatus& status;
   const std::optional<WatchdogPacer>& pacer;
+  DaemonRecording& recording;
   Logger& log;
   std::string listen_at_start;
 };
@@ -131,6 +197,7 @@ void reload(const CliOptions& opts, const std::string& path, Running& r) {
                  (web.tls ? "TLS" : "plain HTTP") + (web.users.empty() ? "" : ", basic auth") + " on " + r.server.url());
     }
     r.sampler.apply(next);
+    r.recording.configure(next.record);
     r.log.set_level(next.log_level);
     r.status.reloads_ok++;
     r.status.last_load_ok = true;
@@ -202,11 +269,13 @@ int run_daemon(const CliOptions& opts) {
                                                 *timeout)) + ", keep-alive from the sampling thread every half of it");
   }
   warn_if_watchdog_too_short(pacer, sampler.interval(), log);
-  hook_systemd(sampler, systemd, status, pacer);
+  DaemonRecording recording(status, log);
+  recording.configure(config.record);
+  hook_tick(sampler, systemd, status, pacer, recording);
   sampler.start();
   systemd.ready(status_text(sampler, status, sampler.latest().get()));
 
-  Running running{sampler, *server, systemd, status, pacer, log, config.listen};
+  Running running{sampler, *server, systemd, status, pacer, recording, log, config.listen};
   for (;;) {
     auto sig = signals.wait();
     if (!sig) continue;
@@ -219,6 +288,7 @@ int run_daemon(const CliOptions& opts) {
     break;
   }
   sampler.stop();
+  recording.configure(std::nullopt);  // writes out and fsyncs what is pending
   log.info("stopped");
   // Nothing is left to flush (the log is written unbuffered): leave now,
   // without waiting for open connections; the kernel closes the sockets.
@@ -261,6 +331,57 @@ int run_probe(const CliOptions& opts) {
   bool failed = false;
   for (const auto& run : snap->probes) failed = failed || run.status == ProbeStatus::error;
   return failed ? exit_code::failure : exit_code::ok;
+}
+
+int run_recording(const CliOptions& opts) {
+  std::optional<std::regex> filter;
+  if (opts.series) filter.emplace(*opts.series, std::regex::extended);
+  const bool csv = opts.format == "csv";
+  std::string header;  // csv: the columns of the last header row
+  const auto dump = [](const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); };
+  auto stats = read_recording(opts.recording_dir, [&](const nlohmann::json& rec) {
+    const auto& type = rec["type"];
+    if (type == "header" || type == "series") return;
+    if (type != "sample") {
+      if (!csv) std::cout << dump(rec) << '\n';
+      return;
+    }
+    nlohmann::json values = nlohmann::json::object();
+    for (auto it = rec["values"].begin(); it != rec["values"].end(); ++it)
+      if (!filter || std::regex_search(it.key(), *filter)) values[it.key()] = it.value();
+    if (!csv) {
+      nlohmann::json out = rec;
+      out["values"] = std::move(values);
+      std::cout << dump(out) << '\n';
+      return;
+    }
+    auto field = [](const std::string& s) {
+      std::string f = "\"";
+      for (char c : s) f += c == '"' ? std::string("\"\"") : std::string(1, c);
+      return f + "\"";
+    };
+    std::string columns = "wall,mono";
+    for (auto it = values.begin(); it != values.end(); ++it) columns += "," + field(it.key());
+    if (columns != header) {
+      std::cout << columns << '\n';
+      header = columns;
+    }
+    std::string row = rec.contains("wall") ? dump(rec["wall"]) : std::string();
+    row += ",";
+    row += rec.contains("mono") ? dump(rec["mono"]) : std::string();
+    for (auto it = values.begin(); it != values.end(); ++it)
+      row += "," + (it.value().is_string() ? it.value().get<std::string>() : dump(it.value()));
+    std::cout << row << '\n';
+  });
+  std::cout.flush();
+  std::cerr << "tierscope recording: " << opts.recording_dir << ": " << stats.segments << " segments, " << stats.records
+            << " records (" << stats.samples << " samples, " << stats.gaps << " gaps), " << stats.torn
+            << " torn, " << stats.corrupt << " corrupt\n";
+  if (stats.segments == 0) {
+    std::cerr << "tierscope recording: " << opts.recording_dir << ": no segment (samples-*.jsonl[.zst]) found\n";
+    return exit_code::failure;
+  }
+  return stats.corrupt ? exit_code::failure : exit_code::ok;
 }
 
 }  // namespace tierscope

@@ -20,5 +20,7 @@ Config effective_config(const CliOptions& opts, const std::string& path);
 
 int run_daemon(const CliOptions& opts);
 int run_probe(const CliOptions& opts);
+// `tierscope recording DIR`: prints a recording (exporters/recording.h).
+int run_recording(const CliOptions& opts);
 
 }  // namespace tierscope

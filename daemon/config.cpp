@@ -36,7 +36,7 @@ Config parse_config(std::string_view yaml, const std::string& file) {
   }
   Config c;
   SamplerConfigReader sampling(p, c);
-  std::vector<std::string_view> known{"listen", "log_level", "web_config_file"};
+  std::vector<std::string_view> known{"listen", "log_level", "web_config_file", "record"};
   for (auto key : sampling.keys()) known.push_back(key);
   p.each_key(root, "", known, [&](const std::string& key, const std::string& full, const YAML::Node& v) {
     if (key == "listen") {
@@ -45,6 +45,9 @@ Config parse_config(std::string_view yaml, const std::string& file) {
         p.fail(v.Mark(), full, *problem + ", got " + text::quoted(c.listen));
     } else if (key == "web_config_file") {
       c.web_config_file = v.IsNull() ? std::string() : p.scalar(v, full, "a file path (the Prometheus web config format)");
+    } else if (key == "record") {
+      if (v.IsNull()) c.record.reset();
+      else c.record = parse_recorder_options(p, v, full);
     } else if (key == "log_level") {
       auto s = p.scalar(v, full, "error, warn, info or debug");
       auto level = parse_log_level(s);

@@ -10,7 +10,10 @@
 #include <string>
 #include <string_view>
 
+#include <optional>
+
 #include "core/logging.h"
+#include "exporters/recorder.h"
 #include "probes/sampler_config.h"
 
 namespace tierscope {
@@ -19,6 +22,7 @@ struct Config : SamplerConfig {
   std::string listen{"127.0.0.1:9847"};
   LogLevel log_level = LogLevel::info;
   std::string web_config_file;  // TLS and basic auth (exporters/web_config.h); "": plain HTTP
+  std::optional<RecorderOptions> record;  // continuous recording of every sample; nullopt: off
 };
 
 class ConfigError : public std::runtime_error {

@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
       return run_daemon(opts);
     case Command::probe:
       return run_probe(opts);
+    case Command::recording:
+      return run_recording(opts);
     case Command::bench:
     case Command::run_capped:
     case Command::env:

@@ -17,6 +17,7 @@ std::vector<prometheus::MetricFamily> collect_all(const Snapshot* snap, const Da
     w.add(metric::config_reloads, static_cast<double>(status->reloads_ok.load()), {{"result", "success"}});
     w.add(metric::config_reloads, static_cast<double>(status->reloads_failed.load()), {{"result", "failure"}});
     w.add(metric::config_last_reload_ok, status->last_load_ok.load() ? 1 : 0);
+    if (status->recorder) render_recorder_metrics(*status->recorder, w);
   }
   if (with_process) render_process_metrics(w);
   return std::move(w).finish();

@@ -15,6 +15,7 @@
 
 #include "core/metric_writer.h"
 #include "exporters/http_server.h"
+#include "exporters/recorder.h"
 #include "probes/snapshot.h"
 
 namespace tierscope {
@@ -26,6 +27,9 @@ struct DaemonStatus {
   std::atomic<bool> last_load_ok{true};
   // steady_clock nanoseconds of the last /metrics scrape; -1 before the first.
   std::atomic<std::int64_t> last_scrape_steady_ns{-1};
+  // The continuous recording's counters (config key record); shown only
+  // while recording is configured.
+  std::shared_ptr<RecorderCounters> recorder = std::make_shared<RecorderCounters>();
 };
 
 class SnapshotCollector final : public prometheus::Collectable {

@@ -47,9 +47,9 @@ TEST(Cli, HelpAndVersion) {
 }
 
 TEST(Cli, ErrorsSayWhatWasExpected) {
-  EXPECT_EQ(usage_error({}), "missing command (daemon, probe, bench, run-capped or env)");
+  EXPECT_EQ(usage_error({}), "missing command (daemon, probe, bench, run-capped, env or recording)");
   EXPECT_EQ(usage_error({"deamon"}), "unknown command 'deamon'; did you mean 'daemon'?");
-  EXPECT_EQ(usage_error({"serve"}), "unknown command 'serve' (expected daemon, probe, bench, run-capped or env)");
+  EXPECT_EQ(usage_error({"serve"}), "unknown command 'serve' (expected daemon, probe, bench, run-capped, env or recording)");
   EXPECT_EQ(usage_error({"daemon", "--lisen", "x"}), "daemon: unknown option '--lisen'; did you mean '--listen'?");
   EXPECT_EQ(usage_error({"daemon", "--format", "json"}), "daemon: unknown option '--format'");  // probe only
   EXPECT_EQ(usage_error({"probe", "--listen", "127.0.0.1:1"}), "probe: unknown option '--listen'");

@@ -92,7 +92,7 @@ offload_device: [auto, S4EWNX0R123456, nvme1n1]
 TEST(Config, UnknownKeyNamesFileLineColumnAndSuggests) {
   EXPECT_EQ(error_of("listen: 127.0.0.1:1\nsample_intervall: 1s\n"),
             "t.yaml:2:1: sample_intervall: unknown key; did you mean \"sample_interval\"? (expected one of: "
-            "listen, log_level, web_config_file, sample_interval, peak_window, roots, probes, diskstats, nvme, workload, gpu, offload_device)");
+            "listen, log_level, web_config_file, record, sample_interval, peak_window, roots, probes, diskstats, nvme, workload, gpu, offload_device)");
   EXPECT_EQ(error_of("probes:\n  memnfo: true\n"),
             "t.yaml:2:3: probes.memnfo: unknown key; did you mean \"meminfo\"? (expected one of: meminfo, "
             "vmstat, pressure, swaps, diskstats, nvme, workload, gpu_nvml, gpu_amdgpu, drm_fdinfo, workload_memory)");
