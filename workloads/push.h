@@ -22,8 +22,8 @@ class Collectable;
 
 namespace tierscope::metric {
 inline constexpr MetricDef bench_run_info{"tierscope_bench_run_info",
-    "One series per tierscope bench run pushed to a Pushgateway: its scenario kind and final status "
-    "(summary.json status); always 1.", prometheus::MetricType::Gauge};
+    "One series per tierscope bench or soak run pushed to a Pushgateway: its scenario kind and final status "
+    "(summary.json or soak.json status); always 1.", prometheus::MetricType::Gauge};
 }  // namespace tierscope::metric
 
 namespace tierscope::workloads {
@@ -51,8 +51,8 @@ std::string push_group_path(const PushConfig& config);
 // server"). Blocks until the Pushgateway answers or the connection fails.
 std::string push_metrics(const PushConfig& config, const std::vector<std::shared_ptr<prometheus::Collectable>>& what);
 
-// tierscope_bench_run_info{scenario,status} 1 from a run's summary.json
-// (fields "scenario" and "status"), for the push.
+// tierscope_bench_run_info{scenario,status} 1 from a run's summary.json or
+// soak.json (fields "scenario" and "status"), for the push.
 std::shared_ptr<prometheus::Collectable> run_info_collectable(const nlohmann::json& summary);
 
 }  // namespace tierscope::workloads
