@@ -30,6 +30,7 @@ constexpr Flag kCommonFlags[] = {
 
 std::vector<Flag> flags_for(Command c) {
   if (c == Command::bench) return {{"--url", "URL"}, {"--out", "DIR"}, {"--set", "KEY=VALUE"}, {"--help", ""}};
+  if (c == Command::soak) return {{"--out", "DIR"}, {"--set", "KEY=VALUE"}, {"--help", ""}};
   if (c == Command::recording) return {{"--format", "jsonl|csv"}, {"--series", "REGEX"}, {"--help", ""}};
   if (c == Command::run_capped)
     return {{"--memory-max", "SIZE"}, {"--memory-high", "SIZE"}, {"--swap-max", "SIZE"},
@@ -56,7 +57,13 @@ std::vector<Flag> flags_for(Command c) {
 }
 
 std::string_view command_name(Command c) {
-  return c == Command::daemon ? "daemon" : c == Command::bench ? "bench" : c == Command::run_capped ? "run-capped" : c == Command::env ? "env" : c == Command::recording ? "recording" : "probe";
+  return c == Command::daemon       ? "daemon"
+         : c == Command::bench      ? "bench"
+         : c == Command::soak       ? "soak"
+         : c == Command::run_capped ? "run-capped"
+         : c == Command::env        ? "env"
+         : c == Command::recording  ? "recording"
+                                    : "probe";
 }
 
 // A run-capped size flag: checked here, passed on as given.
@@ -144,7 +151,7 @@ void take_value(CliOptions& o, const std::string& arg, const std::string& v, con
 
 CliOptions parse_cli(const std::vector<std::string>& args) {
   CliOptions o;
-  if (args.empty()) throw UsageError("missing command (daemon, probe, bench, run-capped, env or recording)");
+  if (args.empty()) throw UsageError("missing command (daemon, probe, bench, soak, run-capped, env or recording)");
   const std::string& first = args[0];
   if (first == "--help" || first == "-h" || first == "help") {
     o.command = Command::help;
@@ -158,14 +165,15 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
   if (first == "daemon") o.command = Command::daemon;
   else if (first == "probe") o.command = Command::probe;
   else if (first == "bench") o.command = Command::bench;
+  else if (first == "soak") o.command = Command::soak;
   else if (first == "run-capped") o.command = Command::run_capped;
   else if (first == "env") o.command = Command::env;
   else if (first == "recording") o.command = Command::recording;
   else {
     std::string msg = "unknown command '" + first + "'";
-    if (auto g = did_you_mean(first, {"daemon", "probe", "bench", "run-capped", "env", "recording"}))
+    if (auto g = did_you_mean(first, {"daemon", "probe", "bench", "soak", "run-capped", "env", "recording"}))
       msg += "; did you mean '" + *g + "'?";
-    else msg += " (expected daemon, probe, bench, run-capped, env or recording)";
+    else msg += " (expected daemon, probe, bench, soak, run-capped, env or recording)";
     throw UsageError(msg);
   }
   if (o.command == Command::env) o.format = "yaml";
@@ -189,7 +197,7 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
       value = arg.substr(eq + 1);
       arg = arg.substr(0, eq);
     }
-    if (o.command == Command::bench && (arg.empty() || arg[0] != '-')) {
+    if ((o.command == Command::bench || o.command == Command::soak) && (arg.empty() || arg[0] != '-')) {
       if (!o.scenario.empty()) throw UsageError(prefix + "unexpected argument '" + arg + "' (one scenario file only)");
       o.scenario = arg;
       continue;
@@ -219,6 +227,8 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
   }
   if (o.command == Command::bench && o.scenario.empty())
     throw UsageError(prefix + "missing the scenario file (tierscope bench SCENARIO.yaml)");
+  if (o.command == Command::soak && o.scenario.empty())
+    throw UsageError(prefix + "missing the scenario file (tierscope soak SCENARIO.yaml)");
   if (o.command == Command::recording && o.recording_dir.empty())
     throw UsageError(prefix + "missing the directory (tierscope recording DIR)");
   if (o.command == Command::run_capped) {
@@ -300,6 +310,34 @@ SIGINT/SIGTERM stop the run; completed requests and the summary stay.
 Exit codes: 0 the run finished (also when a sweep hit its wall or was
 interrupted), 1 runtime failure (engine down or not ready at start, output
 not writable), 64 bad usage, 78 bad scenario.
+)";
+
+constexpr std::string_view kSoakUsage = R"(Usage: tierscope soak SCENARIO.yaml [--out DIR] [--set KEY=VALUE]...
+
+Runs a soak (scenario: soak) for its duration, hours or days: samples the
+workload and tierscope itself, records every sample crash-safe in the output
+directory, sends steady load to the scenario's engine (launching it, and
+relaunching it when it dies, with engine.launch), leaves an idle tail without
+load, and gives a leak verdict per subject and memory tier (LEAK,
+BOUNDED-GROWTH, CLEAN, INCONCLUSIVE) with the slope and its confidence
+interval. Scenario keys and outputs: docs/soak.md; examples in
+config/scenarios/soak*.yaml.
+
+Options:
+  --out DIR            output directory (default ./soak-<UTC timestamp>):
+                       soak.json (checkpointed), soak.md, samples-*.jsonl,
+                       requests.jsonl, engine.log and workload.jsonl; the same
+                       --out of an unfinished run continues that run
+  --set KEY=VALUE      override a scenario key before validation; dotted keys,
+                       YAML values: --set duration=2h --set users=4
+  --help               this text
+
+SIGINT/SIGTERM stop the run with the verdict so far (status interrupted; the
+same command continues it). Under systemd (NOTIFY_SOCKET) it sends READY=1,
+WATCHDOG=1 and STATUS= lines.
+Exit codes: 0 the run ended (done or interrupted), 1 runtime failure (the
+engine never came up), 64 bad usage, or --out holds a finished run or another
+scenario's, 73 --out cannot be created or written, 78 bad scenario.
 )";
 
 constexpr std::string_view kRunCappedUsage = R"(Usage: tierscope run-capped [OPTIONS] -- CMD [ARGS]...
@@ -388,6 +426,7 @@ Commands:
   daemon     sample continuously and serve Prometheus metrics on /metrics
   probe      take one sample, print it (Prometheus text or JSON), exit
   bench      run a benchmark scenario against an inference engine
+  soak       run a soak for hours or days and give leak verdicts per memory tier
   run-capped run a command under a memory budget and show where its memory lives
   env        print this machine's audit manifest (YAML or JSON), exit
   recording  print a recording of samples (record.dir) with names resolved
@@ -397,7 +436,7 @@ Options:
   --version  version, git revision and compiler
 
 Documentation: README.md and docs/*.md (installed in /usr/share/doc/tierscope):
-metrics.md, configuration.md, benchmarks.md, recording.md, systemd.md, architecture.md.
+metrics.md, configuration.md, benchmarks.md, soak.md, recording.md, systemd.md, architecture.md.
 )";
 
 }  // namespace
@@ -406,6 +445,7 @@ std::string usage_text(std::string_view command) {
   if (command == "daemon") return std::string(kDaemonUsage);
   if (command == "probe") return std::string(kProbeUsage);
   if (command == "bench") return std::string(kBenchUsage);
+  if (command == "soak") return std::string(kSoakUsage);
   if (command == "run-capped") return std::string(kRunCappedUsage);
   if (command == "env") return std::string(kEnvUsage);
   if (command == "recording") return std::string(kRecordingUsage);
@@ -413,9 +453,9 @@ std::string usage_text(std::string_view command) {
 }
 
 int print_help(const std::string& topic) {
-  if (!topic.empty() && topic != "daemon" && topic != "probe" && topic != "bench" && topic != "run-capped" &&
-      topic != "env" && topic != "recording") {
-    std::cerr << "tierscope: no help for '" << topic << "' (commands: daemon, probe, bench, run-capped, env, recording)\n";
+  if (!topic.empty() && topic != "daemon" && topic != "probe" && topic != "bench" && topic != "soak" &&
+      topic != "run-capped" && topic != "env" && topic != "recording") {
+    std::cerr << "tierscope: no help for '" << topic << "' (commands: daemon, probe, bench, soak, run-capped, env, recording)\n";
     return exit_code::usage;
   }
   std::cout << usage_text(topic);

@@ -14,16 +14,16 @@
 
 namespace tierscope {
 
-enum class Command { daemon, probe, bench, run_capped, env, recording, help, version };
+enum class Command { daemon, probe, bench, soak, run_capped, env, recording, help, version };
 
 struct CliOptions {
   Command command = Command::help;
-  std::string help_topic;  // "", "daemon", "probe", "bench" or "env" for Command::help
+  std::string help_topic;  // "", "daemon", "probe", "bench", "soak", "run-capped" or "env" for Command::help
   std::optional<std::string> config, listen, procfs, sysfs, devfs, log_level;
   std::optional<std::string> web_config_file;  // daemon: --web.config.file
   std::string format = "prometheus";  // probe: prometheus | json; env: yaml (its default) | json
   std::optional<std::string> interval;  // probe: time between its two samples
-  // bench: the scenario file, --url, --out and the --set key=value overrides.
+  // bench, soak: the scenario file, --url (bench), --out and the --set key=value overrides.
   std::string scenario;
   std::optional<std::string> url, out;
   std::vector<std::string> sets;

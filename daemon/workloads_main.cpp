@@ -1,5 +1,5 @@
 // tierscope-workloads: the commands that drive inference engines and
-// workloads (bench, run-capped) and the audit manifest (env), the ones that
+// workloads (bench, soak, run-capped) and the audit manifest (env), the ones that
 // link libcurl. Users run them as `tierscope bench …`, `tierscope env …`,
 // which parse the command line and replace themselves with this executable
 // (daemon/helper_exec.h); run directly, it takes the same arguments.
@@ -15,7 +15,9 @@
 #include "daemon/commands.h"
 #include "workloads/bench_command.h"
 #include "workloads/env_command.h"
+#include "daemon/service_manager.h"
 #include "workloads/run_capped.h"
+#include "workloads/soak_command.h"
 
 namespace {
 
@@ -44,6 +46,19 @@ int main(int argc, char** argv) {
   if (auto answered = parse_or_answer(args, opts)) return *answered;
   if (opts.command == Command::bench)
     return workloads::run_bench({opts.scenario, opts.url.value_or(""), opts.out.value_or(""), opts.sets});
+  if (opts.command == Command::soak) {
+    // Under systemd (Type=notify, WatchdogSec=): the soak's readiness, watchdog and status lines.
+    ServiceManager service;
+    workloads::SoakArgs a{opts.scenario, opts.out.value_or(""), opts.sets, nullptr};
+    if (service.notify_enabled())
+      a.notify = [&service](std::string_view m) {
+        if (m == "READY=1") service.ready("soak running");
+        else if (m == "WATCHDOG=1" && service.watchdog_timeout()) service.watchdog_ping();  // WatchdogSec= set
+        else if (m == "STOPPING=1") service.stopping("soak ending: final verdict");
+        else if (m.rfind("STATUS=", 0) == 0) service.status(m.substr(7));
+      };
+    return workloads::run_soak(a);
+  }
   if (opts.command == Command::run_capped) {
     workloads::RunCappedArgs a;
     auto size = [](const std::optional<std::string>& v) -> std::optional<std::uint64_t> {
@@ -62,6 +77,6 @@ int main(int argc, char** argv) {
     return workloads::run_capped(a);
   }
   if (opts.command == Command::env) return env(opts);
-  std::cerr << "tierscope-workloads: runs bench, run-capped and env only; use tierscope " << args.front() << "\n";
+  std::cerr << "tierscope-workloads: runs bench, soak, run-capped and env only; use tierscope " << args.front() << "\n";
   return exit_code::usage;
 }

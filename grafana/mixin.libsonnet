@@ -3,9 +3,13 @@
 //   (import 'mixin.libsonnet') + { _config+:: { tierscopeSelector: 'job="node-ssd"' } }
 {
   _config:: {
-    // The daemon's scrape job and the bench's live /metrics job.
+    // The daemon's scrape job, the bench's live /metrics job, and the soak
+    // runs' live /metrics job (tierscope soak, tierscope-soak@NAME.service).
     tierscopeSelector: 'job="tierscope"',
     benchSelector: 'job="tierscope-bench"',
+    soakSelector: 'job="tierscope-soak"',
+    // The Soak dashboard shows both: the soak runs and the daemon's own footprint.
+    soakDashboardSelector: 'job=~"tierscope|tierscope-soak"',
     readmePath: '/usr/share/doc/tierscope/README.md',
 
     downFor: '5m',
@@ -17,6 +21,8 @@
     swapInPagesPerSecond: 1000,
     psiMemoryFullRatio: 0.05,
     thrashingFor: '10m',
+    soakLeakFor: '15m',  // a LEAK verdict that holds over this many checkpoints' time
+    soakOomWithinSeconds: 6 * 3600,  // a growing subject would run out of memory within this
   },
 
   grafanaDashboards:: {

@@ -1,18 +1,13 @@
 #include "workloads/bench_command.h"
 
-#include <signal.h>
 #include <unistd.h>
 
-#include <ctime>
 #include <fstream>
 #include <string_view>
 #include <iostream>
 #include <memory>
-#include <mutex>
-#include <thread>
 
 #include "core/exit_codes.h"
-#include "core/signals.h"
 #include "core/logging.h"
 #include "exporters/http_server.h"
 #include "exporters/listener.h"
@@ -22,67 +17,18 @@
 #include "workloads/push.h"
 #include "workloads/runner.h"
 #include "workloads/scenario.h"
+#include "workloads/stop_on_signal.h"
 #include "workloads/summary.h"
 
 namespace tierscope::workloads {
 
 namespace {
 
-// SIGINT and SIGTERM, read on a watcher thread of its own (no handler, no
-// global): while a run is going on, the first one stops it (Runner::
-// request_stop: completed requests and the summary are kept) and a second one
-// ends the process the default way; with no run going on, the first one does.
-// Construct it before any other thread starts (the metrics server's, libcurl's), so
-// that every thread has the signals blocked.
-class StopOnSignal {
- public:
-  StopOnSignal() : signals_({SIGINT, SIGTERM}), watcher_([this] { watch(); }) {}
-  ~StopOnSignal() {
-    signals_.interrupt();
-    watcher_.join();
-  }
-  StopOnSignal(const StopOnSignal&) = delete;
-  StopOnSignal& operator=(const StopOnSignal&) = delete;
-
-  // The run the first signal stops; null: none. Once it returns, the watcher
-  // no longer touches the previous runner.
-  void set_runner(Runner* runner) {
-    std::lock_guard lock(mu_);
-    runner_ = runner;
-  }
-
- private:
-  void watch() {
-    auto signal = signals_.wait();
-    if (!signal) return;  // interrupted: run_bench is done
-    {
-      std::lock_guard lock(mu_);
-      if (!runner_) signals_.die_by(*signal);
-      runner_->request_stop();
-    }
-    if (auto again = signals_.wait()) signals_.die_by(*again);
-  }
-
-  SignalWaiter signals_;
-  std::mutex mu_;
-  Runner* runner_ = nullptr;
-  std::thread watcher_;  // last: starts once the rest is constructed
-};
-
 // True when the file starts with the GGUF magic.
 bool looks_like_gguf(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   char magic[4] = {};
   return in.read(magic, 4) && std::string_view(magic, 4) == "GGUF";
-}
-
-std::string default_out_dir() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "bench-%Y%m%dT%H%M%SZ", &tm);
-  return buf;
 }
 
 // The live /metrics endpoint of the scenario's `listen`; null when off.
@@ -130,6 +76,10 @@ int run_bench(const BenchArgs& args) {
     std::cerr << "tierscope bench: " << e.what() << "\n";
     return exit_code::config;
   }
+  if (sc.kind == ScenarioKind::soak) {
+    std::cerr << "tierscope bench: " << args.scenario_path << ": scenario: soak runs with tierscope soak\n";
+    return exit_code::config;
+  }
   // A launched engine's model that is a GGUF file must read as one before
   // anything starts (a truncated or hostile header is a scenario error);
   // other model files (safetensors, a vLLM directory's weights) are not read.
@@ -152,21 +102,21 @@ int run_bench(const BenchArgs& args) {
     return exit_code::failure;
   }
   RunOptions opts;
-  opts.out_dir = args.out_dir.empty() ? default_out_dir() : args.out_dir;
+  opts.out_dir = args.out_dir.empty() ? utc_now("bench-%Y%m%dT%H%M%SZ") : args.out_dir;
   opts.progress = &std::cout;
   opts.tty = ::isatty(STDOUT_FILENO) == 1;
   opts.metrics = &metrics;
   Runner runner(sc, opts);
   RunResult r;
-  stop_on_signal.set_runner(&runner);
+  stop_on_signal.set_stop([&runner] { runner.request_stop(); });
   try {
     r = runner.run();
   } catch (const std::exception& e) {
-    stop_on_signal.set_runner(nullptr);
+    stop_on_signal.set_stop(nullptr);
     std::cerr << "tierscope bench: " << e.what() << "\n";
     return exit_code::failure;
   }
-  stop_on_signal.set_runner(nullptr);
+  stop_on_signal.set_stop(nullptr);
   server.reset();  // stop serving before the metrics go away
   if (!r.started) {
     std::cerr << "tierscope bench: " << r.error << "\n";

@@ -107,6 +107,8 @@ Plan make_plan(const Scenario& sc) {
     case ScenarioKind::protocol:
       for (const auto& ps : sc.prompts) plan.steps.push_back(protocol_step(sc, ps));
       break;
+    case ScenarioKind::soak:  // time-bounded steps of its own (workloads/soak.h)
+      break;
   }
   return plan;
 }

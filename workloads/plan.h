@@ -26,6 +26,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -62,6 +63,11 @@ struct StepSpec {
   std::int64_t users = -1;
   std::vector<std::deque<RequestPlan>> warm;   // per user, run first (barrier)
   std::vector<std::deque<RequestPlan>> count;  // per user
+  // A time-bounded step (the soak's closed loop): when set, a user whose
+  // `count` queue is empty asks it for its next request (false: none now);
+  // the step ends once it gives none to any user and nothing is in flight.
+  // Sweeps leave it empty.
+  std::function<bool(std::uint32_t user, RequestPlan& next)> more;
   // Requests in the step, warm-up included.
   std::size_t requests() const;
 };

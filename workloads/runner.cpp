@@ -20,19 +20,6 @@ namespace tierscope::workloads {
 
 using nlohmann::json;
 
-namespace {
-
-std::string utc_stamp() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-}  // namespace
-
 // One run: its output files, the summary as it grows, the prompts and the
 // step driver.
 struct Runner::Impl {
@@ -60,7 +47,7 @@ struct Runner::Impl {
   }
 
   void write_summary() {
-    summary.updated = utc_stamp();
+    summary.updated = utc_now();
     write_atomically(dir + "summary.json", to_json(summary).dump(2, ' ', false, json::error_handler_t::replace) + "\n");
     write_atomically(dir + "summary.csv", summary_csv(summary));
   }
@@ -91,7 +78,7 @@ struct Runner::Impl {
       return false;
     }
     summary.scenario = std::string(to_string(sc.kind));
-    summary.started = utc_stamp();
+    summary.started = utc_now();
     summary.failure_threshold = sc.failure_threshold;
     summary.trim = sc.trim;
     summary.arrival = sc.arrival;
@@ -286,7 +273,7 @@ struct Runner::Impl {
     result.interrupted = r.stop_.load();
     result.deadline = driver->deadline_hit();
     summary.status = result.interrupted ? "interrupted" : result.deadline ? "deadline" : "complete";
-    summary.finished = utc_stamp();
+    summary.finished = utc_now();
     write_summary();
     result.summary = to_json(summary);
     if (r.options_.progress) print_table(*r.options_.progress, summary, r.options_.out_dir);

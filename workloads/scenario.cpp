@@ -19,6 +19,8 @@
 #include "core/text.h"
 #include "core/user_file.h"
 #include "core/yaml_reader.h"
+#include "exporters/recorder.h"
+#include "probes/sampler_config.h"
 #include "workloads/engines/engine.h"
 
 namespace tierscope::workloads {
@@ -30,6 +32,7 @@ std::string_view to_string(ScenarioKind k) {
     case ScenarioKind::context_sweep: return "context_sweep";
     case ScenarioKind::concurrency_sweep: return "concurrency_sweep";
     case ScenarioKind::protocol: return "protocol";
+    case ScenarioKind::soak: return "soak";
   }
   return "?";
 }
@@ -151,7 +154,10 @@ struct Seen {
   bool engine = false, kind = false, url = false, contexts = false, users = false, prompts = false, api = false;
   bool ready = false;  // engine.launch.ready
   bool limits = false;
-  YAML::Mark engine_mark, url_mark, launch_mark, limits_mark;
+  bool arrival = false, duration = false, idle_tail = false, workload = false, users_scalar = false;
+  YAML::Mark engine_mark, url_mark, launch_mark, limits_mark, users_mark, arrival_mark, workload_mark, idle_tail_mark;
+  // Keys of one kind of scenario given in another: the first one, for the message.
+  std::optional<std::pair<std::string, YAML::Mark>> sweep_only, soak_only;
   // Where each placeholder is first used in engine.launch (dotted key), for
   // "missing" messages.
   std::vector<std::pair<std::string, std::string>> placeholder_uses;
@@ -439,10 +445,11 @@ void parse_prompts(const Parser& p, const YAML::Node& v, const std::string& full
 // The keys with a plain value; false when `key` is not one of them.
 bool parse_value(const Parser& p, const std::string& key, const std::string& full, const YAML::Node& v, Scenario& s) {
   if (key == "scenario") {
-    auto c = p.choice(v, full, {"context_sweep", "concurrency_sweep", "protocol"});
+    auto c = p.choice(v, full, {"context_sweep", "concurrency_sweep", "protocol", "soak"});
     s.kind = c == "context_sweep"       ? ScenarioKind::context_sweep
              : c == "concurrency_sweep" ? ScenarioKind::concurrency_sweep
-                                        : ScenarioKind::protocol;
+             : c == "protocol"          ? ScenarioKind::protocol
+                                        : ScenarioKind::soak;
   } else if (key == "prompt_tokens") {
     s.prompt_tokens = p.integer(v, full, 1, kMaxTokens);
   } else if (key == "concurrency") {
@@ -481,8 +488,70 @@ bool parse_value(const Parser& p, const std::string& key, const std::string& ful
   return true;
 }
 
+// soak's leak: thresholds.
+void parse_leak(const Parser& p, const YAML::Node& v, const std::string& full, SoakLeakSettings& l) {
+  p.each_key(v, full, {"min_duration", "min_points", "confidence", "noise_floor", "noise_floor_count", "max_points", "blocks"},
+             [&](const std::string& k, const std::string& f, const YAML::Node& n) {
+               if (k == "min_duration") l.min_duration = p.duration(n, f, std::chrono::milliseconds(0), std::chrono::hours(24 * 365));
+               else if (k == "min_points") l.min_points = p.integer(n, f, 3, 10'000'000);
+               else if (k == "confidence") l.confidence = p.number(n, f, 0.5, 0.999, false, "a confidence from 0.5 to 0.999, e.g. 0.95");
+               else if (k == "noise_floor") l.noise_floor = p.byte_size(n, f, 0, std::uint64_t{1} << 50);
+               else if (k == "noise_floor_count") l.noise_floor_count = p.number(n, f, 0, 1e9, false, "a count, e.g. 2");
+               else if (k == "max_points") l.max_points = p.integer(n, f, 10, 100'000);
+               else if (k == "blocks") l.blocks = p.integer(n, f, 4, 10'000);
+             });
+}
+
+// soak's workload: the daemon config's section, read by the same parser.
+void parse_soak_workload(const Parser& p, const YAML::Node& v, const std::string& full, SoakConfig& soak) {
+  SamplerConfig config;
+  SamplerConfigReader reader(p, config);
+  reader.read("workload", full, v);
+  soak.workload = config.section<WorkloadSelection>();
+}
+
+// The keys of scenario: soak; false when `key` is not one of them.
+bool parse_soak_key(const Parser& p, const std::string& key, const std::string& full, const YAML::Node& v, Scenario& s,
+                    Seen& seen) {
+  constexpr auto kMaxRun = std::chrono::hours(24 * 30);  // 30 days
+  if (key == "duration") {
+    seen.duration = true;
+    s.soak.duration = p.duration(v, full, std::chrono::seconds(1), kMaxRun);
+  } else if (key == "idle_tail") {
+    seen.idle_tail = true;
+    seen.idle_tail_mark = v.Mark();
+    s.soak.idle_tail = p.duration(v, full, std::chrono::milliseconds(0), kMaxRun);
+  } else if (key == "checkpoint_interval") {
+    s.soak.checkpoint_interval = p.duration(v, full, std::chrono::seconds(1), std::chrono::hours(24));
+  } else if (key == "sample_interval") {
+    s.soak.sample_interval = p.duration(v, full, kMinInterval, kMaxInterval);
+  } else if (key == "workload") {
+    seen.workload = true;
+    seen.workload_mark = v.Mark();
+    parse_soak_workload(p, v, full, s.soak);
+  } else if (key == "leak") {
+    parse_leak(p, v, full, s.soak.leak);
+  } else if (key == "record") {
+    // The daemon's parser, whose dir is required: a soak records into its run
+    // directory (--out) unless record.dir says otherwise.
+    YAML::Node n = v;  // the document's own node: the marks of its keys stay
+    const bool run_dir = v.IsMap() && !v["dir"];
+    if (run_dir) n["dir"] = "run directory";
+    RecorderOptions ro = v.IsNull() ? RecorderOptions{} : parse_recorder_options(p, n, full);
+    if (run_dir) ro.dir.clear();
+    s.soak.record = std::make_shared<const RecorderOptions>(std::move(ro));
+  } else {
+    return false;
+  }
+  if (!seen.soak_only) seen.soak_only = std::make_pair(key, v.Mark());
+  return true;
+}
+
 void parse_key(const Parser& p, const std::string& key, const std::string& full, const YAML::Node& v, Scenario& s,
                Seen& seen) {
+  if (!seen.sweep_only && (key == "contexts" || key == "prompts" || key == "concurrency" || key == "warmup" ||
+                           key == "repetitions" || key == "run_deadline"))
+    seen.sweep_only = std::make_pair(key, v.Mark());
   if (key == "engine") {
     parse_engine(p, v, full, s, seen);
   } else if (key == "contexts") {
@@ -490,9 +559,18 @@ void parse_key(const Parser& p, const std::string& key, const std::string& full,
     s.contexts = p.int_list(v, full, 1, kMaxTokens);
   } else if (key == "users") {
     seen.users = true;
-    s.users = p.int_list(v, full, 1, kMaxUsers);
+    seen.users_mark = v.Mark();
+    // A soak's closed loop takes one number; the sweep a list.
+    if (v.IsScalar()) {
+      seen.users_scalar = true;
+      s.users = {p.integer(v, full, 1, kMaxUsers)};
+    }
+    else s.users = p.int_list(v, full, 1, kMaxUsers);
   } else if (key == "arrival") {
+    seen.arrival = true;
+    seen.arrival_mark = v.Mark();
     parse_arrival(p, v, full, s.arrival);
+  } else if (parse_soak_key(p, key, full, v, s, seen)) {
   } else if (key == "prompts") {
     seen.prompts = true;
     parse_prompts(p, v, full, s);
@@ -544,7 +622,48 @@ void complete_launch(const Parser& p, Seen& seen, Scenario& s) {
 
 // The checks that need the whole file: required keys, the API against the
 // engine, defaults that depend on other keys.
+// scenario: soak after the whole file.
+void complete_soak(const Parser& p, const YAML::Node& root, Seen& seen, Scenario& s) {
+  if (seen.sweep_only)
+    p.fail(seen.sweep_only->second, seen.sweep_only->first,
+           "not a key of scenario: soak (its load: engine, users or arrival, prompt_tokens, output_tokens, "
+           "request_timeout)");
+  if (!seen.duration) p.fail(root.Mark(), "duration", "missing (scenario: soak needs how long it runs, e.g. 24h)");
+  SoakConfig& soak = s.soak;
+  if (soak.idle_tail > soak.duration || (seen.engine && soak.idle_tail == soak.duration))
+    p.fail(seen.idle_tail ? seen.idle_tail_mark : root.Mark(), "idle_tail",
+           format_duration(soak.idle_tail) + (seen.idle_tail ? "" : " (the default)") +
+               " leaves no time for the load of a duration of " + format_duration(soak.duration) +
+               " (expected idle_tail shorter than duration)");
+  if (seen.users && seen.arrival && s.arrival.mode != ArrivalMode::closed)
+    p.fail(seen.arrival_mark, "arrival",
+           "given with users: a soak's load is either closed-loop users or open-loop arrival, not both");
+  if (seen.users && s.users.size() != 1)
+    p.fail(seen.users_mark, "users", "expected one number of users for a soak (closed loop), e.g. 4");
+  if (!seen.engine) {
+    if (seen.users || seen.arrival)
+      p.fail(seen.users ? seen.users_mark : seen.arrival_mark, seen.users ? "users" : "arrival",
+             "needs engine (without an engine the soak sends no load and only observes the workload)");
+    if (seen.limits) p.fail(seen.limits_mark, "limits", "needs engine.launch (tierscope applies the budget to an engine it starts)");
+    return;
+  }
+  soak.load = true;
+  if (s.users.empty()) s.users = {1};
+  if (seen.workload && s.engine.launch)
+    p.fail(seen.workload_mark, "workload",
+           "given with engine.launch: the soak watches the engine it launches (drop workload, or drop engine.launch "
+           "and give engine.url)");
+}
+
 void complete(const Parser& p, const YAML::Node& root, Seen& seen, Scenario& s) {
+  if (s.kind == ScenarioKind::soak) {
+    complete_soak(p, root, seen, s);
+    if (!seen.engine) return;
+  } else if (seen.soak_only) {
+    p.fail(seen.soak_only->second, seen.soak_only->first, "only for scenario: soak");
+  } else if (seen.users_scalar) {
+    p.fail(seen.users_mark, "users", "expected a non-empty list of integers 1-" + std::to_string(kMaxUsers) + ", e.g. [1, 2, 4, 8]");
+  }
   if (!seen.engine) p.fail(root.Mark(), "engine", "missing (expected {kind, url, model})");
   if (!seen.kind) p.fail(seen.engine_mark, "engine.kind", "missing (expected " + one_of(engine_names()) + ")");
   if (!seen.url && !s.engine.launch)
@@ -599,7 +718,8 @@ Scenario parse_scenario(std::string_view yaml, const std::string& file, const st
     p.each_key(root, "",
                {"engine", "scenario", "contexts", "users", "prompt_tokens", "concurrency", "output_tokens", "warmup",
                 "repetitions", "stop_on_failure", "failure_threshold", "temperature", "ignore_eos",
-                "request_timeout", "run_deadline", "health_timeout", "trim", "arrival", "prompts", "listen", "limits", "push"},
+                "request_timeout", "run_deadline", "health_timeout", "trim", "arrival", "prompts", "listen", "limits",
+                "duration", "idle_tail", "checkpoint_interval", "sample_interval", "workload", "leak", "record", "push"},
                [&](const std::string& key, const std::string& full, const YAML::Node& v) {
                  parse_key(p, key, full, v, s, seen);
                });
@@ -642,6 +762,58 @@ void emit_launch(YAML::Emitter& out, const LaunchConfig& launch) {
   out << YAML::EndMap;
 }
 
+template <typename T>
+void emit_list(YAML::Emitter& out, const char* key, const std::vector<T>& v) {
+  if (!v.empty()) out << YAML::Key << key << YAML::Value << YAML::Flow << v;
+}
+
+void emit_soak(YAML::Emitter& out, const SoakConfig& soak) {
+  auto num = [](double v) {
+    std::ostringstream os;
+    os.precision(17);
+    os << v;
+    return os.str();
+  };
+  out << YAML::Key << "duration" << YAML::Value << format_duration(soak.duration);
+  out << YAML::Key << "idle_tail" << YAML::Value << format_duration(soak.idle_tail);
+  out << YAML::Key << "checkpoint_interval" << YAML::Value << format_duration(soak.checkpoint_interval);
+  out << YAML::Key << "sample_interval" << YAML::Value << format_duration(soak.sample_interval);
+  const WorkloadSelection& w = soak.workload;
+  if (!w.empty()) {
+    out << YAML::Key << "workload" << YAML::Value << YAML::BeginMap;
+    emit_list(out, "pids", w.pids);
+    emit_list(out, "process_names", w.process_names);
+    emit_list(out, "systemd_units", w.systemd_units);
+    emit_list(out, "cgroup", w.cgroups);
+    out << YAML::EndMap;
+  }
+  const SoakLeakSettings& l = soak.leak;
+  out << YAML::Key << "leak" << YAML::Value << YAML::BeginMap;
+  if (l.min_duration) out << YAML::Key << "min_duration" << YAML::Value << format_duration(*l.min_duration);
+  if (l.min_points) out << YAML::Key << "min_points" << YAML::Value << *l.min_points;
+  if (l.confidence) out << YAML::Key << "confidence" << YAML::Value << num(*l.confidence);
+  if (l.noise_floor) out << YAML::Key << "noise_floor" << YAML::Value << *l.noise_floor;
+  if (l.noise_floor_count) out << YAML::Key << "noise_floor_count" << YAML::Value << num(*l.noise_floor_count);
+  if (l.max_points) out << YAML::Key << "max_points" << YAML::Value << *l.max_points;
+  if (l.blocks) out << YAML::Key << "blocks" << YAML::Value << *l.blocks;
+  out << YAML::EndMap;
+  if (const RecorderOptions* r = soak.record.get()) {
+    out << YAML::Key << "record" << YAML::Value << YAML::BeginMap;
+    if (!r->dir.empty()) out << YAML::Key << "dir" << YAML::Value << YAML::DoubleQuoted << r->dir;
+    out << YAML::Key << "segment_bytes" << YAML::Value << r->segment_max_bytes;
+    out << YAML::Key << "segment_age" << YAML::Value
+        << format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(r->segment_max_age));
+    out << YAML::Key << "fsync_period" << YAML::Value << format_duration(r->fsync_period);
+    out << YAML::Key << "compress" << YAML::Value << (r->zstd ? "zstd" : "none");
+    out << YAML::Key << "csv" << YAML::Value << (r->csv ? "true" : "false");
+    if (r->retention_max_bytes) out << YAML::Key << "max_bytes" << YAML::Value << r->retention_max_bytes;
+    if (r->retention_max_age.count())
+      out << YAML::Key << "max_age" << YAML::Value
+          << format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(r->retention_max_age));
+    out << YAML::EndMap;
+  }
+}
+
 }  // namespace
 
 std::string to_yaml(const Scenario& s) {
@@ -652,7 +824,14 @@ std::string to_yaml(const Scenario& s) {
     os << v;
     return os.str();
   };
+  const bool soak = s.kind == ScenarioKind::soak;
   out << YAML::BeginMap;
+  if (soak && !s.soak.load) {  // observe only: no engine, no load keys
+    out << YAML::Key << "scenario" << YAML::Value << "soak";
+    emit_soak(out, s.soak);
+    out << YAML::EndMap;
+    return std::string(out.c_str(), out.size()) + "\n";
+  }
   out << YAML::Key << "engine" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "kind" << YAML::Value << std::string(to_string(s.engine.kind));
   out << YAML::Key << "url" << YAML::Value << YAML::DoubleQuoted << s.engine.url;
@@ -664,26 +843,31 @@ std::string to_yaml(const Scenario& s) {
   out << YAML::EndMap;
   out << YAML::Key << "scenario" << YAML::Value << std::string(to_string(s.kind));
   if (!s.contexts.empty()) out << YAML::Key << "contexts" << YAML::Value << YAML::Flow << s.contexts;
-  if (!s.users.empty()) out << YAML::Key << "users" << YAML::Value << YAML::Flow << s.users;
+  if (soak && s.arrival.mode == ArrivalMode::closed) out << YAML::Key << "users" << YAML::Value << s.users.front();
+  else if (!soak && !s.users.empty()) out << YAML::Key << "users" << YAML::Value << YAML::Flow << s.users;
   out << YAML::Key << "prompt_tokens" << YAML::Value << s.prompt_tokens;
-  out << YAML::Key << "concurrency" << YAML::Value << s.concurrency;
+  if (!soak) out << YAML::Key << "concurrency" << YAML::Value << s.concurrency;
   out << YAML::Key << "output_tokens" << YAML::Value << s.output_tokens;
-  out << YAML::Key << "warmup" << YAML::Value << s.warmup;
-  out << YAML::Key << "repetitions" << YAML::Value << s.repetitions;
+  if (!soak) {
+    out << YAML::Key << "warmup" << YAML::Value << s.warmup;
+    out << YAML::Key << "repetitions" << YAML::Value << s.repetitions;
+  }
   out << YAML::Key << "stop_on_failure" << YAML::Value << (s.stop_on_failure ? "true" : "false");
   out << YAML::Key << "failure_threshold" << YAML::Value << num(s.failure_threshold);
   if (s.temperature) out << YAML::Key << "temperature" << YAML::Value << num(*s.temperature);
   out << YAML::Key << "ignore_eos" << YAML::Value << (s.effective_ignore_eos() ? "true" : "false");
   out << YAML::Key << "request_timeout" << YAML::Value << format_duration(s.request_timeout);
-  out << YAML::Key << "run_deadline" << YAML::Value << format_duration(s.run_deadline);
+  if (!soak) out << YAML::Key << "run_deadline" << YAML::Value << format_duration(s.run_deadline);
   out << YAML::Key << "health_timeout" << YAML::Value << format_duration(s.health_timeout);
   out << YAML::Key << "trim" << YAML::Value << num(s.trim);
-  out << YAML::Key << "arrival" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "mode" << YAML::Value << std::string(to_string(s.arrival.mode));
-  out << YAML::Key << "rate" << YAML::Value << num(s.arrival.rate);
-  out << YAML::Key << "burstiness" << YAML::Value << num(s.arrival.burstiness);
-  out << YAML::Key << "seed" << YAML::Value << s.arrival.seed;
-  out << YAML::EndMap;
+  if (!soak || s.arrival.mode != ArrivalMode::closed) {
+    out << YAML::Key << "arrival" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "mode" << YAML::Value << std::string(to_string(s.arrival.mode));
+    out << YAML::Key << "rate" << YAML::Value << num(s.arrival.rate);
+    out << YAML::Key << "burstiness" << YAML::Value << num(s.arrival.burstiness);
+    out << YAML::Key << "seed" << YAML::Value << s.arrival.seed;
+    out << YAML::EndMap;
+  }
   if (s.kind == ScenarioKind::protocol) {
     out << YAML::Key << "prompts" << YAML::Value << YAML::BeginSeq;
     for (const auto& p : s.prompts) {
@@ -718,6 +902,7 @@ std::string to_yaml(const Scenario& s) {
     }
     out << YAML::EndMap;
   }
+  if (soak) emit_soak(out, s.soak);
   out << YAML::EndMap;
   return std::string(out.c_str(), out.size()) + "\n";
 }

@@ -8,16 +8,22 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "probes/workload.h"
 #include "workloads/budget_request.h"
 #include "workloads/engine_launch.h"
 #include "workloads/engines/dialect.h"
 #include "workloads/push.h"
+
+namespace tierscope {
+struct RecorderOptions;  // exporters/recorder.h
+}
 
 namespace tierscope::workloads {
 
@@ -27,7 +33,7 @@ class ScenarioError : public std::runtime_error {
 };
 
 enum class EngineKind { llamacpp, ollama, vllm, openai };
-enum class ScenarioKind { context_sweep, concurrency_sweep, protocol };
+enum class ScenarioKind { context_sweep, concurrency_sweep, protocol, soak };
 enum class ArrivalMode { closed, poisson, gamma };
 
 std::string_view to_string(EngineKind k);
@@ -68,11 +74,39 @@ struct PromptSpec {
   std::optional<double> temperature;
 };
 
+// scenario: soak — the leak thresholds (`leak:`), passed to analyze_leak's
+// LeakOptions (workloads/leak.h); absent: its defaults.
+struct SoakLeakSettings {
+  std::optional<std::chrono::milliseconds> min_duration;
+  std::optional<std::uint32_t> min_points;
+  std::optional<double> confidence;
+  std::optional<std::uint64_t> noise_floor;  // bytes, for the byte tiers
+  std::optional<double> noise_floor_count;   // fds, threads (default 2)
+  std::optional<std::uint32_t> max_points;
+  std::optional<std::uint32_t> blocks;
+};
+
+// scenario: soak (docs/soak.md). The load comes from the bench keys: users
+// (closed loop; one number), arrival (open loop), prompt_tokens,
+// output_tokens, request_timeout, engine (absent: no load, observe only).
+struct SoakConfig {
+  std::chrono::milliseconds duration{0};  // the whole run, idle tail included
+  std::chrono::milliseconds idle_tail{std::chrono::minutes(10)};
+  std::chrono::milliseconds checkpoint_interval{std::chrono::minutes(1)};
+  std::chrono::milliseconds sample_interval{std::chrono::seconds(1)};
+  bool load = false;                    // an engine section was given: send requests
+  WorkloadSelection workload;           // `workload:` (the daemon config's keys); empty: none (or the launched engine)
+  SoakLeakSettings leak;
+  std::shared_ptr<const RecorderOptions> record;  // `record:`; null: the defaults, in the run directory
+  // The load phase: duration - idle_tail.
+  std::chrono::milliseconds load_duration() const { return duration - idle_tail; }
+};
+
 struct Scenario {
   EngineConfig engine;
   ScenarioKind kind = ScenarioKind::context_sweep;
   std::vector<std::uint32_t> contexts;  // context_sweep: prompt tokens per step
-  std::vector<std::uint32_t> users;     // concurrency_sweep: concurrent users per step
+  std::vector<std::uint32_t> users;     // concurrency_sweep: concurrent users per step; soak: one entry, the closed loop's users
   std::uint32_t prompt_tokens = 512;    // concurrency_sweep: prompt tokens of every request
   std::uint32_t concurrency = 1;        // context_sweep, protocol: requests in flight
   std::uint32_t output_tokens = 128;
@@ -91,6 +125,7 @@ struct Scenario {
   std::string listen = "off";       // live /metrics address HOST:PORT, or off
   BudgetRequest limits;             // the engine's memory budget (needs engine.launch); empty: none
   std::optional<PushConfig> push;   // push the run's metrics to a Pushgateway at the end; absent: no push
+  SoakConfig soak;                  // scenario: soak
 
   bool effective_ignore_eos() const;
 };

@@ -97,10 +97,13 @@ void StepDriver::pump() {
   }
   if (phase_ == 1 && sc_.arrival.mode == ArrivalMode::closed) {
     for (std::size_t u = 0; u < step_->count.size(); ++u) {
-      if (!user_busy_[u] && !step_->count[u].empty()) {
+      if (user_busy_[u]) continue;
+      if (!step_->count[u].empty()) {
         RequestPlan p = std::move(step_->count[u].front());
         step_->count[u].pop_front();
         issue(std::move(p));
+      } else if (RequestPlan next; step_->more && step_->more(static_cast<std::uint32_t>(u), next)) {
+        issue(std::move(next));
       }
     }
   }
@@ -145,6 +148,7 @@ bool StepDriver::work_left() const {
   if (!active_.empty()) return true;
   if (phase_ == 0) return true;  // pump() moves on
   if (sc_.arrival.mode != ArrivalMode::closed) return next_arrival_ < arrivals_.size();
+  if (step_->more) return true;  // turn() asks it, and ends the step when it gives nothing
   for (const auto& q : step_->count)
     if (!q.empty()) return true;
   return false;

@@ -1,5 +1,7 @@
 #include "workloads/summary.h"
 
+#include <ctime>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -314,6 +316,15 @@ void print_table(std::ostream& os, const RunSummary& summary, const std::string&
   if (summary.wall) os << "\nwall: " << to_json(*summary.wall).dump();
   os << "\nresults: " << out_dir << "\n";
   os.flush();
+}
+
+std::string utc_now(const char* format) {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[64];
+  std::size_t n = std::strftime(buf, sizeof buf, format, &tm);
+  return std::string(buf, n);
 }
 
 void write_atomically(const std::string& path, const std::string& text) {

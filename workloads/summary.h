@@ -143,4 +143,9 @@ void print_table(std::ostream& os, const RunSummary& summary, const std::string&
 // Writes `text` to `path` through a temporary file and rename().
 void write_atomically(const std::string& path, const std::string& text);
 
+// The time now in UTC through strftime(3) `format`: by default
+// 2026-12-02T10:00:00Z (summary.json, soak.json); "bench-%Y%m%dT%H%M%SZ"
+// names a run directory.
+std::string utc_now(const char* format = "%Y-%m-%dT%H:%M:%SZ");
+
 }  // namespace tierscope::workloads

@@ -5,6 +5,8 @@ local catalog = import 'catalog.libsonnet';
 function(config)
   local S = config.tierscopeSelector;
   local s(m, extra='') = '%s{%s}' % [catalog.m(m), S + (if extra == '' then '' else ', ' + extra)];
+  local soak(m, extra='') = '%s{%s}' % [catalog.m(m), config.soakSelector + (if extra == '' then '' else ', ' + extra)];
+  local both(m) = '%s{%s}' % [catalog.m(m), config.soakDashboardSelector];
   local alert(name, expr, forDuration, severity, summary, description) = {
     alert: name,
     expr: expr,
@@ -85,6 +87,24 @@ function(config)
               'critical',
               'A {{ $labels.vendor }} GPU on {{ $labels.instance }} fell off the bus.',
               'The driver call {{ $labels.call }} returned GPU_IS_LOST within the last 10 minutes; the probe re-initialises the driver with backoff, and the GPU metrics are absent until it answers.'),
+        alert('TierscopeSoakLeak',
+              '%s == 1' % soak('tierscope_soak_verdict', 'verdict="LEAK"'),
+              config.soakLeakFor,
+              'warning',
+              'Soak {{ $labels.instance }}: {{ $labels.subject }} leaks ({{ $labels.tier }}).',
+              'The leak verdict of {{ $labels.subject }} / {{ $labels.tier }} has been LEAK for %s: a significant rise that goes on into the last third of the run, not levelling off like a bounded cache. soak.json of the run has the slope, its confidence interval, the growth per request and the reasons.' % config.soakLeakFor),
+        alert('TierscopeSoakOomSoon',
+              '%s < %d' % [soak('tierscope_soak_time_to_oom_seconds'), config.soakOomWithinSeconds],
+              '10m',
+              'warning',
+              'Soak {{ $labels.instance }}: {{ $labels.subject }} would run out of memory within hours.',
+              'At its current anon+swap slope, {{ $labels.subject }} reaches its memory limit (or the memory available) in {{ $value | humanizeDuration }} (threshold %dh).' % (config.soakOomWithinSeconds / 3600)),
+        alert('TierscopeRecorderDropping',
+              'increase(%s[10m]) > 0' % both('tierscope_recorder_dropped_samples_total'),
+              '0m',
+              'warning',
+              'The recorder on {{ $labels.instance }} is dropping samples.',
+              'Samples and events the recorder could not write within the last 10 minutes: {{ $value }} (disk full, read-only or missing directory). Sampling and /metrics go on; recording resumes when the directory is writable again, and the recording has a hole until then.'),
       ],
     }],
   }

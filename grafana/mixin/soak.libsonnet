@@ -1,5 +1,6 @@
-// Soak: slopes and verdicts per tier (with soak runs), the daemon's own
-// footprint, recorder health.
+// Soak: verdicts, slopes and time to OOM per subject and tier (the soak
+// runs' live /metrics), their load, recorder health, and the processes' own
+// footprint (daemon and soak runs).
 local dashboard = import 'dashboard.libsonnet';
 local p = import 'panels.libsonnet';
 local q = import 'promql.libsonnet';
@@ -8,26 +9,99 @@ function(config)
   dashboard.new(
     'tierscope / Soak',
     'tierscope-soak',
-    "Does anything leak over a long run: the daemon's own resident memory, file descriptors and CPU; slopes, verdicts and recorder health arrive with soak runs.",
-    dashboard.jobInstanceVariables(config.tierscopeSelector, 'tierscope_build_info'),
+    "Does anything leak over a long run: soak runs' verdicts, slopes and time to OOM per subject and tier, their load, the recorder's health, and the processes' own resident memory, file descriptors and CPU.",
+    dashboard.jobInstanceVariables(config.soakDashboardSelector, 'process_resident_memory_bytes'),
     [
-      [p.text('Not yet: slopes, verdicts and recorder health', |||
-        **Slopes, verdicts and recorder health arrive with soak runs.** The soak and recorder metrics (per-tier growth slopes, LEAK/STABLE verdicts, time to OOM, dropped recorder samples) are not exported yet; their panels will be added here when they are. Until then this dashboard shows the daemon's own footprint.
-      |||, h=3)],
       [p.text('How to read this dashboard', |||
-        A healthy daemon's resident memory and open file descriptors level off after start-up and stay flat; a line that keeps climbing over hours is a leak. CPU is the daemon's CPU time per second (1 = one core). Sampler overruns count ticks whose sampling took longer than the interval.
+        Scrape each soak run's `listen` address (`tierscope soak`, `tierscope-soak@NAME.service`) as the job `tierscope-soak`, beside the daemon's job. A **verdict** is given per subject (`workload`: the engine or watched processes; `tierscope`: the soak process itself) and tier: **LEAK** (a significant rise that goes on into the last third of the run), **BOUNDED-GROWTH** (a rise that levels off, e.g. a cache filling to its cap, or that the idle tail gives back), **CLEAN** (no significant trend, or less than the noise floor), **INCONCLUSIVE** (too short or too few points yet). Slopes are Theil–Sen estimates over the sampled run time (gaps when the soak was not running are excluded); anon+swap counts a leak whose pages went to swap. Time to OOM is the headroom divided by the anon+swap slope. The last rows show the processes' own resident memory, file descriptors and CPU: a line that keeps climbing for hours is a leak.
+      |||, h=4)],
+      [
+        p.table('Verdicts now',
+                ['tierscope_soak_verdict'],
+                [p.tableTarget('%s == 1' % q.s('tierscope_soak_verdict'))],
+                w=12,
+                h=8,
+                note='One row per subject and tier: the verdict of the last checkpoint.',
+                hide=['Time', 'Value', '__name__', 'job']),
+        p.stat('Soak progress',
+               ['tierscope_soak_elapsed_seconds', 'tierscope_soak_duration_seconds'],
+               [p.target('%s / on (job, instance) %s' % [q.s('tierscope_soak_elapsed_seconds'), q.s('tierscope_soak_duration_seconds')], '{{instance}}')],
+               'percentunit',
+               w=4,
+               h=8,
+               note='Sampled run time over the planned duration (idle tail included).',
+               graph=false),
+        p.stat('Time to OOM',
+               ['tierscope_soak_time_to_oom_seconds'],
+               [p.target('min by (job, instance, subject) (%s)' % q.s('tierscope_soak_time_to_oom_seconds'), '{{instance}} {{subject}}')],
+               's',
+               w=4,
+               h=8,
+               note='Headroom over the anon+swap slope; absent while nothing grows.',
+               graph=false),
+        p.stat('Engine restarts and gaps',
+               ['tierscope_soak_engine_restarts_total', 'tierscope_soak_gap_seconds_total'],
+               [
+                 p.target(q.s('tierscope_soak_engine_restarts_total'), '{{instance}} restarts'),
+                 p.target(q.s('tierscope_soak_gap_seconds_total'), '{{instance}} gap s'),
+               ],
+               'none',
+               w=4,
+               h=8,
+               note='Engine restarts after it died, and the seconds the soak itself was not running (excluded from the slopes).',
+               graph=false,
+               decimals=0),
+      ],
+      [
+        p.timeseries('Memory slope per subject and tier',
+                     ['tierscope_soak_slope_bytes_per_hour'],
+                     [p.target(q.s('tierscope_soak_slope_bytes_per_hour', 'tier!~"fds|threads"'), '{{instance}} {{subject}} {{tier}}')],
+                     'bytes',
+                     w=12,
+                     note='Theil–Sen slope of each memory tier over the run so far, bytes per hour.'),
+        p.timeseries('Count slope per subject (fds, threads)',
+                     ['tierscope_soak_slope_bytes_per_hour'],
+                     [p.target(q.s('tierscope_soak_slope_bytes_per_hour', 'tier=~"fds|threads"'), '{{instance}} {{subject}} {{tier}}')],
+                     'suffix: /h',
+                     w=12,
+                     note='Theil–Sen slope of open file descriptors and threads, per hour.'),
+      ],
+      [
+        p.timeseries('Soak load',
+                     ['tierscope_soak_requests_ok_total', 'tierscope_soak_output_tokens_total'],
+                     [
+                       p.target(q.rate('tierscope_soak_requests_ok_total'), '{{instance}} requests ok/s'),
+                       p.target(q.rate('tierscope_soak_output_tokens_total'), '{{instance}} output tokens/s'),
+                     ],
+                     'suffix: /s',
+                     w=12,
+                     note='Requests completed ok and output tokens received per second, over the whole run.',
+                     min=0),
+        p.timeseries('Recorder',
+                     ['tierscope_recorder_dropped_samples_total', 'tierscope_recorder_written_bytes_total'],
+                     [
+                       p.target(q.rate('tierscope_recorder_dropped_samples_total'), '{{instance}} dropped/s'),
+                       p.target(q.rate('tierscope_recorder_written_bytes_total'), '{{instance}} bytes/s'),
+                     ],
+                     'short',
+                     w=12,
+                     note='Samples the recorder could not write (disk full, unwritable directory) per second, and bytes it wrote per second.',
+                     min=0),
+      ],
+      [p.text('Processes', |||
+        A healthy daemon's (or soak process's) resident memory and open file descriptors level off after start-up and stay flat; a line that keeps climbing over hours is a leak. CPU is the daemon's CPU time per second (1 = one core). Sampler overruns count ticks whose sampling took longer than the interval.
       |||, h=3)],
       [
-        p.timeseries('Daemon resident memory',
+        p.timeseries('Resident memory',
                      ['process_resident_memory_bytes'],
                      [p.target(q.s('process_resident_memory_bytes'), '{{instance}}')],
                      'bytes',
                      min=0),
-        p.timeseries('Daemon open file descriptors', ['process_open_fds', 'process_max_fds'], [
+        p.timeseries('Open file descriptors', ['process_open_fds', 'process_max_fds'], [
           p.target(q.s('process_open_fds'), '{{instance}} open'),
           p.target(q.s('process_max_fds'), '{{instance}} limit'),
         ], 'none', min=0),
-        p.timeseries('Daemon CPU',
+        p.timeseries('CPU',
                      ['process_cpu_seconds_total'],
                      [p.target(q.rate('process_cpu_seconds_total'), '{{instance}}')],
                      'percentunit',
@@ -35,7 +109,7 @@ function(config)
                      min=0),
       ],
       [
-        p.timeseries('Daemon virtual memory',
+        p.timeseries('Virtual memory',
                      ['process_virtual_memory_bytes'],
                      [p.target(q.s('process_virtual_memory_bytes'), '{{instance}}')],
                      'bytes',
@@ -44,13 +118,13 @@ function(config)
           p.target(q.rate('tierscope_samples_total'), '{{instance}} samples'),
           p.target(q.rate('tierscope_sample_overruns_total'), '{{instance}} overruns'),
         ], 'suffix: /s', note='Samples taken and ticks overrun per second.', min=0),
-        p.stat('Daemon uptime',
+        p.stat('Uptime',
                ['process_start_time_seconds'],
                [p.target('time() - %s' % q.s('process_start_time_seconds'), '{{instance}}')],
                's',
                w=8,
                h=8,
-               note='Now minus the start time of the daemon process.',
+               note='Now minus the start time of the process.',
                graph=false),
       ],
     ],

@@ -82,6 +82,25 @@ launch_scenario "$TMP/empty.yaml" "$TMP/hostile.gguf" "" ""
 expect 78 "engine.launch.argv" bench "$TMP/empty.yaml" --out "$TMP/never"
 [[ ! -e $TMP/never ]] || fail "a refused scenario made its run directory"
 expect 64 "--memory-max: expected at least 4M" run-capped --memory-max 10 -- /bin/true
+# soak: usage, scenario errors (78), an unwritable --out (73), a finished run's directory (64).
+expect 0 "" soak --help
+grep -q -- '--out DIR' "$TMP/out" || fail "soak --help lacks --out"
+expect 64 "soak: missing the scenario file (tierscope soak SCENARIO.yaml)" soak
+expect 64 "soak: unknown option '--url'" soak x.yaml --url http://127.0.0.1:1
+printf 'scenario: soak\nidle_tail: 0s\n' >"$TMP/soak_noduration.yaml"
+expect 78 "duration: missing" soak "$TMP/soak_noduration.yaml" --out "$TMP/never"
+printf 'scenario: soak\nduration: 5m\nidle_tail: 10m\n' >"$TMP/soak_tail.yaml"
+expect 78 "$TMP/soak_tail.yaml:3:12: idle_tail: 600s leaves no time" soak "$TMP/soak_tail.yaml" --out "$TMP/never"
+printf 'engine: {kind: llamacpp, url: "http://127.0.0.1:1"}\nscenario: protocol\n' >"$TMP/protocol.yaml"
+expect 78 "a soak needs scenario: soak" soak "$TMP/protocol.yaml" --out "$TMP/never"
+[[ ! -e $TMP/never ]] || fail "a refused soak scenario made its run directory"
+printf 'scenario: soak\nduration: 1s\nidle_tail: 0s\n' >"$TMP/soak_1s.yaml"
+expect 78 "scenario: soak runs with tierscope soak" bench "$TMP/soak_1s.yaml" --out "$TMP/never"
+[[ ! -e $TMP/never ]] || fail "bench made the run directory of a soak scenario"
+expect 73 "/dev/null/soak" soak "$TMP/soak_1s.yaml" --out /dev/null/soak
+printf '{"name":"x","scenario_sha256":"0","status":"done","started":"","updated":"","elapsed_s":1,"duration_s":1,"idle_tail_s":0,"samples":1,"requests_ok":0,"requests_failed":0,"output_tokens":0,"engine_restarts":0,"gaps":[]}\n' \
+  | { mkdir -p "$TMP/finished"; cat >"$TMP/finished/soak.json"; }
+expect 64 "this run is finished" soak "$TMP/soak_1s.yaml" --out "$TMP/finished"
 stop_daemon
 rc=0
 "$bin" probe --procfs "$TMP/empty" --sysfs "$TMP/empty" --interval 100ms >"$TMP/out" 2>"$TMP/err" || rc=$?

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # grafana/lib/metrics.json is what the catalog prints (metrics_json, built
-# from core/metric_catalog.h and workloads/bench_metrics.h): a metric added,
+# from core/metric_catalog.h, workloads/bench_metrics.h and workloads/soak_metrics.h): a metric added,
 # renamed or re-described in C++ must be regenerated, and the mixin then
 # checks every name it uses against it.
-# Also: every MetricDef defined in those headers is in kCatalog/kBenchCatalog
+# Also: every MetricDef defined in those headers is in kCatalog/kBenchCatalog/kSoakCatalog
 # (a metric left out of the list would be missing from metrics.json).
 # Usage: check_metrics_json.sh METRICS_JSON_TOOL COMMITTED_JSON [SOURCE_DIR]
 # Regenerate: METRICS_JSON_TOOL > grafana/lib/metrics.json, then grafana/generate.sh.
@@ -15,7 +15,7 @@ trap 'rm -f "$tmp"' EXIT
 if [[ -n "$src" ]]; then
   command -v jq >/dev/null || { echo "SKIP: jq not installed"; exit 77; }
   mapfile -t defined < <(sed -nE 's/.*inline constexpr MetricDef [a-z_0-9]+\{"([a-z_0-9]+)".*/\1/p' \
-                           "$src/core/metric_catalog.h" "$src/workloads/bench_metrics.h" | sort)
+                           "$src/core/metric_catalog.h" "$src/workloads/bench_metrics.h" "$src/workloads/soak_metrics.h" | sort)
   [[ ${#defined[@]} -gt 0 ]] || { echo "no MetricDef found under $src"; exit 1; }
   missing=$(comm -23 <(printf '%s\n' "${defined[@]}") <(jq -r '.metrics | keys[]' "$tmp" | sort))
   if [[ -n "$missing" ]]; then

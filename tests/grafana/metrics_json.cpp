@@ -1,7 +1,7 @@
 // Prints grafana/lib/metrics.json: every metric of the catalog
-// (core/metric_catalog.h) and of the bench's live metrics
-// (workloads/bench_metrics.h) with its HELP and type, and the prefix of the
-// families named at run time. The Jsonnet mixin imports it and stops with an
+// (core/metric_catalog.h), of the bench's live metrics
+// (workloads/bench_metrics.h) and of the soak's (workloads/soak_metrics.h)
+// with its HELP and type, and the prefix of the families named at run time. The Jsonnet mixin imports it and stops with an
 // error on a name it does not hold, so a renamed metric fails the generation;
 // the grafana_metrics_json test diffs this output against the committed file.
 #include <cstdlib>
@@ -12,6 +12,7 @@
 
 #include "core/metric_catalog.h"
 #include "workloads/bench_metrics.h"
+#include "workloads/soak_metrics.h"
 
 namespace {
 
@@ -41,6 +42,7 @@ int main() {
   };
   for (const auto* d : kCatalog) add(d);
   for (const auto* d : kBenchCatalog) add(d);
+  for (const auto* d : kSoakCatalog) add(d);
   nlohmann::json out = {
       {"metrics", metrics},
       {"prefixes",

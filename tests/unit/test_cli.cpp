@@ -47,9 +47,9 @@ TEST(Cli, HelpAndVersion) {
 }
 
 TEST(Cli, ErrorsSayWhatWasExpected) {
-  EXPECT_EQ(usage_error({}), "missing command (daemon, probe, bench, run-capped, env or recording)");
+  EXPECT_EQ(usage_error({}), "missing command (daemon, probe, bench, soak, run-capped, env or recording)");
   EXPECT_EQ(usage_error({"deamon"}), "unknown command 'deamon'; did you mean 'daemon'?");
-  EXPECT_EQ(usage_error({"serve"}), "unknown command 'serve' (expected daemon, probe, bench, run-capped, env or recording)");
+  EXPECT_EQ(usage_error({"serve"}), "unknown command 'serve' (expected daemon, probe, bench, soak, run-capped, env or recording)");
   EXPECT_EQ(usage_error({"daemon", "--lisen", "x"}), "daemon: unknown option '--lisen'; did you mean '--listen'?");
   EXPECT_EQ(usage_error({"daemon", "--format", "json"}), "daemon: unknown option '--format'");  // probe only
   EXPECT_EQ(usage_error({"probe", "--listen", "127.0.0.1:1"}), "probe: unknown option '--listen'");
@@ -77,6 +77,21 @@ TEST(Cli, Bench) {
   EXPECT_THROW(parse_cli({"bench", "a.yaml", "--set", "novalue"}), UsageError);
   EXPECT_THROW(parse_cli({"bench", "a.yaml", "--url", "h:8080"}), UsageError);
   EXPECT_EQ(parse_cli({"bench", "--help"}).help_topic, "bench");
+}
+
+TEST(Cli, Soak) {
+  auto o = parse_cli({"soak", "s.yaml", "--out", "d", "--set", "duration=2h", "--set=users=4"});
+  EXPECT_EQ(o.command, Command::soak);
+  EXPECT_EQ(o.scenario, "s.yaml");
+  EXPECT_EQ(o.out, "d");
+  EXPECT_EQ(o.sets, (std::vector<std::string>{"duration=2h", "users=4"}));
+  EXPECT_EQ(usage_error({"soak"}), "soak: missing the scenario file (tierscope soak SCENARIO.yaml)");
+  EXPECT_THROW(parse_cli({"soak", "a.yaml", "b.yaml"}), UsageError);
+  EXPECT_THROW(parse_cli({"soak", "a.yaml", "--set", "novalue"}), UsageError);
+  EXPECT_NE(usage_error({"soak", "a.yaml", "--url", "http://h:1"}).find("soak: unknown option '--url'"), std::string::npos);
+  EXPECT_EQ(parse_cli({"soak", "--help"}).help_topic, "soak");
+  EXPECT_NE(usage_text("soak").find("tierscope soak SCENARIO.yaml"), std::string::npos);
+  EXPECT_NE(usage_text("").find("soak "), std::string::npos);
 }
 
 TEST(Cli, RunCapped) {

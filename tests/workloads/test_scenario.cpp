@@ -1,5 +1,5 @@
 // The scenario file parser: strict keys, messages with file:line:col, --set
-// overrides, engine.launch, and every shipped scenario.
+// overrides, engine.launch, every shipped scenario, and scenario: soak.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "exporters/recorder.h"
 #include "workloads/scenario.h"
 
 using namespace tierscope::workloads;
@@ -281,4 +282,149 @@ TEST(Scenario, ShippedScenariosParse) {
   }
   EXPECT_GE(parsed, 6u);
   EXPECT_GE(launched, 3u);
+}
+
+// ---------------------------------------------------------------- scenario: soak
+
+namespace {
+
+const char* kSoak = R"(engine: { kind: llamacpp, url: http://127.0.0.1:8080 }
+scenario: soak
+duration: 2h
+idle_tail: 5m
+users: 3
+prompt_tokens: 256
+output_tokens: 32
+)";
+
+bool has(const std::string& haystack, const std::string& needle) { return haystack.find(needle) != std::string::npos; }
+
+}  // namespace
+
+TEST(SoakScenario, ClosedLoopWithDefaults) {
+  Scenario s = parse_scenario(kSoak, "s.yaml");
+  EXPECT_EQ(s.kind, ScenarioKind::soak);
+  EXPECT_TRUE(s.soak.load);
+  EXPECT_EQ(s.soak.duration, std::chrono::hours(2));
+  EXPECT_EQ(s.soak.idle_tail, std::chrono::minutes(5));
+  EXPECT_EQ(s.soak.load_duration(), std::chrono::minutes(115));
+  EXPECT_EQ(s.soak.checkpoint_interval, std::chrono::minutes(1));
+  EXPECT_EQ(s.soak.sample_interval, std::chrono::seconds(1));
+  EXPECT_EQ(s.users, (std::vector<std::uint32_t>{3}));
+  EXPECT_EQ(s.arrival.mode, ArrivalMode::closed);
+  EXPECT_EQ(s.soak.record, nullptr);
+  EXPECT_TRUE(s.soak.workload.empty());
+}
+
+TEST(SoakScenario, ObserveOnlyWithWorkloadAndLeakThresholds) {
+  Scenario s = parse_scenario(R"(scenario: soak
+duration: 90s
+idle_tail: 0s
+sample_interval: 200ms
+checkpoint_interval: 10s
+workload: { pids: [1234, 99], process_names: [llama-server], systemd_units: [ollama.service], cgroup: [/system.slice/x.service] }
+leak: { min_duration: 30s, min_points: 20, confidence: 0.9, noise_floor: 2M, noise_floor_count: 3, max_points: 500, blocks: 20 }
+)",
+                              "s.yaml");
+  EXPECT_FALSE(s.soak.load);
+  EXPECT_EQ(s.soak.workload.pids, (std::vector<std::uint32_t>{1234, 99}));
+  EXPECT_EQ(s.soak.workload.process_names, (std::vector<std::string>{"llama-server"}));
+  EXPECT_EQ(s.soak.workload.systemd_units, (std::vector<std::string>{"ollama.service"}));
+  EXPECT_EQ(s.soak.workload.cgroups, (std::vector<std::string>{"/system.slice/x.service"}));
+  EXPECT_EQ(s.soak.sample_interval, std::chrono::milliseconds(200));
+  EXPECT_EQ(*s.soak.leak.min_duration, std::chrono::seconds(30));
+  EXPECT_EQ(*s.soak.leak.min_points, 20u);
+  EXPECT_DOUBLE_EQ(*s.soak.leak.confidence, 0.9);
+  EXPECT_EQ(*s.soak.leak.noise_floor, 2u << 20);
+  EXPECT_DOUBLE_EQ(*s.soak.leak.noise_floor_count, 3.0);
+  EXPECT_EQ(*s.soak.leak.max_points, 500u);
+  EXPECT_EQ(*s.soak.leak.blocks, 20u);
+  // The effective scenario reads back to itself.
+  EXPECT_EQ(to_yaml(parse_scenario(to_yaml(s), "effective.yaml")), to_yaml(s));
+}
+
+TEST(SoakScenario, OpenLoopAndEffectiveYamlRoundTrip) {
+  Scenario s = parse_scenario(std::string(R"(engine: { kind: vllm, url: http://127.0.0.1:8000, model: m }
+scenario: soak
+duration: 24h
+arrival: { mode: poisson, rate: 2.5 }
+)"),
+                              "s.yaml");
+  EXPECT_EQ(s.arrival.mode, ArrivalMode::poisson);
+  EXPECT_DOUBLE_EQ(s.arrival.rate, 2.5);
+  EXPECT_EQ(s.soak.duration, std::chrono::hours(24));
+  EXPECT_EQ(s.soak.idle_tail, std::chrono::minutes(10));  // the default
+  const std::string y = to_yaml(s);
+  EXPECT_EQ(to_yaml(parse_scenario(y, "effective.yaml")), y);
+  EXPECT_FALSE(has(y, "users:")) << y;
+  EXPECT_FALSE(has(y, "repetitions")) << y;
+  Scenario closed = parse_scenario(kSoak, "s.yaml");
+  EXPECT_EQ(to_yaml(parse_scenario(to_yaml(closed), "effective.yaml")), to_yaml(closed));
+}
+
+TEST(SoakScenario, SetOverridesApply) {
+  Scenario s = parse_scenario(kSoak, "s.yaml", {parse_override("duration=30m"), parse_override("users=8")});
+  EXPECT_EQ(s.soak.duration, std::chrono::minutes(30));
+  EXPECT_EQ(s.users, (std::vector<std::uint32_t>{8}));
+  EXPECT_TRUE(has(error_of(kSoak, {parse_override("duration=soon")}), "--set duration=soon: duration: expected"));
+}
+
+TEST(SoakScenario, NonsenseIsRejectedWithPosition) {
+  // duration missing
+  EXPECT_TRUE(has(error_of("scenario: soak\n"), "duration: missing")) << error_of("scenario: soak\n");
+  // idle tail longer than the run
+  auto e = error_of("scenario: soak\nduration: 5m\nidle_tail: 10m\n");
+  EXPECT_TRUE(has(e, "s.yaml:3:12: idle_tail: 600s leaves no time")) << e;
+  // the default idle tail (10m) against a short run with load
+  e = error_of("engine: { kind: llamacpp, url: http://127.0.0.1:8080 }\nscenario: soak\nduration: 10m\n");
+  EXPECT_TRUE(has(e, "(the default)")) << e;
+  // users and arrival both
+  e = error_of(std::string(kSoak) + "arrival: { mode: poisson, rate: 1 }\n");
+  EXPECT_TRUE(has(e, "s.yaml:8:10: arrival: given with users")) << e;
+  // a list of users
+  e = error_of("engine: { kind: llamacpp, url: http://127.0.0.1:8080 }\nscenario: soak\nduration: 1h\nusers: [1, 2]\n");
+  EXPECT_TRUE(has(e, "s.yaml:4:8: users: expected one number")) << e;
+  // load without an engine
+  e = error_of("scenario: soak\nduration: 1h\nusers: 2\n");
+  EXPECT_TRUE(has(e, "users: needs engine")) << e;
+  // sweep keys in a soak, soak keys in a sweep
+  e = error_of(std::string(kSoak) + "contexts: [1024]\n");
+  EXPECT_TRUE(has(e, "s.yaml:8:11: contexts: not a key of scenario: soak")) << e;
+  e = error_of("engine: { kind: llamacpp, url: http://x }\nscenario: protocol\nduration: 1h\n");
+  EXPECT_TRUE(has(e, "s.yaml:3:11: duration: only for scenario: soak")) << e;
+  // a sweep's users stay a list
+  e = error_of("engine: { kind: llamacpp, url: http://x }\nscenario: concurrency_sweep\nusers: 4\n");
+  EXPECT_TRUE(has(e, "users: expected a non-empty list")) << e;
+  // the workload section's own checks, misspelt keys
+  e = error_of("scenario: soak\nduration: 1h\nworkload: { pids: [0] }\n");
+  EXPECT_TRUE(has(e, "s.yaml:3:20: workload.pids: expected a process id")) << e;
+  e = error_of("scenario: soak\nduration: 1h\nleak: { noise_flor: 1M }\n");
+  EXPECT_TRUE(has(e, "did you mean \"noise_floor\"")) << e;
+  e = error_of("scenario: soak\nduration: 1h\nsample_interval: 10ms\n");
+  EXPECT_TRUE(has(e, "sample_interval: expected")) << e;
+  // a launched engine is the workload: no workload section beside it
+  e = error_of(R"(engine: { kind: llamacpp, launch: { argv: [srv, --port, "{port}"] } }
+scenario: soak
+duration: 1h
+workload: { pids: [12] }
+)");
+  EXPECT_TRUE(has(e, "s.yaml:4:11: workload: given with engine.launch")) << e;
+}
+
+
+TEST(SoakScenario, RecordSectionDefaultsToTheRunDirectory) {
+  Scenario s = parse_scenario(std::string(kSoak) + "record: { compress: zstd, fsync_period: 500ms, segment_age: 10m }\n",
+                              "s.yaml");
+  ASSERT_NE(s.soak.record, nullptr);
+  EXPECT_EQ(s.soak.record->dir, "");  // the run directory
+  EXPECT_TRUE(s.soak.record->zstd);
+  EXPECT_EQ(s.soak.record->fsync_period, std::chrono::milliseconds(500));
+  EXPECT_EQ(s.soak.record->segment_max_age, std::chrono::minutes(10));
+  EXPECT_EQ(to_yaml(parse_scenario(to_yaml(s), "effective.yaml")), to_yaml(s));
+  s = parse_scenario(std::string(kSoak) + "record: { dir: /var/tmp/rec, max_bytes: 1G }\n", "s.yaml");
+  EXPECT_EQ(s.soak.record->dir, "/var/tmp/rec");
+  EXPECT_EQ(s.soak.record->retention_max_bytes, std::uint64_t{1} << 30);
+  EXPECT_EQ(to_yaml(parse_scenario(to_yaml(s), "effective.yaml")), to_yaml(s));
+  auto e = error_of(std::string(kSoak) + "record: { compress: lz4 }\n");
+  EXPECT_TRUE(has(e, "s.yaml:8:21: record.compress: expected")) << e;
 }

@@ -21,6 +21,9 @@
 //   context, as llama.cpp allocates one for -c at load), so a memory budget
 //   below that ends it at start (the kernel's OOM killer) and its memory
 //   grows by exactly B per context token.
+//   --leak-bytes-per-request B: each inference request (as --exit-after
+//   counts them) allocates B bytes of anonymous memory, writes every page and
+//   never frees it (a leak per request, for the soak tests).
 //   Every other --KEY VALUE sets a script key (below) for the whole run;
 //   dashes in KEY read as underscores; VALUE is read as JSON when it parses
 //   (numbers, true/false) and as a string otherwise.
@@ -732,6 +735,8 @@ class MockServer {
       std::fprintf(stderr, "mock_engine: exiting with status 3 at POST %lld (--exit-after)\n", static_cast<long long>(posts_));
       std::_Exit(3);
     }
+    if (req.method == "POST" && req.path != "/tokenize" && req.path != "/detokenize" && leak_bytes_per_request_ > 0)
+      leak_once();
     Script script = defaults_;
     if (const std::string* h = req.header("x-mock-script")) {
       json obj = json::parse(*h, nullptr, false);
@@ -1387,6 +1392,17 @@ class MockServer {
 
  public:
   int64_t exit_after_ = 0;  // --exit-after N: the Nth inference POST ends the process (status 3)
+  int64_t leak_bytes_per_request_ = 0;  // --leak-bytes-per-request B
+
+  // B bytes of anonymous memory, every page written, kept for good.
+  void leak_once() {
+    const auto bytes = static_cast<std::size_t>(leak_bytes_per_request_);
+    void* block = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (block == MAP_FAILED) return;
+    auto* page = static_cast<volatile unsigned char*>(block);
+    for (std::size_t off = 0; off < bytes; off += 4096) page[off] = 1;
+    leaked_.push_back(block);
+  }
 
  private:
   std::map<std::string, int64_t> requests_by_path_;
@@ -1400,6 +1416,7 @@ class MockServer {
   double predicted_seconds_total_ = 0;
   std::vector<int64_t> lateness_ns_;
   std::map<std::string, Trace> traces_;
+  std::vector<void*> leaked_;
 };
 
 [[noreturn]] void usage(const std::string& why) {
@@ -1416,6 +1433,7 @@ int main(int argc, char** argv) {
   long loading_ms = 0;
   long kv_bytes_per_token = 0;
   long exit_after = 0;
+  long leak_bytes_per_request = 0;
   std::string model = "mock-model";
   json script_keys = json::object();
   for (int i = 1; i < argc; ++i) {
@@ -1429,6 +1447,7 @@ int main(int argc, char** argv) {
     else if (key == "model") model = value;
     else if (key == "kv_bytes_per_token") kv_bytes_per_token = std::strtol(value.c_str(), nullptr, 10);
     else if (key == "exit_after") exit_after = std::strtol(value.c_str(), nullptr, 10);
+    else if (key == "leak_bytes_per_request") leak_bytes_per_request = std::strtol(value.c_str(), nullptr, 10);
     else {
       json v = json::parse(value, nullptr, false);
       script_keys[key] = v.is_discarded() ? json(value) : v;
@@ -1439,6 +1458,7 @@ int main(int argc, char** argv) {
   std::string err = apply_script(defaults, script_keys);
   if (!err.empty()) usage(err);
   if (kv_bytes_per_token < 0) usage("bad --kv-bytes-per-token");
+  if (leak_bytes_per_request < 0) usage("bad --leak-bytes-per-request");
   if (kv_bytes_per_token > 0 && defaults.n_ctx > 0) {
     const std::size_t bytes = static_cast<std::size_t>(defaults.n_ctx) * static_cast<std::size_t>(kv_bytes_per_token);
     void* kv = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -1448,6 +1468,7 @@ int main(int argc, char** argv) {
   }
   MockServer server(std::move(defaults), loading_ms, model);
   server.exit_after_ = exit_after;
+  server.leak_bytes_per_request_ = leak_bytes_per_request;
   if (!server.listen_on(static_cast<uint16_t>(port))) return 1;
   std::printf("listening on 127.0.0.1:%u\n", static_cast<unsigned>(server.port()));
   std::fflush(stdout);
