@@ -48,12 +48,7 @@ std::unique_ptr<MetricsServer> start_metrics_server(const Scenario& sc, const st
 void push_run(const Scenario& sc, const std::shared_ptr<BenchMetrics>& metrics, RunResult& r,
               const std::string& out_dir) {
   if (!sc.push) return;
-  std::string error = push_metrics(*sc.push, {metrics, run_info_collectable(r.summary)});
-  if (!error.empty()) std::cerr << "tierscope bench: warning: push to the Pushgateway failed: " << error << "\n";
-  nlohmann::json push = {{"url", sc.push->url}, {"job", sc.push->job}, {"ok", error.empty()}};
-  if (!sc.push->grouping.empty()) push["grouping"] = sc.push->grouping;
-  if (!error.empty()) push["error"] = error;
-  r.summary["push"] = std::move(push);
+  r.summary["push"] = push_and_report(*sc.push, {metrics, run_info_collectable(r.summary)}, "tierscope bench", std::cerr);
   try {
     write_atomically(out_dir + "/summary.json",
                      r.summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <ostream>
 
 #include "core/listen_address.h"
 #include "core/text.h"
@@ -160,6 +161,17 @@ std::string push_metrics(const PushConfig& config, const std::vector<std::shared
   } catch (const std::exception& e) {
     return where + ": " + e.what();
   }
+}
+
+nlohmann::json push_and_report(const PushConfig& config,
+                               const std::vector<std::shared_ptr<prometheus::Collectable>>& what,
+                               std::string_view who, std::ostream& err) {
+  const std::string error = push_metrics(config, what);
+  if (!error.empty()) err << who << ": warning: push to the Pushgateway failed: " << error << "\n";
+  nlohmann::json push = {{"url", config.url}, {"job", config.job}, {"ok", error.empty()}};
+  if (!config.grouping.empty()) push["grouping"] = config.grouping;
+  if (!error.empty()) push["error"] = error;
+  return push;
 }
 
 std::shared_ptr<prometheus::Collectable> run_info_collectable(const nlohmann::json& summary) {

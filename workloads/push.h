@@ -5,6 +5,7 @@
 // push library (prometheus::Gateway): it replaces the whole group
 // (job + grouping labels) with the run's metrics.
 
+#include <iosfwd>
 #include <map>
 #include <memory>
 #include <optional>
@@ -50,6 +51,14 @@ std::string push_group_path(const PushConfig& config);
 // error (e.g. "http://127.0.0.1:9/metrics/job/tierscope: Couldn't connect to
 // server"). Blocks until the Pushgateway answers or the connection fails.
 std::string push_metrics(const PushConfig& config, const std::vector<std::shared_ptr<prometheus::Collectable>>& what);
+
+// push_metrics() at the end of a run: a failure is one warning line on `err`
+// ("WHO: warning: push to the Pushgateway failed: ..."); returns what the
+// run's JSON records as "push": {url, job, grouping (when given), ok, error
+// (when not ok)}.
+nlohmann::json push_and_report(const PushConfig& config,
+                               const std::vector<std::shared_ptr<prometheus::Collectable>>& what,
+                               std::string_view who, std::ostream& err);
 
 // tierscope_bench_run_info{scenario,status} 1 from a run's summary.json or
 // soak.json (fields "scenario" and "status"), for the push.

@@ -11,7 +11,9 @@
 #     records with ttft_ms; tierscope_bench_run_info{scenario,status} 1 with
 #     summary.json's status; the Pushgateway's push_time_seconds for the group;
 #   - summary.json says push: {url, job, grouping, ok: true}; no warning.
-# Then the same run with push.url at a closed port (the Pushgateway's, after
+# A 2 s observe-only soak pushes its metrics too (tierscope_soak_*,
+# run_info{scenario="soak",status="done"}, soak.json push.ok true).
+# Then the same bench run with push.url at a closed port (the Pushgateway's, after
 # it stopped): exit status 0 as before, one warning line on stderr,
 # summary.json push.ok false with the error, the run's results unchanged.
 # Skips (77) when prometheus-pushgateway is not installed.
@@ -111,6 +113,35 @@ awk -v t="$push_time" -v now="$(date +%s)" 'BEGIN { exit !(t > now - 120 && t <=
 [[ $(pushed push_failure_time_seconds) == 0 ]] || fail "the Pushgateway recorded a failed push"
 echo "pushed: requests_total by outcome, TTFT count $ttft_count, run_info{status=$status} 1, push_time_seconds $push_time"
 
+# --- 1b. a soak run pushes too: 2 s observe-only (this script's shell), group job="tierscope-e2e-soak".
+cat >"$TMP/soak.yaml" <<YAML
+scenario: soak
+duration: 2s
+idle_tail: 0s
+workload: { pids: [$$] }
+sample_interval: 250ms
+checkpoint_interval: 1s
+listen: off
+push: { url: "http://127.0.0.1:$GW_PORT", job: tierscope-e2e-soak }
+YAML
+rc=0
+timeout 60 "$bin" soak "$TMP/soak.yaml" --out "$TMP/soak" >"$TMP/soak.out" 2>"$TMP/soak.err" || rc=$?
+[[ $rc -eq 0 ]] || fail "tierscope soak exited with $rc: $(cat "$TMP/soak.err")"
+grep -qi 'warning' "$TMP/soak.err" && fail "warning on a successful soak push: $(cat "$TMP/soak.err")"
+[[ $(jq -r .push.ok "$TMP/soak/soak.json") == true ]] || fail "soak.json push: $(jq -c .push "$TMP/soak/soak.json")"
+get "http://127.0.0.1:$GW_PORT/metrics" >"$TMP/gw-soak.prom" || fail "GET the Pushgateway's /metrics failed"
+soak_group='instance="",job="tierscope-e2e-soak"'
+soak_info=$(awk -v s="tierscope_bench_run_info{$soak_group,scenario=\"soak\",status=\"done\"}" '$1 == s { print $2 }' "$TMP/gw-soak.prom")
+[[ $soak_info == 1 ]] || fail "no tierscope_bench_run_info{$soak_group,scenario=\"soak\",status=\"done\"} 1 on the Pushgateway"
+soak_elapsed=$(awk -v s="tierscope_soak_elapsed_seconds{$soak_group}" '$1 == s { print $2 }' "$TMP/gw-soak.prom")
+want_elapsed=$(jq -r .elapsed_s "$TMP/soak/soak.json")
+awk -v a="$soak_elapsed" -v b="$want_elapsed" 'BEGIN { exit !(a != "" && a - b < 1e-6 && b - a < 1e-6) }' ||
+  fail "pushed tierscope_soak_elapsed_seconds '$soak_elapsed' != soak.json elapsed_s $want_elapsed"
+verdicts=$(awk -v g="$soak_group" 'index($0, "tierscope_soak_verdict{" g ",") == 1 && $2 == 1' "$TMP/gw-soak.prom" | wc -l)
+[[ $verdicts -eq $(jq '.series | length' "$TMP/soak/soak.json") ]] ||
+  fail "$verdicts current verdicts pushed, soak.json has $(jq '.series | length' "$TMP/soak/soak.json") series"
+echo "soak pushed: run_info{scenario=soak,status=done} 1, elapsed $soak_elapsed s, $verdicts verdicts"
+
 # --- 2. a closed port: a warning, push.ok false, same exit status.
 kill -TERM "$GW_PID"; wait "$GW_PID" 2>/dev/null || true; GW_PID=""
 out2=$TMP/out2
@@ -126,4 +157,4 @@ jq -r .push.error "$sj2" | grep -q "127.0.0.1:$GW_PORT/metrics/job/tierscope-e2e
   fail "push.error does not name the group's URL: $(jq -r .push.error "$sj2")"
 [[ $(jq -r .status "$sj2") == "$status" && $(wc -l <"$out2/requests.jsonl") -eq $expected ]] ||
   fail "the run with a failed push differs: status $(jq -r .status "$sj2"), $(wc -l <"$out2/requests.jsonl") requests"
-echo "PASS: pushed series equal the run's records; closed port: exit 0, one warning, push.ok false"
+echo "PASS: pushed series equal the run's records (bench and soak); closed port: exit 0, one warning, push.ok false"
