@@ -12,8 +12,14 @@
 #                        unit as a cgroup v2 workload (tests/fixtures/
 #                        cgroup-workload); phison-host with that
 #                        H100 fallen off the bus (GPU_IS_LOST);
+#                        the phison-host daemon also records (record:), so
+#                        tierscope_recorder_* are there;
 #   job tierscope-bench  `tierscope bench` live metrics, a concurrency sweep
-#                        against the mock engine that runs for the whole test.
+#                        against the mock engine that runs for the whole test;
+#   job tierscope-soak   `tierscope soak` live metrics: a soak that launches
+#                        the mock engine leaking 1 MiB per request, under load
+#                        for the whole test (verdicts, slopes, time to OOM,
+#                        the recorder of its run directory).
 #
 # Prometheus (temporary config and TSDB, 127.0.0.1 on a free port) scrapes
 # every 1 s and evaluates the rules (GRAFANA_DIR/rules/*.yml, *.yaml, each
@@ -101,7 +107,8 @@ targets=()
 cp -a "$TIERSCOPE_SOURCE_DIR/tests/fixtures/phison-host/dev" "$TMP/phison-dev"
 ln -s /dev/null "$TMP/phison-dev/nvme0"
 ln -s /dev/zero "$TMP/phison-dev/nvme1"
-fixture_config phison-host "$TMP/phison.yaml" "nvme: {health_interval: 1s}"
+fixture_config phison-host "$TMP/phison.yaml" "nvme: {health_interval: 1s}
+record: {dir: $TMP/phison-recording}"
 sed -i "s|devfs: [^}]*|devfs: $TMP/phison-dev|" "$TMP/phison.yaml"
 grep -qF "devfs: $TMP/phison-dev}" "$TMP/phison.yaml" || fail "$TMP/phison.yaml: devfs not replaced"
 LD_LIBRARY_PATH=$(dirname "$libnvme") \
@@ -160,6 +167,31 @@ YAML
 launch bench '.*live metrics on http://127\.0\.0\.1:\([0-9]*\)/metrics.*' "$bin" bench "$TMP/scenario.yaml" --out "$TMP/bench-out"
 bench_target=127.0.0.1:$PORT
 bench_pid=${PIDS[-1]}
+
+# --- a soak that outlasts the test: it launches the mock engine leaking 1 MiB
+# per request, so the workload's anon+swap is LEAK with a time to OOM within
+# seconds (leak.min_duration 2s, 100 ms sampling, a checkpoint every second).
+cat >"$TMP/soak.yaml" <<YAML
+engine:
+  kind: llamacpp
+  launch:
+    argv: [$mock, --port, "{port}", --leak-bytes-per-request, "1048576", --itl-ms, "10", --tokens, "4"]
+    ready: llamacpp
+    restart: per_run
+scenario: soak
+duration: 300s
+idle_tail: 0s
+users: 2
+prompt_tokens: 16
+output_tokens: 4
+sample_interval: 100ms
+checkpoint_interval: 1s
+leak: { min_duration: 2s }
+listen: 127.0.0.1:0
+YAML
+launch soak '.*live metrics on http://127\.0\.0\.1:\([0-9]*\)/metrics.*' "$bin" soak "$TMP/soak.yaml" --out "$TMP/soak-out"
+soak_target=127.0.0.1:$PORT
+soak_pid=${PIDS[-1]}
 
 # --- the rule files: promtool first (a file Prometheus would refuse is a
 # failure of its own, and stays out so that the rest is still checked).
@@ -249,6 +281,8 @@ scrape_configs:
     static_configs: [{targets: [$(IFS=,; echo "${targets[*]}")]}]
   - job_name: tierscope-bench
     static_configs: [{targets: [$bench_target]}]
+  - job_name: tierscope-soak
+    static_configs: [{targets: [$soak_target]}]
 YAML
 promtool check config "$TMP/prometheus.yml" >"$TMP/promtool-config.log" 2>&1 || { LOG=$TMP/promtool-config.log; fail "promtool check config"; }
 launch prometheus '.*msg="Listening on" address=127\.0\.0\.1:\([0-9]*\).*' \
@@ -270,15 +304,17 @@ for _ in $(seq 60); do
   up=$(scalar 'count(up == 1)')
   scrapes=$(scalar 'min(count_over_time(up[1m]))')
   ttft=$(scalar 'sum(tierscope_bench_ttft_seconds_count)')
+  oom=$(scalar 'count(tierscope_soak_time_to_oom_seconds)')
   unevaluated=$(curl -sS --noproxy '*' "$prom/api/v1/rules" | jq '[.data.groups[] | select(.lastEvaluation | startswith("0001-"))] | length')
-  if [[ $up == $((${#targets[@]} + 1)) && $scrapes -ge 5 && $ttft != 0 && $unevaluated == 0 ]] && (( SECONDS - ready_at >= 3 )); then break; fi
+  if [[ $up == $((${#targets[@]} + 2)) && $scrapes -ge 5 && $ttft != 0 && $oom != 0 && $unevaluated == 0 ]] && (( SECONDS - ready_at >= 3 )); then break; fi
   sleep 0.5
 done
-[[ $up == $((${#targets[@]} + 1)) && $scrapes -ge 5 && $ttft != 0 && $unevaluated == 0 ]] ||
-  fail "after 30 s: $up of $((${#targets[@]} + 1)) targets up, $scrapes scrapes of the least scraped, bench TTFT count $ttft, $unevaluated rule groups not evaluated: $(curl -sS --noproxy '*' "$prom/api/v1/targets" | jq -c '[.data.activeTargets[] | {scrapeUrl, health, lastError}]')"
+[[ $up == $((${#targets[@]} + 2)) && $scrapes -ge 5 && $ttft != 0 && $oom != 0 && $unevaluated == 0 ]] ||
+  fail "after 30 s: $up of $((${#targets[@]} + 2)) targets up, $scrapes scrapes of the least scraped, bench TTFT count $ttft, soak time-to-OOM series $oom, $unevaluated rule groups not evaluated: $(curl -sS --noproxy '*' "$prom/api/v1/targets" | jq -c '[.data.activeTargets[] | {scrapeUrl, health, lastError}]')"
 at=$(date +%s.%N)
 kill -0 "$bench_pid" 2>/dev/null || { LOG=$TMP/bench.log; fail "the bench ended before the check"; }
-echo "Prometheus $prom: ${#targets[@]} daemons ${targets[*]}, bench $bench_target; checking at $at, $((SECONDS - started)) s after start"
+kill -0 "$soak_pid" 2>/dev/null || { LOG=$TMP/soak.log; fail "the soak ended before the check"; }
+echo "Prometheus $prom: ${#targets[@]} daemons ${targets[*]}, bench $bench_target, soak $soak_target; checking at $at, $((SECONDS - started)) s after start"
 
 # --- the fake libnvme's values (tests/fakes/fake_libnvme.cpp) as the daemon
 # exports them: nvme0's health log in the metrics' units, its Identify, and
@@ -369,4 +405,4 @@ bash "$here/check_contract.sh" "$prom" "$at" "$grafana/dashboards" "$rules_arg" 
 kill -0 "$bench_pid" 2>/dev/null || echo "note: the bench ended during the check (queries are at $at, while it ran)"
 echo "$((SECONDS - started)) s in all"
 (( rc == 0 && pre_failures == 0 )) || { echo "FAIL: the metric contract of $grafana: failures above" >&2; exit 1; }
-echo "PASS: every dashboard query and rule of $grafana returns series on the fixture hosts and the bench"
+echo "PASS: every dashboard query and rule of $grafana returns series on the fixture hosts, the bench and the soak"
