@@ -727,7 +727,7 @@ soak_start_s=$(since "$t0")
 states=$(ct systemctl show -p ActiveState,SubState,MainPID "$SOAK" | paste -sd' ' -)
 echo "systemctl start took $soak_start_s s; right after: $states"
 [[ $states == *ActiveState=active* && $states == *SubState=running* ]] || fail "$SOAK right after start: $states"
-timing "11. systemctl start $SOAK (to READY)" "$soak_start_s"
+timing "11. start tierscope-soak@test (to READY)" "$soak_start_s"
 # About 10 s into the run (soak.json checkpoints every 2 s), SIGKILL the main process.
 elapsed=0
 for _ in $(seq 100); do
