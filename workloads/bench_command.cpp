@@ -14,6 +14,7 @@
 #include "exporters/prometheus_exporter.h"
 #include "workloads/bench_metrics.h"
 #include "workloads/gguf.h"
+#include "workloads/push.h"
 #include "workloads/runner.h"
 #include "workloads/scenario.h"
 #include "workloads/stop_on_signal.h"
@@ -38,6 +39,22 @@ std::unique_ptr<MetricsServer> start_metrics_server(const Scenario& sc, const st
   auto server = std::make_unique<MetricsServer>(bind_listener(sc.listen), WebConfig{}, collectable_body(metrics), log);
   std::cerr << "tierscope bench: live metrics on " << server->url() << "\n";
   return server;
+}
+
+// The scenario's `push`: the run's live metrics and tierscope_bench_run_info
+// to the Pushgateway, once, after the summary is written; the outcome goes
+// into summary.json as push: {url, job, ok, error}. A failed push is one
+// warning line, never a failed run.
+void push_run(const Scenario& sc, const std::shared_ptr<BenchMetrics>& metrics, RunResult& r,
+              const std::string& out_dir) {
+  if (!sc.push) return;
+  r.summary["push"] = push_and_report(*sc.push, {metrics, run_info_collectable(r.summary)}, "tierscope bench", std::cerr);
+  try {
+    write_atomically(out_dir + "/summary.json",
+                     r.summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  } catch (const std::exception& e) {
+    std::cerr << "tierscope bench: warning: cannot record the push in summary.json: " << e.what() << "\n";
+  }
 }
 
 }  // namespace
@@ -98,11 +115,13 @@ int run_bench(const BenchArgs& args) {
   server.reset();  // stop serving before the metrics go away
   if (!r.started) {
     std::cerr << "tierscope bench: " << r.error << "\n";
+    if (r.summary.is_object()) push_run(sc, metrics_ref, r, opts.out_dir);  // e.g. status engine_unavailable
     return exit_code::failure;
   }
   if (!r.error.empty()) std::cerr << "tierscope bench: " << r.error << "\n";
   if (r.interrupted) std::cerr << "tierscope bench: interrupted; every request (those in flight as interrupted) and the summary are in " << opts.out_dir << "\n";
   if (r.deadline) std::cerr << "tierscope bench: run_deadline passed; in-flight requests recorded as timeout\n";
+  push_run(sc, metrics_ref, r, opts.out_dir);
   return exit_code::ok;
 }
 

@@ -362,6 +362,34 @@ void parse_limits(const Parser& p, const YAML::Node& v, const std::string& full,
   if (b.empty()) p.fail(v.Mark(), full, "expected at least one of memory_max, memory_high, swap_max");
 }
 
+void parse_push(const Parser& p, const YAML::Node& v, const std::string& full, Scenario& s) {
+  if (!v.IsMap()) p.fail(v.Mark(), full, "expected a mapping (url, job, grouping)");
+  PushConfig push;
+  bool have_url = false;
+  p.each_key(v, full, {"url", "job", "grouping"}, [&](const std::string& k, const std::string& f, const YAML::Node& n) {
+    if (k == "url") {
+      auto u = strip_slash(p.scalar(n, f, "the Pushgateway's URL, e.g. http://127.0.0.1:9091"));
+      if (auto problem = push_url_problem(u)) p.fail(n.Mark(), f, *problem + ", got " + text::quoted(u));
+      push.url = std::move(u);
+      have_url = true;
+    } else if (k == "job") {
+      push.job = p.scalar(n, f, "a job name");
+      if (auto problem = push_job_problem(push.job)) p.fail(n.Mark(), f, *problem + ", got " + text::quoted(push.job));
+    } else if (k == "grouping") {
+      if (!n.IsMap()) p.fail(n.Mark(), f, "expected a mapping of label names to values, e.g. {instance: gpu-host-1}");
+      for (auto it = n.begin(); it != n.end(); ++it) {
+        const std::string name = it->first.IsScalar() ? it->first.Scalar() : std::string();
+        const std::string key = f + "." + name;
+        if (auto problem = push_label_problem(name)) p.fail(it->first.Mark(), key, *problem + ", got " + text::quoted(name));
+        if (push.grouping.count(name)) p.fail(it->first.Mark(), key, "given twice");
+        push.grouping[name] = p.scalar(it->second, key, "a label value");
+      }
+    }
+  });
+  if (!have_url) p.fail(v.Mark(), full + ".url", "missing (expected the Pushgateway's URL, e.g. http://127.0.0.1:9091)");
+  s.push = std::move(push);
+}
+
 void parse_arrival(const Parser& p, const YAML::Node& v, const std::string& full, ArrivalConfig& a) {
   p.each_key(v, full, {"mode", "rate", "burstiness", "seed"},
              [&](const std::string& k, const std::string& f, const YAML::Node& n) {
@@ -550,6 +578,8 @@ void parse_key(const Parser& p, const std::string& key, const std::string& full,
     seen.limits = true;
     seen.limits_mark = v.Mark();
     parse_limits(p, v, full, s.limits);
+  } else if (key == "push") {
+    parse_push(p, v, full, s);
   } else {
     parse_value(p, key, full, v, s);
   }
@@ -689,7 +719,7 @@ Scenario parse_scenario(std::string_view yaml, const std::string& file, const st
                {"engine", "scenario", "contexts", "users", "prompt_tokens", "concurrency", "output_tokens", "warmup",
                 "repetitions", "stop_on_failure", "failure_threshold", "temperature", "ignore_eos",
                 "request_timeout", "run_deadline", "health_timeout", "trim", "arrival", "prompts", "listen", "limits",
-                "duration", "idle_tail", "checkpoint_interval", "sample_interval", "workload", "leak", "record"},
+                "duration", "idle_tail", "checkpoint_interval", "sample_interval", "workload", "leak", "record", "push"},
                [&](const std::string& key, const std::string& full, const YAML::Node& v) {
                  parse_key(p, key, full, v, s, seen);
                });
@@ -859,6 +889,17 @@ std::string to_yaml(const Scenario& s) {
     out << YAML::Key << "backend" << YAML::Value << std::string(to_string(s.limits.backend));
     if (!s.limits.cgroup_parent.empty())
       out << YAML::Key << "cgroup_parent" << YAML::Value << YAML::DoubleQuoted << s.limits.cgroup_parent;
+    out << YAML::EndMap;
+  }
+  if (s.push) {
+    out << YAML::Key << "push" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "url" << YAML::Value << YAML::DoubleQuoted << s.push->url;
+    out << YAML::Key << "job" << YAML::Value << YAML::DoubleQuoted << s.push->job;
+    if (!s.push->grouping.empty()) {
+      out << YAML::Key << "grouping" << YAML::Value << YAML::BeginMap;
+      for (const auto& [name, value] : s.push->grouping) out << YAML::Key << name << YAML::Value << YAML::DoubleQuoted << value;
+      out << YAML::EndMap;
+    }
     out << YAML::EndMap;
   }
   if (soak) emit_soak(out, s.soak);

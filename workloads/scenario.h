@@ -19,6 +19,7 @@
 #include "workloads/budget_request.h"
 #include "workloads/engine_launch.h"
 #include "workloads/engines/dialect.h"
+#include "workloads/push.h"
 
 namespace tierscope {
 struct RecorderOptions;  // exporters/recorder.h
@@ -123,6 +124,7 @@ struct Scenario {
   std::vector<PromptSpec> prompts;  // protocol
   std::string listen = "off";       // live /metrics address HOST:PORT, or off
   BudgetRequest limits;             // the engine's memory budget (needs engine.launch); empty: none
+  std::optional<PushConfig> push;   // push the run's metrics to a Pushgateway at the end; absent: no push
   SoakConfig soak;                  // scenario: soak
 
   bool effective_ignore_eos() const;

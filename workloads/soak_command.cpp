@@ -15,6 +15,7 @@
 #include "exporters/recorder.h"
 #include "workloads/bench_metrics.h"
 #include "workloads/manifest.h"
+#include "workloads/push.h"
 #include "workloads/scenario.h"
 #include "workloads/soak.h"
 #include "workloads/soak_metrics.h"
@@ -132,6 +133,18 @@ int run_soak(const SoakArgs& args) {
   }
   stop_on_signal.set_stop(nullptr);
   server.reset();  // stop serving before the metrics go away
+  // The scenario's `push`, once the run ended (done, or interrupted with the
+  // verdict so far): its metrics and tierscope_bench_run_info; the outcome in
+  // soak.json. A failed push is a warning, never a failed run.
+  if (sc.push && (r.end == SoakEnd::done || r.end == SoakEnd::interrupted) && r.soak.is_object()) {
+    r.soak["push"] = push_and_report(*sc.push, {all, run_info_collectable(r.soak)}, "tierscope soak", std::cerr);
+    try {
+      write_atomically(opts.out_dir + "/soak.json",
+                       r.soak.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    } catch (const std::exception& e) {
+      std::cerr << "tierscope soak: warning: cannot record the push in soak.json: " << e.what() << "\n";
+    }
+  }
   switch (r.end) {
     case SoakEnd::refused:
       std::cerr << "tierscope soak: " << r.error << "\n";

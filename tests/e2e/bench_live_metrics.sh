@@ -25,14 +25,7 @@ command -v promtool >/dev/null || fail "promtool not installed (Debian package p
 MOCK_PID=""
 BENCH_PID=""
 cleanup_bench() {
-  local p
-  for p in "$BENCH_PID" "$MOCK_PID"; do
-    if [[ -n "$p" ]] && kill -0 "$p" 2>/dev/null; then
-      kill -TERM "$p" 2>/dev/null || true
-      for _ in $(seq 20); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-      kill -KILL "$p" 2>/dev/null || true
-    fi
-  done
+  stop_pids "$BENCH_PID" "$MOCK_PID"
   cleanup_e2e
 }
 trap cleanup_bench EXIT
@@ -45,16 +38,7 @@ num_ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
 
 # --- the mock engine: 150 ms to the first token, 25 ms per token; /metrics
 # answered 2 s late (see above); vLLM flavour (/version, vllm:* metrics).
-"$mock" --port 0 --ttft-ms 150 --itl-ms 25 --flavor vllm --metrics-delay-ms 2000 >"$TMP/mock.out" 2>"$TMP/mock.err" &
-MOCK_PID=$!
-MOCK_PORT=""
-for _ in $(seq 100); do
-  MOCK_PORT=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$TMP/mock.out" | head -1)
-  [[ -n "$MOCK_PORT" ]] && break
-  kill -0 "$MOCK_PID" 2>/dev/null || fail "mock_engine exited: $(cat "$TMP/mock.err")"
-  sleep 0.1
-done
-[[ -n "$MOCK_PORT" ]] || fail "mock_engine did not report its port within 10 s"
+start_mock_engine "$mock" --ttft-ms 150 --itl-ms 25 --flavor vllm --metrics-delay-ms 2000
 
 # --- the scenario: 2 then 4 users, each 1 warm-up + 3 counted requests of
 # 16 tokens (~0.55 s each): ~2.2 s per step plus the delayed samples.

@@ -79,3 +79,39 @@ roots: {procfs: $proc/proc, sysfs: $sys/sys, devfs: $proc/dev}
 ${3:-}
 YAML
 }
+
+# port_from_log FILE SED_SCRIPT PID WHAT: waits (<= 10 s, while PID runs)
+# until `sed -n SED_SCRIPT FILE` prints a port number, and prints it.
+port_from_log() {
+  local file=$1 script=$2 pid=$3 what=$4 port=""
+  for _ in $(seq 100); do
+    port=$(sed -n "$script" "$file" 2>/dev/null | head -1)
+    [[ -n "$port" ]] && { echo "$port"; return 0; }
+    kill -0 "$pid" 2>/dev/null || fail "$what exited before listening: $(cat "$file")"
+    sleep 0.1
+  done
+  fail "$what did not report its port within 10 s: $(cat "$file")"
+}
+
+# start_mock_engine BIN ARGS...: the mock engine (tests/workloads/mock_engine)
+# on a port it picks, its output in $TMP/mock.{out,err}; sets MOCK_PID and
+# MOCK_PORT.
+start_mock_engine() {
+  local bin=$1; shift
+  "$bin" --port 0 "$@" >"$TMP/mock.out" 2>"$TMP/mock.err" &
+  MOCK_PID=$!
+  MOCK_PORT=$(port_from_log "$TMP/mock.out" 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$MOCK_PID" mock_engine)
+}
+
+# stop_pids PID...: SIGTERM to each that still runs, SIGKILL 2 s later; for
+# EXIT traps (never fails).
+stop_pids() {
+  local p
+  for p in "$@"; do
+    if [[ -n "$p" ]] && kill -0 "$p" 2>/dev/null; then
+      kill -TERM "$p" 2>/dev/null || true
+      for _ in $(seq 20); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL "$p" 2>/dev/null || true
+    fi
+  done
+}

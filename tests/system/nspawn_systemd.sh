@@ -31,6 +31,16 @@
 #      scope on the v1 memory controller (success path, the read-back's
 #      refusal when systemd does not use the controller, and the refusals of
 #      what systemd applies only on v2). See the step for how.
+#  11. the soak template (issue 11): `systemd-analyze verify` and `security`
+#      (<= 3.0) of tierscope-soak@test.service; a short observe-only soak
+#      (/etc/tierscope/soak/test.yaml, watching systemd-journald.service)
+#      started with `systemctl start tierscope-soak@test`, its main process
+#      SIGKILLed mid-run, restarted by systemd (NRestarts >= 1), then ending
+#      on its own with exit 0; in /var/lib/tierscope/soak/test: soak.json
+#      done with a verdict per subject and tier and the gap, one recording
+#      whose every segment reads (`tierscope recording`: no corrupt line, at
+#      most the killed segment's torn tail) with a gap record that starts at
+#      most one fsync period (+ one sample) before the kill. Runs after 6.
 # The numbers are those of the issue; the steps run in the order above.
 #
 # Cache: the pristine debootstrap root as a tarball under
@@ -455,10 +465,16 @@ for f in /usr/share/tierscope/grafana/dashboards/overview.json \
          /usr/share/tierscope/grafana/provisioning/datasources/tierscope.yml \
          /usr/share/tierscope/grafana/rules/tierscope-alerts.yml \
          /usr/share/tierscope/grafana/rules/tierscope-rules.yml \
-         /usr/share/doc/tierscope/examples/web-config.example.yml; do
+         /usr/share/doc/tierscope/examples/web-config.example.yml \
+         /lib/systemd/system/tierscope-soak@.service \
+         /usr/share/doc/tierscope/examples/scenarios/concurrency_sweep.yaml; do
   ct test -f "$f" || fail "the package does not install $f"
 done
-echo "dashboards, provisioning, rules and the web config example installed"
+ct test -d /etc/tierscope/soak || fail "the package does not make /etc/tierscope/soak"
+soak_units=$(ct systemctl list-units --all --plain --no-legend 'tierscope-soak@*' || true)
+[[ -z $soak_units ]] || fail "soak units loaded after dpkg -i: $soak_units"
+ct sh -c 'ls /etc/systemd/system/*.wants/ 2>/dev/null' | grep -q 'tierscope-soak@' && fail "dpkg -i enabled a soak unit"
+echo "dashboards, provisioning, rules, the web config and scenario examples, the soak template and /etc/tierscope/soak installed; no soak unit enabled or loaded"
 [[ $(show LoadState) == loaded ]] || fail "systemd does not know the unit after dpkg -i (postinst daemon-reload)"
 verify=$(ct systemd-analyze verify tierscope.service 2>&1) || fail "systemd-analyze verify failed: $verify"
 [[ -z $verify ]] || fail "systemd-analyze verify tierscope.service is not clean: $verify"
@@ -677,6 +693,108 @@ ct journalctl --no-pager -u tierscope.service -o cat "_PID=$pid" | grep -qx 'sto
 awk -v s="$stop_s" 'BEGIN { exit !(s < 1) }' || fail "systemctl stop took $stop_s s (>= 1 s)"
 timing "6. systemctl stop" "$stop_s"
 step_done "6. stop"
+
+# ---- 11. the soak template (issue 11) -----------------------------------------
+step "11. tierscope-soak@test: SIGKILL mid-run, restarted by systemd, finishes with one recording"
+SOAK=tierscope-soak@test.service
+SOAK_DIR=/var/lib/tierscope/soak/test
+soak_show() { ct systemctl show -p "$1" --value "$SOAK"; }
+verify=$(ct systemd-analyze verify "$SOAK" 2>&1) || fail "systemd-analyze verify $SOAK failed: $verify"
+[[ -z $verify ]] || fail "systemd-analyze verify $SOAK is not clean: $verify"
+echo "systemd-analyze verify $SOAK: clean"
+ct systemd-analyze security --no-pager "$SOAK" >"$WORK/soak-security.txt" 2>&1 || true
+grep -E '✗|Overall' "$WORK/soak-security.txt" | sed 's/^/    /'
+soak_score=$(sed -n "s/.*Overall exposure level for $SOAK: \([0-9.]*\).*/\1/p" "$WORK/soak-security.txt")
+[[ -n $soak_score ]] || { cat "$WORK/soak-security.txt"; fail "no score from systemd-analyze security $SOAK"; }
+echo "  exposure score of $SOAK in the container: $soak_score"
+awk -v s="$soak_score" 'BEGIN { exit !(s <= 3.0) }' || fail "$SOAK exposure $soak_score > 3.0"
+# 40 s of sampled time every 250 ms, no load: systemd-journald.service and
+# tierscope itself; verdicts from 10 s of series on (the defaults want hours).
+ct tee /etc/tierscope/soak/test.yaml >/dev/null <<'YAML'
+scenario: soak
+duration: 40s
+idle_tail: 0s
+workload: { systemd_units: [systemd-journald.service] }
+sample_interval: 250ms
+checkpoint_interval: 2s
+leak: { min_duration: 10s, min_points: 10 }
+record: { fsync_period: 1s }
+listen: off
+YAML
+t0=$(now)
+ct systemctl start "$SOAK" || { ct journalctl --no-pager -u "$SOAK" -n 30 || true; fail "systemctl start $SOAK failed"; }
+soak_start_s=$(since "$t0")
+states=$(ct systemctl show -p ActiveState,SubState,MainPID "$SOAK" | paste -sd' ' -)
+echo "systemctl start took $soak_start_s s; right after: $states"
+[[ $states == *ActiveState=active* && $states == *SubState=running* ]] || fail "$SOAK right after start: $states"
+timing "11. start tierscope-soak@test (to READY)" "$soak_start_s"
+# About 10 s into the run (soak.json checkpoints every 2 s), SIGKILL the main process.
+elapsed=0
+for _ in $(seq 100); do
+  elapsed=$(ct cat "$SOAK_DIR/soak.json" 2>/dev/null | jq -r '.elapsed_s // 0' 2>/dev/null || echo 0)
+  awk -v e="$elapsed" 'BEGIN { exit !(e >= 9) }' && break
+  sleep 0.2
+done
+awk -v e="$elapsed" 'BEGIN { exit !(e >= 9) }' || fail "soak.json elapsed_s is $elapsed after 20 s"
+old_pid=$(soak_show MainPID)
+kill_wall=$(date +%s.%N)   # the container shares the host's clock
+ct systemctl kill -s SIGKILL --kill-who=main "$SOAK"
+t0=$(now)
+new_pid=""
+for _ in $(seq 300); do
+  p=$(soak_show MainPID); sub=$(soak_show SubState)
+  if [[ $p != 0 && $p != "$old_pid" && $sub == running ]]; then new_pid=$p; break; fi
+  sleep 0.1
+done
+soak_restart_s=$(since "$t0")
+[[ -n $new_pid ]] || fail "$SOAK not running again within 30 s of SIGKILL ($(ct systemctl show -p ActiveState,SubState,Result,NRestarts "$SOAK" | paste -sd' ' -))"
+restarts=$(soak_show NRestarts)
+echo "SIGKILL of pid $old_pid at soak.json elapsed_s $elapsed -> new MainPID $new_pid running after $soak_restart_s s (RestartSec=5s); NRestarts $restarts"
+[[ $restarts -ge 1 ]] || fail "NRestarts is $restarts after the SIGKILL"
+timing "11. SIGKILL -> restarted and running" "$soak_restart_s"
+# The run then ends on its own: 40 s of sampled time in all.
+t0=$(now)
+for _ in $(seq 600); do
+  [[ $(soak_show ActiveState) == inactive || $(soak_show ActiveState) == failed ]] && break
+  sleep 0.2
+done
+props=$(ct systemctl show -p ActiveState,SubState,Result,ExecMainStatus,NRestarts "$SOAK" | paste -sd' ' -)
+ct journalctl --no-pager -o short-monotonic -u "$SOAK" | tail -25 | sed 's/^/  journal: /'
+echo "after the run: $props (ended $(since "$t0") s after the restart)"
+[[ $(soak_show ActiveState) == inactive && $(soak_show Result) == success && $(soak_show ExecMainStatus) == 0 ]] ||
+  fail "$SOAK did not end with exit 0: $props"
+# (NRestarts reads 0 again once the unit is inactive: count systemd's restarts in the journal.)
+scheduled=$(ct journalctl --no-pager -o cat -u "$SOAK" | grep -c 'Scheduled restart job' || true)
+[[ $scheduled -eq 1 ]] || fail "$SOAK: $scheduled restarts scheduled by systemd, expected the one after the SIGKILL"
+timing "11. restart -> run done" "$(since "$t0")"
+ct cat "$SOAK_DIR/soak.json" >"$WORK/soak.json" || fail "no $SOAK_DIR/soak.json"
+jq -c '{status, elapsed_s, samples, gaps}' "$WORK/soak.json" | sed 's/^/  soak.json: /'
+jq -r '.series[] | "    \(.subject) \(.tier): \(.verdict) (\(.points) points)"' "$WORK/soak.json"
+[[ $(jq -r .status "$WORK/soak.json") == done ]] || fail "soak.json status $(jq -r .status "$WORK/soak.json")"
+jq -e '.elapsed_s >= 39' "$WORK/soak.json" >/dev/null || fail "soak.json elapsed_s $(jq .elapsed_s "$WORK/soak.json") < 40 s"
+jq -e '(.series | length) > 0 and all(.series[]; (.subject | length) > 0 and (.tier | length) > 0 and
+        (.verdict | IN("LEAK", "BOUNDED-GROWTH", "CLEAN", "INCONCLUSIVE")))' "$WORK/soak.json" >/dev/null ||
+  fail "soak.json: a series without a subject, tier or verdict"
+jq -e '[.series[].subject] | unique | length >= 2' "$WORK/soak.json" >/dev/null ||
+  fail "soak.json: verdicts for $(jq -c '[.series[].subject] | unique' "$WORK/soak.json") only (expected the workload and tierscope)"
+jq -e '(.gaps | length) >= 1' "$WORK/soak.json" >/dev/null || fail "soak.json records no gap after the SIGKILL"
+# Every segment reads: the recording as tierscope reads it.
+rec_rc=0
+CT_TIMEOUT=30 ct tierscope recording "$SOAK_DIR" >"$WORK/recording.jsonl" 2>"$WORK/recording.err" || rec_rc=$?
+sed 's/^/  /' "$WORK/recording.err"
+[[ $rec_rc -eq 0 ]] || fail "tierscope recording $SOAK_DIR: exit $rec_rc"
+read -r segments torn corrupt < <(sed -n 's/.*: \([0-9]*\) segments, .* \([0-9]*\) torn, \([0-9]*\) corrupt$/\1 \2 \3/p' "$WORK/recording.err")
+[[ -n ${segments:-} ]] || fail "tierscope recording: no summary line"
+(( segments >= 2 )) || fail "$segments segment(s): the restart did not resume in a new segment"
+(( corrupt == 0 && torn <= 1 )) || fail "$torn torn and $corrupt corrupt lines in the recording"
+ct sh -c "ls $SOAK_DIR" | paste -sd' ' - | sed 's/^/  files: /'
+gap_from=$(jq -r 'select(.type == "gap") | .from_wall' "$WORK/recording.jsonl" | head -1)
+[[ -n $gap_from ]] || fail "no gap record in the recording"
+lost=$(awk -v k="$kill_wall" -v f="$gap_from" 'BEGIN { printf "%.2f", k - f }')
+echo "  gap record from $gap_from: the last whole record $lost s before the SIGKILL (fsync_period 1s, samples every 250ms)"
+awk -v l="$lost" 'BEGIN { exit !(l >= 0 && l <= 1.5) }' || fail "the gap starts $lost s before the kill (expected 0 to 1.5 s)"
+ct rm -f /etc/tierscope/soak/test.yaml
+step_done "11. soak under systemd"
 
 # ---- 9. the memory budget through systemd (issue 10) --------------------------
 step "9. run-capped: the memory budget as a transient scope of the container's systemd"
