@@ -7,12 +7,14 @@
 #include <memory>
 #include <vector>
 
+#include "exporters/recorder.h"
 #include "workloads/engine_facts.h"
 #include "workloads/engine_session.h"
 #include "workloads/predicted_wall.h"
 #include "workloads/manifest.h"
 #include "workloads/plan.h"
 #include "workloads/prompts.h"
+#include "workloads/run_recording.h"
 #include "workloads/step_driver.h"
 #include "workloads/summary.h"
 
@@ -32,6 +34,7 @@ struct Runner::Impl {
   std::vector<RequestRecord> step_records;  // records of the running step
   std::unique_ptr<StepDriver> driver;
   std::unique_ptr<EngineSession> engine;  // engine.launch: the engine tierscope starts
+  std::unique_ptr<RunRecording> recording;  // samples, requests and step events (samples-*.jsonl)
   bool described = false;                 // the engine's facts and the prompt method are known
   bool budget_failed = false;             // the memory budget could not be applied: the run stops
   std::uint64_t nonce_base = 0, nonce_counter = 0;
@@ -42,8 +45,13 @@ struct Runner::Impl {
   }
 
   void write_record(const RequestRecord& record) {
-    jsonl << to_json(record).dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
+    const json j = to_json(record);
+    jsonl << j.dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
     jsonl.flush();
+    if (recording) recording->event("request", j);
+  }
+  void record_event(std::string_view type, const json& body) {
+    if (recording) recording->event(type, body);
   }
 
   void write_summary() {
@@ -75,6 +83,12 @@ struct Runner::Impl {
     jsonl.open(dir + "requests.jsonl", std::ios::trunc);
     if (!jsonl) {
       result.error = "cannot write " + dir + "requests.jsonl";
+      return false;
+    }
+    try {
+      recording = std::make_unique<RunRecording>(r.options_.out_dir, std::chrono::seconds(1));
+    } catch (const RecorderError& e) {
+      result.error = std::string("cannot record: ") + e.what();
       return false;
     }
     summary.scenario = std::string(to_string(sc.kind));
@@ -143,6 +157,7 @@ struct Runner::Impl {
       st.stats.failed = true;
       st.engine_outcome = ev.outcome;
       st.engine_run = ev.info;
+      record_event("engine_down", {{"step", i}, {"outcome", ev.outcome}, {"message", ev.message}, {"info", ev.info}});
       json memory = engine->memory();
       if (!memory.empty()) st.memory = memory;
       summary.steps.push_back(std::move(st));
@@ -156,6 +171,8 @@ struct Runner::Impl {
     }
     r.scenario_.engine.url = engine->url();
     launch_info = ev.info;
+    if (recording) recording->watch(ev.info);
+    record_event("engine_start", ev.info);
     if (!described) {
       if (!start(result)) return false;
       described = true;
@@ -219,6 +236,8 @@ struct Runner::Impl {
     if (!build_prompts(s, result)) return false;
     if (r.stop_.load()) return false;
     json before = sample_before_step(sc);
+    record_event("step_start", {{"step", i}, {"label", s.label}, {"users", s.users},
+                                {"context_tokens", s.context_tokens}});
     const bool finished = driver->run_step(s, i, total);
     const bool interrupted = !finished && r.stop_.load();
     if (interrupted)
@@ -229,6 +248,8 @@ struct Runner::Impl {
     if (engine) record_engine(st);
     summary.steps.push_back(std::move(st));
     const StepResult& done = summary.steps.back();
+    record_event("step_end", {{"step", i}, {"label", s.label}, {"finished", finished}, {"failed", done.stats.failed},
+                              {"engine_outcome", done.engine_outcome ? json(*done.engine_outcome) : json(nullptr)}});
     if (sc.kind != ScenarioKind::protocol) summary.prompts = prompts.facts();
     if (done.stats.failed) {
       result.wall = true;
@@ -275,6 +296,8 @@ struct Runner::Impl {
     summary.status = result.interrupted ? "interrupted" : result.deadline ? "deadline" : "complete";
     summary.finished = utc_now();
     write_summary();
+    record_event("run_end", {{"status", summary.status}});
+    recording.reset();  // the last samples flushed before the table
     result.summary = to_json(summary);
     if (r.options_.progress) print_table(*r.options_.progress, summary, r.options_.out_dir);
   }

@@ -30,6 +30,7 @@
 #include "workloads/leak.h"
 #include "workloads/plan.h"
 #include "workloads/prompts.h"
+#include "workloads/run_recording.h"
 #include "workloads/soak_series.h"
 #include "workloads/step_driver.h"
 #include "workloads/summary.h"
@@ -529,16 +530,7 @@ struct SoakRun::Impl {
     }
     sc.engine.url = engine->url();
     set_engine_url(sc.engine.url);
-    // Under a budget, the engine's cgroup: every process the engine forks,
-    // and the cgroup's own memory.stat tiers (a selection with PIDs would
-    // sum over processes instead). Without one, the engine's process.
-    WorkloadSelection w;
-    if (const auto b = ev.info.find("budget"); b != ev.info.end() && b->is_object()) {
-      if (const auto cg = b->find("cgroup"); cg != b->end() && cg->is_string() && !cg->get<std::string>().empty())
-        w.cgroups.push_back(cg->get<std::string>());
-    }
-    if (w.cgroups.empty() && ev.info.contains("pid") && ev.info["pid"].is_number_integer())
-      w.pids.push_back(ev.info["pid"].get<std::uint32_t>());
+    const WorkloadSelection w = launched_workload(ev.info);
     sampler->apply(sampler_config(w));
     recorder->record_event("engine_start", ev.info);
     return true;

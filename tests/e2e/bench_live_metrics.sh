@@ -173,6 +173,20 @@ head -1 "$csv" | grep -q '^step,context_tokens,users,prompt,requests,ok,failed,f
 grep -q '^scenario: concurrency_sweep' "$out/scenario.yaml" || fail "scenario.yaml: no 'scenario: concurrency_sweep'"
 grep -q "127.0.0.1:$MOCK_PORT" "$out/scenario.yaml" || fail "scenario.yaml: engine url missing"
 
+# The run's recording (workloads/run_recording.h): host samples at 1 s while
+# it ran, every request record as in requests.jsonl, a step_start and a
+# step_end per step, the run's end; every segment parses.
+"$bin" recording "$out" >"$TMP/recording.jsonl" 2>"$TMP/recording.err" || { LOG=$TMP/recording.err; fail "tierscope recording $out"; }
+grep -q ' 0 torn, 0 corrupt' "$TMP/recording.err" || { LOG=$TMP/recording.err; fail "the bench's recording has torn or corrupt lines"; }
+rec_requests=$(jq -s '[.[] | select(.type == "request")] | length' "$TMP/recording.jsonl")
+[[ $rec_requests -eq $lines ]] || fail "recording: $rec_requests request records, requests.jsonl has $lines"
+[[ $(jq -s '[.[] | select(.type == "step_start")] | length' "$TMP/recording.jsonl") -eq 2 ]] || fail "recording: not 2 step_start events"
+[[ $(jq -s '[.[] | select(.type == "step_end" and .finished == true)] | length' "$TMP/recording.jsonl") -eq 2 ]] || fail "recording: not 2 finished step_end events"
+[[ $(jq -s '[.[] | select(.type == "run_end")][0].status' "$TMP/recording.jsonl") == '"complete"' ]] || fail "recording: no run_end complete"
+rec_samples=$(jq -s '[.[] | select(.type == "sample" and (.values | has("tierscope_memory_capacity_bytes{device=\"host\",tier=\"ram\"}")))] | length' "$TMP/recording.jsonl")
+[[ $rec_samples -ge 2 ]] || fail "recording: $rec_samples host samples with the RAM capacity, expected the start, the end and one per second"
+
 echo "PASS: $scrapes scrapes; active_streams max $max_active; requests_total{ok} $first_ok -> $final_ok;" \
   "ttft_count $ttft_count == $lines requests.jsonl lines ($warm_lines warm-up + $((lines - warm_lines)) counted);" \
+  "recording: $rec_samples host samples, $rec_requests requests;" \
   "itl_count $itl_count; mean TTFT $(awk -v s="$ttft_sum" -v n="$ttft_count" 'BEGIN { printf "%.1f", 1000 * s / n }') ms; promtool clean"

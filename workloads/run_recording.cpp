@@ -1,0 +1,65 @@
+#include "workloads/run_recording.h"
+
+#include <algorithm>
+
+#include "exporters/prometheus_exporter.h"
+#include "exporters/recorder.h"
+#include "probes/sampler.h"
+#include "probes/sampler_config.h"
+#include "probes/workload.h"
+
+namespace tierscope::workloads {
+
+namespace {
+
+SamplerConfig recording_config(std::chrono::milliseconds interval, const WorkloadSelection& workload) {
+  SamplerConfig c;
+  c.sample_interval = interval;
+  c.peak_window = std::max(c.peak_window, interval);
+  c.settings.set(workload);
+  return c;
+}
+
+void record(Recorder& recorder, const Snapshot& snap) {
+  recorder.record_sample(snap.sequence, snap.taken_steady, snap.taken_wall, collect_all(&snap, nullptr, true));
+}
+
+}  // namespace
+
+WorkloadSelection launched_workload(const nlohmann::json& launch_info) {
+  WorkloadSelection w;
+  if (const auto b = launch_info.find("budget"); b != launch_info.end() && b->is_object()) {
+    if (const auto cg = b->find("cgroup"); cg != b->end() && cg->is_string() && !cg->get<std::string>().empty())
+      w.cgroups.push_back(cg->get<std::string>());
+  }
+  if (w.cgroups.empty()) {
+    if (const auto pid = launch_info.find("pid"); pid != launch_info.end() && pid->is_number_unsigned())
+      w.pids.push_back(pid->get<std::uint32_t>());
+  }
+  return w;
+}
+
+RunRecording::RunRecording(const std::string& dir, std::chrono::milliseconds interval) : interval_(interval) {
+  RecorderOptions o;
+  o.dir = dir;
+  recorder_ = std::make_unique<Recorder>(o, &log_);  // throws RecorderError
+  sampler_ = std::make_unique<Sampler>(recording_config(interval_, WorkloadSelection{}), log_);
+  Recorder* rec = recorder_.get();
+  sampler_->on_tick([rec](const Snapshot& snap) { record(*rec, snap); });
+  record(*recorder_, *sampler_->sample_now());  // the host as the run starts
+  sampler_->start();
+}
+
+RunRecording::~RunRecording() {
+  sampler_->stop();
+  record(*recorder_, *sampler_->sample_now());  // and as it ends
+  recorder_->flush();
+}
+
+void RunRecording::watch(const nlohmann::json& launch_info) {
+  sampler_->apply(recording_config(interval_, launched_workload(launch_info)));
+}
+
+void RunRecording::event(std::string_view type, const nlohmann::json& body) { recorder_->record_event(type, body); }
+
+}  // namespace tierscope::workloads
