@@ -33,8 +33,9 @@ WorkloadSelection launched_workload(const nlohmann::json& launch_info) {
       w.cgroups.push_back(cg->get<std::string>());
   }
   if (w.cgroups.empty()) {
-    if (const auto pid = launch_info.find("pid"); pid != launch_info.end() && pid->is_number_unsigned())
-      w.pids.push_back(pid->get<std::uint32_t>());
+    if (const auto pid = launch_info.find("pid"); pid != launch_info.end() && pid->is_number_integer() &&
+                                                  pid->get<std::int64_t>() > 0)
+      w.pids.push_back(static_cast<std::uint32_t>(pid->get<std::int64_t>()));
   }
   return w;
 }

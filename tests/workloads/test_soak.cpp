@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "probes/workload.h"
+#include "workloads/run_recording.h"
 #include "workloads/soak_series.h"
 
 using namespace tierscope::workloads;
@@ -102,4 +104,27 @@ TEST(SoakSeries, ThreadsOfProcStatus) {
   EXPECT_FALSE(parse_status_threads("Name:\tx\n"));
   EXPECT_FALSE(parse_status_threads("Threads:\tmany\n"));
   EXPECT_FALSE(parse_status_threads("XThreads:\t3\n"));
+}
+
+// What a bench or soak watches of a launched engine: the budget's cgroup when
+// it has one (never with the PID too: a selection with PIDs sums over
+// processes), else the PID as EngineSession records it (a signed number).
+TEST(LaunchedWorkload, BudgetCgroupElsePid) {
+  nlohmann::json launch = {{"pid", 4242}, {"argv", {"llama-server"}}};
+  tierscope::WorkloadSelection w = launched_workload(launch);
+  ASSERT_EQ(w.pids.size(), 1u);
+  EXPECT_EQ(w.pids[0], 4242u);
+  EXPECT_TRUE(w.cgroups.empty());
+
+  launch["budget"] = {{"backend", "cgroup-v2"}, {"cgroup", "/tierscope/run-engine"}};
+  w = launched_workload(launch);
+  EXPECT_TRUE(w.pids.empty());
+  ASSERT_EQ(w.cgroups.size(), 1u);
+  EXPECT_EQ(w.cgroups[0], "/tierscope/run-engine");
+
+  // A budget without a cgroup (not verified), a negative or missing PID: nothing made up.
+  launch["budget"] = {{"backend", "cgroup-v2"}};
+  launch["pid"] = -1;
+  EXPECT_TRUE(launched_workload(launch).empty());
+  EXPECT_TRUE(launched_workload(nlohmann::json::object()).empty());
 }
