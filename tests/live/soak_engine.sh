@@ -52,7 +52,13 @@ row=$(jq -c '.series[] | select(.subject == "workload" and .tier == "anon_swap")
 echo "workload anon_swap: $row"
 [[ $(jq -r .verdict <<<"$row") == LEAK ]] || fail "verdict $(jq -r .verdict <<<"$row"), expected LEAK"
 per=$(jq -r .per_request <<<"$row")
-awk -v p="$per" -v n="$N" 'BEGIN { e = (p - n) / n; exit !(e > -0.10 && e < 0.10) }' || fail "per request $per B, expected $N within 10 %"
+# Under AddressSanitizer the instrumented engine's per-request garbage sits in
+# the allocator's quarantine (+~24 % measured): there only at least the leak
+# and at most +50 % is asked.
+hi=0.10
+[[ ${TIERSCOPE_SANITIZE:-OFF} == ON ]] && hi=0.50
+awk -v p="$per" -v n="$N" -v hi="$hi" 'BEGIN { e = (p - n) / n; exit !(e > -0.10 && e < hi) }' ||
+  fail "per request $per B, expected $N within -10 % .. +$(awk -v h="$hi" 'BEGIN { print h * 100 }') %"
 ok=$(jq -r .requests_ok "$s")
 [[ $ok -ge 100 ]] || fail "only $ok requests ok"
 [[ $(grep -c '"outcome":"ok"' "$TMP/run/requests.jsonl") -eq $ok ]] || fail "requests.jsonl does not hold the $ok ok requests"

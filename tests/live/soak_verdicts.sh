@@ -52,9 +52,14 @@ done
 slope=$(jq -r '.series[] | select(.subject == "workload" and .tier == "anon_swap") | .slope_per_s' "$TMP/run-leak/soak.json")
 awk -v s="$slope" -v r="$rate" 'BEGIN { e = (s - r) / r; exit !(e > -0.10 && e < 0.10) }' ||
   fail "leak slope $slope B/s, expected $rate within 10 %"
+# Under AddressSanitizer the allocator keeps freed memory in its quarantine
+# (up to 256 MiB) and the process's anon memory climbs for that reason alone:
+# tierscope's own verdict is only judged in a build without sanitizers.
+[[ ${TIERSCOPE_SANITIZE:-OFF} == ON ]] && echo "note: sanitizer build: tierscope's own anon_swap verdict not judged (ASan quarantine)"
 for mode in leak cache clean; do
   v=$(verdict $mode tierscope anon_swap)
-  [[ -n $v && $v != LEAK ]] || fail "$mode: tierscope's own anon_swap: '$v'"
+  [[ -n $v ]] || fail "$mode: no verdict for tierscope's own anon_swap"
+  [[ ${TIERSCOPE_SANITIZE:-OFF} == ON || $v != LEAK ]] || fail "$mode: tierscope's own anon_swap: '$v'"
   grep -q '^| workload | anon_swap |' "$TMP/run-$mode/soak.md" || fail "$mode: soak.md lacks the table row"
 done
 echo "ok: leak slope $slope B/s (rate $rate), LEAK / BOUNDED-GROWTH / CLEAN"
