@@ -32,10 +32,18 @@ std::vector<std::string> unique_zone_labels(const std::vector<ZoneName>& zones) 
   labels.reserve(zones.size());
   for (const auto& z : zones)
     labels.push_back(uses[z.name] == 1 || z.parent_name.empty() ? z.name : z.parent_name + "/" + z.name);
-  std::map<std::string, int> label_uses;
-  for (const auto& l : labels) ++label_uses[l];
-  for (std::size_t i = 0; i < labels.size(); ++i)
-    if (label_uses[labels[i]] > 1) labels[i] = zones[i].directory;
+  // What still repeats takes its directory name; a name may equal another
+  // zone's directory, so again until nothing repeats (directories are unique).
+  for (bool changed = true; changed;) {
+    changed = false;
+    std::map<std::string, int> label_uses;
+    for (const auto& l : labels) ++label_uses[l];
+    for (std::size_t i = 0; i < labels.size(); ++i)
+      if (label_uses[labels[i]] > 1 && labels[i] != zones[i].directory) {
+        labels[i] = zones[i].directory;
+        changed = true;
+      }
+  }
   return labels;
 }
 

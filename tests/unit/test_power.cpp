@@ -87,6 +87,9 @@ TEST(RaplZoneLabels, NameWhenUniqueParentWhenRepeatedDirectoryAsTheLastResort) {
                                 {"amd-rapl:0", "package-0", ""},
                                 {"amd-rapl:0:0", "core", "package-0"}}),
             (std::vector<std::string>{"intel-rapl:0", "intel-rapl:0:0", "amd-rapl:0", "amd-rapl:0:0"}));
+  // A name that is another zone's directory gives way to its own directory.
+  EXPECT_EQ(unique_zone_labels({{"intel-rapl:0", "intel-rapl:1", ""}, {"intel-rapl:1", "x", ""}, {"intel-rapl:2", "x", ""}}),
+            (std::vector<std::string>{"intel-rapl:0", "intel-rapl:1", "intel-rapl:2"}));
 }
 
 // ---- the fixture hosts -------------------------------------------------------
