@@ -49,10 +49,6 @@ std::vector<std::string> unique_zone_labels(const std::vector<ZoneName>& zones) 
 
 namespace {
 
-// How often the zones, sensors and CPUs are looked for again (a module loaded,
-// a CPU brought online); what is known is read every sample in between.
-constexpr std::chrono::seconds kRediscoverAfter{60};
-
 // "intel-rapl:0", "intel-rapl:0:1", "amd-rapl:0": a prefix, then one or two
 // ":<number>". intel-rapl-mmio:* is left out: it is the package counter of
 // intel-rapl:* read again through MMIO, and summing both would count it twice.
@@ -112,26 +108,31 @@ struct PowerProbe::State {
   HostRoots roots;
   bool discovered = false;
   std::chrono::steady_clock::time_point discovered_at{};
+  bool throttle_read = false;
+  std::chrono::steady_clock::time_point throttle_read_at{};
+  std::optional<std::uint64_t> core_throttle_total, package_throttle_total;
+  std::string throttle_errors;  // of the last read, reported until the next
   std::vector<Zone> zones;
   std::map<std::string, Counter> counters;  // by zone directory; kept across rediscovery
   std::vector<Sensor> sensors;
   std::vector<Cpu> cpus;
 
-  void discover(ProbeContext& ctx);
+  void discover(ProbeContext& ctx, std::chrono::steady_clock::time_point now);
   void discover_zones(ProbeContext& ctx);
   void discover_sensors(ProbeContext& ctx);
   void discover_cpus(ProbeContext& ctx);
 };
 
-PowerProbe::PowerProbe() : state_(std::make_unique<State>()) {}
+PowerProbe::PowerProbe(Clock clock) : state_(std::make_unique<State>()), clock_(std::move(clock)) {}
 PowerProbe::~PowerProbe() = default;
 
-void PowerProbe::State::discover(ProbeContext& ctx) {
+void PowerProbe::State::discover(ProbeContext& ctx, std::chrono::steady_clock::time_point now) {
   discover_zones(ctx);
   discover_sensors(ctx);
   discover_cpus(ctx);
   discovered = true;
-  discovered_at = std::chrono::steady_clock::now();
+  discovered_at = now;
+  throttle_read = false;  // the CPUs may have changed: read their counts now
 }
 
 void PowerProbe::State::discover_zones(ProbeContext& ctx) {
@@ -219,7 +220,8 @@ ProbeOutcome PowerProbe::sample(ProbeContext& ctx, Snapshot& out) {
     *state_ = State{};
     s.roots = ctx.roots;
   }
-  if (!s.discovered || std::chrono::steady_clock::now() - s.discovered_at >= kRediscoverAfter) s.discover(ctx);
+  const auto now = clock_();
+  if (!s.discovered || now - s.discovered_at >= kRediscoverAfter) s.discover(ctx, now);
   if (s.zones.empty() && s.sensors.empty() && s.cpus.empty()) return ProbeOutcome::no_data();
 
   Power p;
@@ -271,21 +273,31 @@ ProbeOutcome PowerProbe::sample(ProbeContext& ctx, Snapshot& out) {
     p.temperatures.push_back({t.chip, t.label, *celsius, t.max, t.crit});
   }
 
-  std::optional<std::uint64_t> core_total;
-  std::map<std::int64_t, std::uint64_t> package_max;
-  for (const auto& cpu : s.cpus) {
-    int err = 0;
-    if (auto v = read_u64(cpu.core, err)) core_total = core_total.value_or(0) + *v;
-    else if (err && err != ENOENT) fail(describe_errno(cpu.core, err));  // ENOENT: the CPU went offline
-    if (auto v = read_u64(cpu.package, err)) package_max[cpu.package_id] = std::max(package_max[cpu.package_id], *v);
-    else if (err && err != ENOENT) fail(describe_errno(cpu.package, err));
+  if (!s.throttle_read || now - s.throttle_read_at >= kThrottleReadEvery) {
+    std::string others = std::exchange(errors, std::string());
+    std::optional<std::uint64_t> core_total;
+    std::map<std::int64_t, std::uint64_t> package_max;
+    for (const auto& cpu : s.cpus) {
+      int err = 0;
+      if (auto v = read_u64(cpu.core, err)) core_total = core_total.value_or(0) + *v;
+      else if (err && err != ENOENT) fail(describe_errno(cpu.core, err));  // ENOENT: the CPU went offline
+      if (auto v = read_u64(cpu.package, err)) package_max[cpu.package_id] = std::max(package_max[cpu.package_id], *v);
+      else if (err && err != ENOENT) fail(describe_errno(cpu.package, err));
+    }
+    s.core_throttle_total = core_total;
+    s.package_throttle_total.reset();
+    if (!package_max.empty()) {
+      std::uint64_t sum = 0;
+      for (const auto& [package, count] : package_max) sum += count;
+      s.package_throttle_total = sum;
+    }
+    s.throttle_read = true;
+    s.throttle_read_at = now;
+    s.throttle_errors = std::exchange(errors, std::move(others));
   }
-  p.core_throttle_total = core_total;
-  if (!package_max.empty()) {
-    std::uint64_t sum = 0;
-    for (const auto& [package, count] : package_max) sum += count;
-    p.package_throttle_total = sum;
-  }
+  if (!s.throttle_errors.empty()) fail(s.throttle_errors);
+  p.core_throttle_total = s.core_throttle_total;
+  p.package_throttle_total = s.package_throttle_total;
 
   out.put(kPower, std::move(p));
   if (!errors.empty()) return ProbeOutcome::failed(errors);

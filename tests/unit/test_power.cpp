@@ -328,6 +328,43 @@ TEST(PowerProbe, OtherRootsStartTheCountersAgain) {
   EXPECT_EQ(energy(b), 0.5);
 }
 
+TEST(PowerProbe, ThrottleCountsEveryTenSecondsNewZonesAndCpusWithinAMinute) {
+  using namespace std::chrono_literals;
+  TempDir t;
+  t.write("sys/class/powercap/intel-rapl:0/name", "package-0\n");
+  t.write("sys/class/powercap/intel-rapl:0/energy_uj", "1000000\n");
+  t.write("sys/devices/system/cpu/cpu0/thermal_throttle/core_throttle_count", "1\n");
+  t.write("sys/devices/system/cpu/cpu0/thermal_throttle/package_throttle_count", "2\n");
+  auto now = std::chrono::steady_clock::time_point{} + 1000s;
+  PowerProbe probe([&] { return now; });
+  ProbeRig rig(t.roots());
+  auto tick = [&](std::chrono::seconds later) {
+    now += later;
+    rig.snap = Snapshot{};
+    EXPECT_EQ(rig.run(probe).status, ProbeStatus::ok);
+    return *rig.snap.get(kPower);
+  };
+  EXPECT_EQ(tick(0s).core_throttle_total, 1u);
+  t.write("sys/devices/system/cpu/cpu0/thermal_throttle/core_throttle_count", "4\n");
+  t.write("sys/class/powercap/intel-rapl:0/energy_uj", "3000000\n");
+  auto p = tick(9s);
+  EXPECT_EQ(p.core_throttle_total, 1u);  // the count read at 0 s, exported again
+  EXPECT_EQ(p.package_throttle_total, 2u);
+  EXPECT_EQ(zone(p, "package-0")->energy_joules, 2.0);  // energy: every sample
+  EXPECT_EQ(tick(1s).core_throttle_total, 4u);
+  // A new zone and a new CPU: found at the next look, 60 s after the last.
+  t.write("sys/class/powercap/intel-rapl:1/name", "package-1\n");
+  t.write("sys/class/powercap/intel-rapl:1/energy_uj", "5\n");
+  t.write("sys/devices/system/cpu/cpu1/thermal_throttle/core_throttle_count", "10\n");
+  t.write("sys/devices/system/cpu/cpu1/thermal_throttle/package_throttle_count", "2\n");
+  EXPECT_FALSE(zone(tick(49s), "package-1"));
+  p = tick(1s);  // 60 s
+  EXPECT_TRUE(zone(p, "package-1"));
+  EXPECT_EQ(p.core_throttle_total, 14u);  // read again at once after the look
+  EXPECT_EQ(p.package_throttle_total, 2u);  // no physical_package_id: one package of unknowns, the highest copy
+  EXPECT_EQ(zone(p, "package-0")->energy_joules, 2.0);  // the count goes on across the look
+}
+
 // ---- one log line per change -------------------------------------------------
 
 TEST(PowerLog, OneLineWhenEnergyIsUnreadableOneWhenItIsReadableAgain) {
