@@ -72,17 +72,19 @@ struct LineChart {
   std::string note;  // small text under the plot (e.g. "p99 with 95 % CI")
 };
 
-// y aligned with StackedArea::x; nullopt = no data (a gap in this layer and the layers above it).
+// y aligned with StackedArea::x_values; nullopt = no data (a gap in this
+// layer and the layers above it, whose base is unknown there).
 struct AreaLayer {
   std::string name;
   std::vector<std::optional<double>> y;
   std::string color;  // "" = palette
 };
 
+// The y axis is linear (a stack has no meaning on a log scale).
 struct StackedArea {
   std::string id, title;
-  Axis x, y;
-  std::vector<double> x;          // ascending
+  Axis x, y;                      // as in LineChart
+  std::vector<double> x_values;   // ascending (the API sketch named it x too, which clashes with the Axis)
   std::vector<AreaLayer> layers;  // stacked bottom-up in this order
   std::vector<Marker> markers;
   int width = 720, height = 360;
