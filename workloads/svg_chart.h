@@ -84,7 +84,7 @@ struct AreaLayer {
 struct StackedArea {
   std::string id, title;
   Axis x, y;                      // as in LineChart
-  std::vector<double> x_values;   // ascending (the API sketch named it x too, which clashes with the Axis)
+  std::vector<double> x_values;   // ascending
   std::vector<AreaLayer> layers;  // stacked bottom-up in this order
   std::vector<Marker> markers;
   int width = 720, height = 360;
