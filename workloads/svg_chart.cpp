@@ -24,6 +24,8 @@ constexpr double kCoordLimit = 1e6;
 constexpr double kFontSize = 11;
 constexpr double kTitleSize = 14;
 constexpr double kNoteSize = 10;
+// Bold glyphs are wider: the title's width is estimated at this font size.
+constexpr double kBoldTitleWidth = kTitleSize * 1.1;
 // Layout estimates of text width: an average glyph of sans-serif is about
 // 0.6 of the font size wide.
 constexpr double kGlyphWidth = 0.6;
@@ -182,6 +184,29 @@ std::string axis_title(const Axis& a) {
   return a.label + " (" + a.unit + ")";
 }
 
+// Ticks on a clock: steps of 1, 2, 5, 10, 15, 20, 30, 60 (seconds, minutes)
+// or 1, 2, 3, 6, 12, 24, 48 (hours) where nice decimal steps would give 25 h.
+std::vector<double> clock_ticks(double lo, double hi, int target, bool hours) {
+  static constexpr std::array<double, 8> kSixty{1, 2, 5, 10, 15, 20, 30, 60};
+  static constexpr std::array<double, 7> kHours{1, 2, 3, 6, 12, 24, 48};
+  const double raw = (hi - lo) / std::max(target, 1);
+  if (!(raw >= 1)) return nice_ticks(lo, hi, target);
+  auto ticks_of = [&](double step) {
+    std::vector<double> ticks;
+    const double last = std::ceil(hi / step - 1e-9);
+    for (double k = std::floor(lo / step + 1e-9); k <= last; k += 1) ticks.push_back(k * step);
+    return ticks;
+  };
+  if (hours) {
+    for (const double step : kHours)
+      if (step >= raw * (1 - 1e-9)) return ticks_of(step);
+  } else {
+    for (const double step : kSixty)
+      if (step >= raw * (1 - 1e-9)) return ticks_of(step);
+  }
+  return nice_ticks(lo, hi, target);
+}
+
 // Where an axis maps values to pixels, with its ticks and their labels.
 struct AxisPlan {
   Scale scale = Scale::linear;
@@ -322,7 +347,9 @@ AxisPlan plan_axis(const Axis& a, const std::vector<double>& values, bool includ
     const Display d = display_for(std::max(std::fabs(lo), std::fabs(hi)), a.unit, true);
     int target = std::clamp(static_cast<int>(length / (horizontal ? 100 : 45)), 2, 8);
     for (;; --target) {
-      std::vector<double> ticks = nice_ticks(lo / d.divisor, hi / d.divisor, target);
+      const bool clock = (a.unit == "s" || a.unit == "ms") && (d.suffix == " s" || d.suffix == " min" || d.suffix == " h");
+      std::vector<double> ticks = clock ? clock_ticks(lo / d.divisor, hi / d.divisor, target, d.suffix == " h")
+                                        : nice_ticks(lo / d.divisor, hi / d.divisor, target);
       const double step = ticks.size() >= 2 ? ticks[1] - ticks[0] : 1;
       for (double& t : ticks) t *= d.divisor;
       set_bounds(ticks);
@@ -435,6 +462,21 @@ void draw_legend(std::string& out, const std::vector<LegendItem>& items, const L
   out += "</g>\n";
 }
 
+// `text` cut to `width` pixels with an ellipsis.
+std::string fit_text(const std::string& text, double width, double font_size) {
+  if (text_width(text, font_size) <= width) return text;
+  std::string cut;
+  for (std::size_t i = 0; i < text.size();) {
+    std::size_t j = i + 1;
+    while (j < text.size() && (static_cast<unsigned char>(text[j]) & 0xC0) == 0x80) ++j;
+    const std::string next = cut + text.substr(i, j - i);
+    if (text_width(next + "…", font_size) > width) break;
+    cut = next;
+    i = j;
+  }
+  return cut + "…";
+}
+
 std::string chart_id(const std::string& id) { return id.empty() ? std::string("chart") : id; }
 
 void open_svg(std::string& out, const std::string& raw_id, const std::string& title, double width, double height) {
@@ -447,7 +489,8 @@ void open_svg(std::string& out, const std::string& raw_id, const std::string& ti
          "\" fill=\"#ffffff\"/>\n";
   if (!title.empty())
     out += "<text class=\"chart-title\" x=\"" + px(kPad) + "\" y=\"" + px(kPad + 7) +
-           "\" font-size=\"14\" font-weight=\"bold\">" + escape_xml(title) + "</text>\n";
+           "\" font-size=\"14\" font-weight=\"bold\">" + escape_xml(fit_text(title, width - 2 * kPad, kBoldTitleWidth)) +
+           "</text>\n";
 }
 
 void draw_note(std::string& out, const std::vector<std::string>& lines, double top) {
@@ -1191,21 +1234,6 @@ std::string_view text_color_on(const Rgb& c) {
 }
 
 constexpr Rgb kNotRun{217, 217, 217};
-
-// `text` cut to `width` pixels with an ellipsis.
-std::string fit_text(const std::string& text, double width, double font_size) {
-  if (text_width(text, font_size) <= width) return text;
-  std::string cut;
-  for (std::size_t i = 0; i < text.size();) {
-    std::size_t j = i + 1;
-    while (j < text.size() && (static_cast<unsigned char>(text[j]) & 0xC0) == 0x80) ++j;
-    const std::string next = cut + text.substr(i, j - i);
-    if (text_width(next + "…", font_size) > width) break;
-    cut = next;
-    i = j;
-  }
-  return cut + "…";
-}
 
 }  // namespace
 

@@ -527,6 +527,8 @@ TEST(SvgRobust, LongSeriesAreDecimatedKeepingPeaks) {
   const std::string svg = render(c);
   expect_well_formed(svg, "soak");
   EXPECT_LT(svg.size(), 200'000U) << "86 400 points drawn through at most four per pixel column";
+  EXPECT_NE(svg.find(">6 h</text>"), std::string::npos) << "hours in steps of a clock, not 5 h";
+  EXPECT_NE(svg.find(">24 h</text>"), std::string::npos);
   // The one-sample spike reaches the top of the plot (the y axis ends at its nice tick, 10 GiB).
   const std::size_t plot = svg.find("class=\"plot\"");
   ASSERT_NE(plot, std::string::npos);
