@@ -38,6 +38,7 @@ struct ArmStep {
   std::vector<std::pair<double, double>> spans;  // [send, end] in seconds
   bool users_above_one = false;
   bool present = false;
+  std::optional<std::string> engine_outcome;  // summary.json: the engine did not start, or ended, at this step
 
   bool concurrent() const {
     if (users_above_one) return true;
@@ -80,18 +81,37 @@ struct Steps {
   std::vector<std::string> order;  // key dumps in first-appearance order
   std::map<std::string, json> keys;
   std::map<std::string, std::pair<ArmStep, ArmStep>> arms;
+
+  // The step of `key` (added at the end when new).
+  std::pair<ArmStep, ArmStep>& step(json key) {
+    const std::string id = key.dump();
+    if (!keys.contains(id)) {
+      order.push_back(id);
+      keys.emplace(id, std::move(key));
+    }
+    return arms[id];
+  }
+  // The step whose key agrees with `partial` on every field both have (summary.json names a
+  // concurrency step by users alone, its records add context_tokens); nullptr when none.
+  std::pair<ArmStep, ArmStep>* matching(const json& partial) {
+    for (const std::string& id : order) {
+      const json& key = keys.at(id);
+      bool shared = false, agree = true;
+      for (const auto& [field, value] : partial.items()) {
+        if (!key.contains(field)) continue;
+        shared = true;
+        agree = agree && key[field] == value;
+      }
+      if (shared && agree) return &arms[id];
+    }
+    return nullptr;
+  }
 };
 
 void collect(Steps& steps, const std::vector<json>& records, bool arm_b) {
   for (const json& r : records) {
     if (!r.is_object() || is_warmup(r)) continue;
-    json key = key_of(r);
-    const std::string id = key.dump();
-    if (!steps.keys.contains(id)) {
-      steps.order.push_back(id);
-      steps.keys.emplace(id, std::move(key));
-    }
-    auto& both = steps.arms[id];
+    auto& both = steps.step(key_of(r));
     ArmStep& s = arm_b ? both.second : both.first;
     s.present = true;
     ++s.requests;
@@ -105,6 +125,23 @@ void collect(Steps& steps, const std::vector<json>& records, bool arm_b) {
       ++s.ok;
       s.ok_requests.push_back({&r, jf::count_member(r, "block")});
     }
+  }
+}
+
+// summary.json "steps": the engine's outcome of a step (engine_outcome), also of
+// a step that has no records (the engine did not start for it).
+void collect_summary_steps(Steps& steps, const json& summary_steps, bool arm_b) {
+  if (!summary_steps.is_array()) return;
+  for (const json& st : summary_steps) {
+    const std::string* outcome = jf::string_member(st, "engine_outcome");
+    if (!outcome) continue;
+    const json key = key_of(st);
+    if (key.empty()) continue;
+    auto* both = steps.matching(key);
+    if (!both) both = &steps.step(key);
+    ArmStep& s = arm_b ? both->second : both->first;
+    s.engine_outcome = *outcome;
+    s.present = true;
   }
 }
 
@@ -232,7 +269,8 @@ std::string step_label(const json& key, const std::set<std::string>& varying) {
 
 std::string outcomes_text(const json& arm) {
   const std::uint64_t requests = jf::count_member(arm, "requests").value_or(0);
-  if (requests == 0) return "not run";
+  const std::string engine = text_of(arm, "engine_outcome");
+  if (requests == 0) return engine.empty() ? "not run" : "engine " + engine + ", no request ran";
   const std::string total = std::to_string(requests);
   std::string out;
   auto add = [&](const std::string& name, std::uint64_t n) {
@@ -244,6 +282,7 @@ std::string outcomes_text(const json& arm) {
     for (const auto& [name, n] : outcomes.items())
       if (name != "ok")
         if (auto count = jf::count_member(outcomes, name)) add(name, *count);
+  if (!engine.empty()) out += " (engine " + engine + ")";
   return out;
 }
 
@@ -304,8 +343,12 @@ json compare_requests(const std::vector<json>& a, const std::vector<json>& b, co
     throw std::invalid_argument("unit must be auto, requests or blocks, not " + o.unit);
   const std::vector<MetricSpec> metrics = o.metrics.empty() ? default_metrics() : o.metrics;
   Steps steps;
+  for (const json& key : o.planned)
+    if (key.is_object()) steps.step(key);
   collect(steps, a, false);
   collect(steps, b, true);
+  collect_summary_steps(steps, o.steps_a, false);
+  collect_summary_steps(steps, o.steps_b, true);
 
   // The key fields whose value differs between steps name the steps.
   std::set<std::string> varying;
@@ -342,6 +385,7 @@ json compare_requests(const std::vector<json>& a, const std::vector<json>& b, co
       for (const auto& [name, n] : s.outcomes) j["outcomes"][name] = n;
       j["completion"] = s.requests ? json(static_cast<double>(s.ok) / static_cast<double>(s.requests)) : json(nullptr);
       j["blocks"] = s.blocks();
+      if (s.engine_outcome) j["engine_outcome"] = *s.engine_outcome;
       return j;
     };
     step["a"] = arm_json(sa);

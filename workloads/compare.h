@@ -45,6 +45,14 @@ struct CompareOptions {
   BootstrapOptions bootstrap;
   std::string unit = "auto";         // auto | requests | blocks
   std::vector<MetricSpec> metrics;   // empty = default_metrics()
+  // Optional: the planned step keys in order (as step_keys() gives them): the
+  // steps come in this order, and a planned step no arm ran is listed.
+  std::vector<nlohmann::json> planned;
+  // Optional: summary.json "steps" of each arm. A step there with an
+  // engine_outcome ("oom", "engine_down": the engine did not start for it, or
+  // ended during it) shows it as the arm's "engine_outcome", also when the step
+  // has no records; matched to the records' step by the key fields both have.
+  nlohmann::json steps_a, steps_b;
 };
 
 // ttft_ms, tpot_ms, e2e_ms (lower is better), output_tokens_per_s (higher is better).
@@ -53,14 +61,17 @@ std::vector<MetricSpec> default_metrics();
 // The comparison (docs/ab.md "comparison.json"):
 // {"a": {"name"}, "b": {"name"}, "margin", "confidence", "bootstrap": {resamples, seed, method},
 //  "unit_option", "steps": [{"key": {context_tokens?, users?, prompt?}, "label",
-//    "a"/"b": {"requests", "ok", "outcomes": {outcome: n}, "completion" (null without requests), "blocks"},
+//    "a"/"b": {"requests", "ok", "outcomes": {outcome: n}, "completion" (null without requests), "blocks",
+//              "engine_outcome"?},
 //    "unit", "caveat"?, "headline",
 //    "metrics": {name: {"lower_is_better", "unit", "n_a", "n_b", "median_a", "median_b",
 //                       "ratio": {value, low, high} | null, "welch": {diff, low, high, t, dof, p} | null,
 //                       "mann_whitney": {u, z, p, exact} | null, "tost": {margin, p, equivalent} | null,
 //                       "verdict": better|worse|equivalent|inconclusive, "word": faster|slower|…}}}]}
-// Steps are ordered as they first appear in a, then those only in b. A step
-// one arm did not run has that arm's requests 0 and completion null.
+// Steps are ordered as `planned`, then as they first appear in a, then in b. A
+// step one arm did not run has that arm's requests 0 and completion null; its
+// outcomes read "not run", or "engine oom, no request ran" with an
+// engine_outcome.
 nlohmann::json compare_requests(const std::vector<nlohmann::json>& a, const std::vector<nlohmann::json>& b,
                                 const std::string& a_name, const std::string& b_name, const CompareOptions& o = {});
 

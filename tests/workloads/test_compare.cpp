@@ -263,3 +263,35 @@ TEST(Compare, MarkdownOfAnyJsonDoesNotThrow) {
   EXPECT_NO_THROW(c = compare_requests(odd, odd, "A", "B"));
   EXPECT_EQ(c["steps"][0]["a"]["outcomes"]["unknown"], 2);
 }
+
+TEST(Compare, PlannedStepsAndTheEngineOutcomeOfStepsWithoutRecords) {
+  // Arm a's engine ran out of memory while loading for 32768 (summary.json says so; no request ran),
+  // and neither arm reached 65536. A concurrency-sweep summary names steps by users alone.
+  CompareOptions o;
+  o.planned = {json::parse(R"({"context_tokens":1024,"users":1})"), json::parse(R"({"context_tokens":32768,"users":1})"),
+               json::parse(R"({"context_tokens":65536,"users":1})")};
+  o.steps_a = json::parse(R"([{"context_tokens":1024,"users":1},
+                              {"context_tokens":32768,"users":1,"engine_outcome":"oom","failed":true}])");
+  std::vector<json> b = sequential(1024, 5, 20);
+  append(b, sequential(32768, 5, 200, 3000));
+  json c = compare_requests(sequential(1024, 5, 20), b, "off", "on", o);
+  ASSERT_EQ(c["steps"].size(), 3u);
+  EXPECT_EQ(c["steps"][1]["a"]["engine_outcome"], "oom");
+  EXPECT_EQ(c["steps"][1]["a"]["requests"], 0);
+  EXPECT_EQ(c["steps"][1]["headline"], "at 32768 context: off engine oom, no request ran; on 5/5 ok");
+  EXPECT_EQ(c["steps"][2]["headline"], "at 65536 context: off not run; on not run");
+  EXPECT_NE(comparison_markdown(c).find("| 32768 context | engine oom, no request ran | 5/5 ok | - |"),
+            std::string::npos);
+
+  CompareOptions users;
+  users.steps_b = json::parse(R"([{"users":4,"engine_outcome":"engine_down"}])");
+  Rec r;
+  r.users = 4;
+  r.context = 512;
+  c = compare_requests({record(r)}, {record(r)}, "A", "B", users);
+  ASSERT_EQ(c["steps"].size(), 1u);
+  EXPECT_EQ(c["steps"][0]["b"]["engine_outcome"], "engine_down");
+  EXPECT_EQ(c["steps"][0]["b"]["requests"], 1);
+  EXPECT_NE(c["steps"][0]["headline"].get<std::string>().find("B 1/1 ok (engine engine_down)"), std::string::npos)
+      << c["steps"][0]["headline"];
+}
