@@ -231,9 +231,9 @@ json to_json(const RunSummary& s) {
 
 namespace {
 
-// summary.csv's statistics columns, per metric: the ten below, then ci95_low, ci95_high.
+// summary.csv's statistics columns, per metric: the eleven below, then ci95_low, ci95_high.
 constexpr const char* kCsvMetrics[] = {"ttft_ms", "tpot_ms", "itl_ms", "e2e_ms", "output_tokens_per_s"};
-constexpr const char* kCsvStats[] = {"count", "mean", "median", "p90", "p99", "min", "max", "std", "cv", "trimmed_mean"};
+constexpr const char* kCsvStats[] = {"count", "mean", "median", "p90", "p95", "p99", "min", "max", "std", "cv", "trimmed_mean"};
 
 const Summary& metric(const StepSummary& s, std::size_t i) {
   const Summary* all[] = {&s.ttft_ms, &s.tpot_ms, &s.itl_ms, &s.e2e_ms, &s.output_tokens_per_s};
@@ -245,8 +245,8 @@ void csv_cell(std::ostream& os, const std::optional<double>& v) {
 }
 
 void csv_summary(std::ostream& os, const Summary& m) {
-  const std::optional<double> stats[] = {static_cast<double>(m.count), m.mean, m.median, m.p90, m.p99, m.min,
-                                         m.max, m.stddev, m.cv, m.trimmed_mean};
+  const std::optional<double> stats[] = {static_cast<double>(m.count), m.mean, m.median, m.p90, m.p95, m.p99,
+                                         m.min,    m.max, m.stddev, m.cv, m.trimmed_mean};
   for (const auto& v : stats) {
     os << ',';
     csv_cell(os, finite(v));
@@ -311,7 +311,8 @@ void print_row(std::ostream& os, const StepResult& st) {
   std::string fails;
   for (const auto& [k, v] : s.failures) fails += (fails.empty() ? "" : " ") + k + ":" + std::to_string(v);
   os << std::left << std::setw(22) << st.label << std::right << std::setw(6) << s.requests << std::setw(6) << s.ok
-     << std::setw(10) << fixed(finite(s.ttft_ms.median)) << std::setw(10) << fixed(finite(s.ttft_ms.p99))
+     << std::setw(10) << fixed(finite(s.ttft_ms.median)) << std::setw(10) << fixed(finite(s.ttft_ms.p95))
+     << std::setw(10) << fixed(finite(s.ttft_ms.p99))
      << std::setw(10) << fixed(finite(s.tpot_ms.median), 2) << std::setw(10) << fixed(finite(s.e2e_ms.median))
      << std::setw(11) << fixed(s.output_tokens_per_s_aggregate) << std::setw(12) << fixed(s.total_tokens_per_s)
      << "  " << (fails.empty() ? "-" : fails) << (s.failed ? "  FAILED" : "") << "\n";
@@ -321,7 +322,7 @@ void print_row(std::ostream& os, const StepResult& st) {
 
 void print_table(std::ostream& os, const RunSummary& summary, const std::string& out_dir) {
   os << "\n" << std::left << std::setw(22) << "step" << std::right << std::setw(6) << "reqs" << std::setw(6) << "ok"
-     << std::setw(10) << "ttft p50" << std::setw(10) << "ttft p99" << std::setw(10) << "tpot p50" << std::setw(10)
+     << std::setw(10) << "ttft p50" << std::setw(10) << "ttft p95" << std::setw(10) << "ttft p99" << std::setw(10) << "tpot p50" << std::setw(10)
      << "e2e p50" << std::setw(11) << "out tok/s" << std::setw(12) << "total tok/s" << "  failures\n";
   if (!summary.ab) {
     for (const StepResult& st : summary.steps) print_row(os, st);
