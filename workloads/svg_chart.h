@@ -44,8 +44,11 @@ struct Point {
   std::optional<double> low, high;  // CI (error bar or band)
 };
 
+// A line with more than 4 points per pixel column (a 24 h soak at 1 s) is
+// drawn through each column's first, lowest, highest and last point, so
+// peaks stay; circles are left out of a line_markers series above 60 points.
 struct Series {
-  std::string name;           // legend
+  std::string name;           // legend ("series N" when empty)
   std::vector<Point> points;  // drawn in the x order given; non-finite points are skipped (a gap in the line)
   enum class Kind { line, line_markers, markers, step } kind = Kind::line_markers;
   enum class Interval { none, bars, band } interval = Interval::bars;  // how low/high are drawn
@@ -58,7 +61,7 @@ struct Series {
 struct Marker {
   double x = 0;
   std::string label;
-  std::string kind;  // "failure" (red, dashed), "prediction" (grey, dotted), "peak" (orange), "info" (grey)
+  std::string kind;  // "failure" (red, dashed), "prediction" (grey, dotted), "peak" (brown), else "info" (light grey)
 };
 
 struct LineChart {
@@ -69,7 +72,7 @@ struct LineChart {
   std::vector<Series> series;
   std::vector<Marker> markers;
   int width = 720, height = 360;
-  std::string note;  // small text under the plot (e.g. "p99 with 95 % CI")
+  std::string note;  // small text under the plot (e.g. "p99 with 95 % CI"); what was not drawn is added to it
 };
 
 // y aligned with StackedArea::x_values; nullopt = no data (a gap in this
