@@ -12,8 +12,8 @@
 #   - comparison.json (also summary.json's comparison): at every step b's TTFT
 #     is "slower" than a's with a ratio CI above 1, and comparison.md is what
 #     the console printed;
-#   - each block launched its arm's engine afresh (an engine_start event per
-#     block and step of the recording's events... counted in engine.log lines).
+#   - each block launched its arm's engine afresh: arm-a/engine.log and
+#     arm-b/engine.log each show two starts (restart per_run: one per block).
 # Usage: bench_ab.sh TIERSCOPE_BINARY MOCK_ENGINE_BINARY
 source "$(dirname "$0")/lib.sh"
 bin=$1

@@ -3,9 +3,11 @@
 // per-arm columns of summary.csv.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
+#include "workloads/bench_metrics.h"
 #include "workloads/scenario.h"
 #include "workloads/summary.h"
 
@@ -264,4 +266,35 @@ TEST(AbSummary, RecordsCarryArmBlockAndNotSent) {
   EXPECT_EQ(j["arm"], "b");
   EXPECT_EQ(j["block"], 3);
   EXPECT_EQ(j["sent"], false);
+}
+
+// tierscope_bench_arm_info and tierscope_bench_ab_block: absent outside an
+// A/B run; in one, 1 for the running arm (by arm and name), 0 for the other.
+TEST(AbMetrics, ArmInfoShowsTheRunningArm) {
+  BenchMetrics m;
+  auto family = [&](const std::string& name) -> const prometheus::MetricFamily* {
+    static std::vector<prometheus::MetricFamily> families;
+    families = m.Collect();
+    for (const auto& f : families)
+      if (f.name == name) return &f;
+    return nullptr;
+  };
+  EXPECT_EQ(family("tierscope_bench_arm_info"), nullptr);
+  EXPECT_EQ(family("tierscope_bench_ab_block"), nullptr);
+  m.set_ab("small", "large");
+  EXPECT_EQ(family("tierscope_bench_arm_info"), nullptr);  // no block runs yet
+  m.set_ab_block(1, 2);
+  const prometheus::MetricFamily* info = family("tierscope_bench_arm_info");
+  ASSERT_NE(info, nullptr);
+  ASSERT_EQ(info->metric.size(), 2u);
+  std::map<std::string, double> by_arm;
+  for (const auto& metric : info->metric) {
+    std::map<std::string, std::string> labels;
+    for (const auto& l : metric.label) labels[l.name] = l.value;
+    by_arm[labels["arm"] + "=" + labels["name"]] = metric.gauge.value;
+  }
+  EXPECT_EQ(by_arm, (std::map<std::string, double>{{"a=small", 0.0}, {"b=large", 1.0}}));
+  const prometheus::MetricFamily* block = family("tierscope_bench_ab_block");
+  ASSERT_NE(block, nullptr);
+  EXPECT_EQ(block->metric.at(0).gauge.value, 2.0);
 }
