@@ -63,6 +63,7 @@ struct Runner::Impl {
     std::unique_ptr<PromptBuilder> prompts;
     bool described = false;
     std::optional<json> facts, prompt_facts, limits;
+    json predicted_wall;  // from its model file (memory_wall.h); null without
   };
   std::array<Arm, 2> arms;
   std::optional<std::size_t> arm_running;
@@ -194,10 +195,7 @@ struct Runner::Impl {
       if (state.limits) a["limits_applied"] = *state.limits;
       if (state.facts) a["facts"] = *state.facts;
       if (state.prompt_facts) a["prompts"] = *state.prompt_facts;
-      if (arm.engine.launch) {
-        json wall = predict_scenario_wall(state.sc);
-        if (!wall.is_null()) a["predicted_wall"] = wall;
-      }
+      if (!state.predicted_wall.is_null()) a["predicted_wall"] = state.predicted_wall;
       out[letter(i)] = std::move(a);
     }
     return out;
@@ -254,6 +252,8 @@ struct Runner::Impl {
                         {"cooldown_s", static_cast<double>(ab.cooldown.count()) / 1000.0}, {"margin", ab.margin},
                         {"seed", ab.seed}, {"unit", ab.unit}, {"schedule", schedule}};
       if (r.options_.metrics) r.options_.metrics->set_ab(ab.arms[0].name, ab.arms[1].name);
+      for (Arm& arm : arms)
+        if (arm.sc.engine.launch) arm.predicted_wall = predict_scenario_wall(arm.sc);
       return true;  // each arm's engine, driver and prompts at its first block (enter_arm)
     }
     driver = make_driver();
