@@ -7,7 +7,8 @@
 #     blocks run in the order 0 1 2 3 with the arms a b b a (the interleaving
 #     realised), each block's requests all before the next block's;
 #   - summary.json: scenario ab, ab.order_realised ABBA, one step entry per
-#     arm and step (arm, blocks of two each), walls of both arms null;
+#     arm and step (arm, blocks of two each) whose wall_s is the sum of its
+#     blocks' and the aggregate rate over it, walls of both arms null;
 #     summary.csv starts with the arm column;
 #   - comparison.json (also summary.json's comparison): at every step b's TTFT
 #     is "slower" than a's with a ratio CI above 1, and comparison.md is what
@@ -63,6 +64,10 @@ echo "ok: 32 records, each with arm and block; by send time the blocks ran $orde
 [[ $(jq -r .ab.order_realised "$S") == ABBA ]] || fail "order_realised: $(jq -c .ab "$S")"
 [[ $(jq -r '[.steps[] | "\(.arm):\(.context_tokens):\(.requests):\(.ok):\(.blocks | length)"] | join(" ")' "$S") == \
    "a:32:8:8:2 a:64:8:8:2 b:32:8:8:2 b:64:8:8:2" ]] || fail "step entries per arm: $(jq -c '[.steps[] | {arm, context_tokens, requests, ok, blocks}]' "$S")"
+# Rates over the blocks' own wall times (the time between blocks left out).
+jq -e '[.steps[] | ((.wall_s - ([.blocks[].wall_s] | add)) | fabs) < 1e-9 and .wall_s > 0 and .wall_s < 5
+        and ((.output_tokens_per_s_aggregate - .output_tokens / .wall_s) | fabs) < 1e-6] | all' "$S" >/dev/null ||
+  fail "wall_s is not the sum of the blocks' wall times: $(jq -c '[.steps[] | {wall_s, blocks}]' "$S")"
 [[ $(jq -c .walls "$S") == '{"a":null,"b":null}' ]] || fail "walls: $(jq -c .walls "$S")"
 [[ $(jq -r '.arms.a.name + "/" + .arms.b.name' "$S") == quick/slow ]] || fail "arms: $(jq -c .arms "$S")"
 head -1 "$out/summary.csv" | grep -q '^arm,step,context_tokens,' || fail "summary.csv header: $(head -1 "$out/summary.csv")"
