@@ -1046,6 +1046,68 @@ void json_tables(const json& j, const std::string& file, const std::string& wher
   arrays(j, where);
 }
 
+// summary.json `comparison` as compare_requests writes it (workloads/compare.h): the outcomes per arm and a
+// table per metric; false when it is not that shape (the caller shows it generically).
+bool comparison_blocks(const json& c, std::vector<ReportBlock>& blocks) {
+  const json* steps = jf::member(c, "steps");
+  if (!steps || !steps->is_array() || steps->empty()) return false;
+  const std::string a = text_at(c, {"a", "name"}), b = text_at(c, {"b", "name"});
+  std::string method = "A = " + a + ", B = " + b + ".";
+  if (auto m = num(c, "margin")) method += " Equivalence margin ±" + fx(*m * 100, 1) + " % (TOST).";
+  if (const json* bs = jf::member(c, "bootstrap"); bs && bs->is_object())
+    method += " Bootstrap: " + text_at(*bs, {"resamples"}) + " resamples, seed " + text_at(*bs, {"seed"}) + ", " +
+              str(*bs, "method", "") + ".";
+  blocks.push_back(text_block(method + " (summary.json comparison.a, .b, .margin, .bootstrap)"));
+  ReportTable o;
+  o.caption = "OOM vs success, A/B";
+  o.header = {"step", a + " ok / requests", b + " ok / requests", "unit", "headline"};
+  o.source = "summary.json comparison.steps[].label, .a, .b, .unit, .headline";
+  std::vector<std::string> metrics;
+  for (const auto& st : *steps) {
+    auto arm = [&](const char* k) {
+      const json* x = jf::member(st, k);
+      if (!x) return std::string(kAbsent);
+      std::string t = text_at(*x, {"ok"}) + " / " + text_at(*x, {"requests"});
+      if (const std::string* e = jf::string_member(*x, "engine_outcome")) t += " (engine " + *e + ")";
+      return t;
+    };
+    o.rows.push_back({str(st, "label"), arm("a"), arm("b"), str(st, "unit"), str(st, "headline")});
+    if (const std::string* cav = jf::string_member(st, "caveat")) o.note += (o.note.empty() ? "" : " ") + str(st, "label") + ": " + *cav + ".";
+    if (const json* m = jf::member(st, "metrics"); m && m->is_object())
+      for (const auto& [name, v] : m->items())
+        if (std::find(metrics.begin(), metrics.end(), name) == metrics.end()) metrics.push_back(name);
+  }
+  blocks.push_back(table_block(std::move(o)));
+  auto interval = [](const json* j, const char* value) -> std::string {
+    if (!j) return kAbsent;
+    auto v = num(*j, value);
+    if (!v) return kAbsent;
+    std::string t = fx(*v, 3);
+    if (auto lo = num(*j, "low"), hi = num(*j, "high"); lo && hi) t += " [" + fx(*lo, 3) + ", " + fx(*hi, 3) + "]";
+    return t;
+  };
+  auto p_of = [](const json* j) { return j ? fx(num(*j, "p"), 4) : std::string(kAbsent); };
+  for (const auto& name : metrics) {
+    ReportTable t;
+    t.caption = name + ", B against A";
+    t.header = {"step", "n A", "n B", "median A", "median B", "ratio of medians B/A [95 % CI]", "Welch mean B − A [95 % CI]",
+                "Welch p", "Mann–Whitney p", "TOST p", "verdict"};
+    t.source = "summary.json comparison.steps[].metrics." + name +
+               ".{n_a, n_b, median_a, median_b, ratio, welch, mann_whitney, tost, verdict, word}";
+    for (const auto& st : *steps) {
+      const json* m = path(st, {"metrics", name});
+      if (!m) continue;
+      std::string verdict = str(*m, "word", str(*m, "verdict"));
+      t.rows.push_back({str(st, "label"), text_at(*m, {"n_a"}), text_at(*m, {"n_b"}), fx(num(*m, "median_a"), 2),
+                        fx(num(*m, "median_b"), 2), interval(jf::member(*m, "ratio"), "value"),
+                        interval(jf::member(*m, "welch"), "diff"), p_of(jf::member(*m, "welch")),
+                        p_of(jf::member(*m, "mann_whitney")), p_of(jf::member(*m, "tost")), verdict});
+    }
+    blocks.push_back(table_block(std::move(t)));
+  }
+  return true;
+}
+
 // ------------------------------------------------------------ one run
 
 void add_run(Report& rep, RunView& v) {
@@ -1140,7 +1202,8 @@ void add_run(Report& rep, RunView& v) {
 
   if (d.summary && jf::member(*d.summary, "comparison")) {
     ReportSection s = section(sid + "-comparison", "A/B comparison", 3);
-    json_tables((*d.summary)["comparison"], "summary.json", "comparison", s.blocks);
+    if (!comparison_blocks((*d.summary)["comparison"], s.blocks))
+      json_tables((*d.summary)["comparison"], "summary.json", "comparison", s.blocks);
     subs.push_back(std::move(s));
   } else if (d.kind() == "ab") {
     v.missing.push_back("summary.json has no comparison: no A/B tables");

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "test_util.h"
+#include "workloads/compare.h"
 #include "workloads/report.h"
 #include "workloads/run_dir.h"
 
@@ -157,10 +158,19 @@ TEST(Report, AbRunHasAColumnPerArmAndTheComparisonTables) {
   nlohmann::json summary = {{"scenario", "ab"}, {"status", "complete"}, {"steps", steps}};
   summary["arms"]["a"]["name"] = "offload off";
   summary["arms"]["b"]["name"] = "offload on";
-  summary["comparison"]["unit"] = "requests";
-  nlohmann::json cmp_step = {{"context_tokens", 4096}, {"a", "0/5 ok (oom)"}, {"b", "5/5 ok"}};
-  cmp_step["ttft_ms"] = {{"ratio", 2.1}, {"low", 1.9}, {"high", 2.3}};
-  summary["comparison"]["steps"] = nlohmann::json::array({cmp_step});
+  // The comparison as compare_requests writes it: at 4096 tokens arm a failed, at 1024 b is twice as slow.
+  std::vector<nlohmann::json> ra, rb;
+  for (int i = 0; i < 5; ++i) {
+    ra.push_back({{"step", 0}, {"context_tokens", 1024}, {"outcome", "ok"}, {"ttft_ms", 100.0 + i}, {"e2e_ms", 900.0 + i},
+                  {"output_tokens", 64}, {"warmup", false}, {"t_send", 10.0 + i}});
+    rb.push_back({{"step", 0}, {"context_tokens", 1024}, {"outcome", "ok"}, {"ttft_ms", 200.0 + 2 * i}, {"e2e_ms", 1800.0 + i},
+                  {"output_tokens", 64}, {"warmup", false}, {"t_send", 10.0 + i}});
+    ra.push_back({{"step", 1}, {"context_tokens", 4096}, {"outcome", "oom"}, {"ttft_ms", nullptr}, {"e2e_ms", 5.0},
+                  {"output_tokens", 0}, {"warmup", false}, {"t_send", 20.0 + i}});
+    rb.push_back({{"step", 1}, {"context_tokens", 4096}, {"outcome", "ok"}, {"ttft_ms", 400.0 + i}, {"e2e_ms", 2000.0 + i},
+                  {"output_tokens", 64}, {"warmup", false}, {"t_send", 20.0 + i}});
+  }
+  summary["comparison"] = compare_requests(ra, rb, "offload off", "offload on");
   nlohmann::json line = {{"basis", "api"}, {"per_1m_output_tokens", 0.6}, {"source", "https://example.invalid/prices"}};
   summary["cost"]["lines"] = nlohmann::json::array({line});
   d.write("summary.json", summary.dump());
@@ -168,7 +178,11 @@ TEST(Report, AbRunHasAColumnPerArmAndTheComparisonTables) {
   const std::string md = render_markdown(r);
   EXPECT_TRUE(contains(md, "| context 4096 | offload off |")) << md;
   EXPECT_TRUE(contains(md, "### A/B comparison")) << md;
-  EXPECT_TRUE(contains(md, "| 0/5 ok (oom) | 5/5 ok | 4096 | 2.3000 | 1.9000 | 2.1000 |")) << md;
+  EXPECT_TRUE(contains(md, "**OOM vs success, A/B**")) << md;
+  EXPECT_TRUE(contains(md, "| 0 / 5 | 5 / 5 | requests |")) << md;
+  EXPECT_TRUE(contains(md, "**ttft_ms, B against A**")) << md;
+  // 1024 tokens: medians 102 and 204, ratio 2 (its CI from the seeded bootstrap).
+  EXPECT_TRUE(contains(md, "| 5 | 5 | 102.00 | 204.00 | 2.000 [")) << md;
   EXPECT_TRUE(contains(md, "| api | 0.6000 | https://example.invalid/prices |")) << md;
   std::string grid;
   for (const auto& c : r.charts())
