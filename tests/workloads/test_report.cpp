@@ -244,3 +244,58 @@ TEST(QuantileCi, OrderStatisticsOfTheBinomial) {
   EXPECT_FALSE(quantile_ci({}, 0.5));
   EXPECT_FALSE(quantile_ci({1, 2, 3}, 1.0));
 }
+
+TEST(Report, ConcurrencyStepsGetThroughputAgainstP99AndGoodputAtTheScenarioSlo) {
+  TempDir d;
+  // Two users steps of 4 ok requests over 2 s of wall each; at 8 users two requests miss the TTFT SLO of 1500 ms
+  // and one misses TPOT 60 ms: goodput = tokens of the requests within both / wall_s.
+  nlohmann::json steps = nlohmann::json::array();
+  std::string requests;
+  const double ttft[2][4] = {{200, 300, 400, 500}, {900, 1400, 1600, 2500}};
+  const double e2e[2][4] = {{1460, 1560, 1660, 1760}, {2160, 5500, 2860, 3760}};  // TPOT (e2e − ttft)/63: 20 ms, except 65 ms
+  for (int i = 0; i < 2; ++i) {
+    const int users = i == 0 ? 2 : 8;
+    nlohmann::json ttft_stats = {{"median", 450.0}, {"p99", ttft[i][3]}};
+    steps.push_back({{"step", i}, {"users", users}, {"label", std::to_string(users) + " users"}, {"requests", 4}, {"ok", 4},
+                     {"failed", false}, {"failures", nlohmann::json::object()}, {"ttft_ms", ttft_stats},
+                     {"output_tokens_per_s_aggregate", 128.0 * (i + 1)}, {"wall_s", 2.0}});
+    for (int k = 0; k < 4; ++k)
+      requests += nlohmann::json{{"step", i}, {"users", users}, {"warmup", false}, {"outcome", "ok"}, {"ttft_ms", ttft[i][k]},
+                                 {"e2e_ms", e2e[i][k]}, {"output_tokens", 64}, {"itl_ms", {20.0, 20.0}}}
+                      .dump() +
+                  "\n";
+  }
+  d.write("summary.json", nlohmann::json{{"scenario", "concurrency_sweep"}, {"status", "complete"}, {"steps", steps}}.dump());
+  d.write("requests.jsonl", requests);
+  d.write("scenario.yaml", "scenario: concurrency_sweep\nusers: [2, 8]\nslo:\n  ttft_ms: 1500\n  tpot_ms: 60\n");
+  const Report r = build_report({load_run_dir(d.path().string())});
+  const std::string md = render_markdown(r);
+  EXPECT_TRUE(chart_ids(r).count("concurrency")) << md;
+  EXPECT_FALSE(chart_ids(r).count("memory-wall")) << md;
+  // 2 users: all 4 within the SLO, 4 × 64 tokens / 2 s = 128; 8 users: 900 ms only (1400 ms has TPOT 65 ms) = 32.
+  EXPECT_TRUE(contains(md, "| 2 | 128.0 | 500.0 | 128.0 | 4 / 4 |")) << md;
+  EXPECT_TRUE(contains(md, "| 8 | 256.0 | 2500.0 | 32.0 | 1 / 4 |")) << md;
+  EXPECT_TRUE(contains(md, "TTFT ≤ 1500 ms and TPOT ≤ 60 ms (scenario.yaml slo)")) << md;
+}
+
+TEST(Report, WithoutWorkloadSeriesTheMemoryChartShowsTheHostTiers) {
+  TempDir d;
+  d.write("soak.json", R"({"scenario":"soak","status":"done","series":[]})");
+  std::string rec = R"({"type":"header","format":1,"segment":1,"start_wall":1000,"start_mono":1})" "\n"
+                    R"({"type":"series","id":1,"series":[{"name":"tierscope_memory_anon_bytes","labels":{},"type":"gauge"},)"
+                    R"({"name":"tierscope_memory_page_cache_bytes","labels":{},"type":"gauge"},)"
+                    R"({"name":"tierscope_memory_used_bytes","labels":{"device":"/dev/nvme0n1p3","tier":"swap"},"type":"gauge"},)"
+                    R"({"name":"tierscope_memory_used_bytes","labels":{"device":"card0","tier":"vram"},"type":"gauge"}]})" "\n";
+  for (int t = 0; t < 30; ++t)
+    rec += R"({"type":"sample","seq":)" + std::to_string(t) + R"(,"wall":)" + std::to_string(1000 + t) +
+           R"(,"mono":1,"schema":1,"values":[)" + std::to_string(1000 + t) + ",2000,3000," + (t == 10 ? "\"NaN\"" : "4000") + "]}\n";
+  d.write("samples-000001.jsonl", rec);
+  const Report r = build_report({load_run_dir(d.path().string())});
+  std::string chart;
+  for (const auto& c : r.charts())
+    if (c.id == "memory-composition") chart = c.svg;
+  ASSERT_FALSE(chart.empty());
+  for (const char* layer : {"VRAM card0", "RAM anon", "page cache", "swap /dev/nvme0n1p3"}) EXPECT_TRUE(contains(chart, layer)) << layer;
+  EXPECT_TRUE(contains(chart, "Host memory over the run"));
+  EXPECT_TRUE(contains(render_markdown(r), "30 samples, 0 gap(s), 0 torn and 0 corrupt line(s) skipped")) << render_markdown(r);
+}
