@@ -34,6 +34,14 @@ svg::Axis axis(std::string label, std::string unit) {
   a.unit = std::move(unit);
   return a;
 }
+svg::LineChart line_chart(std::string id, std::string title, svg::Axis x, svg::Axis y) {
+  svg::LineChart c;
+  c.id = std::move(id);
+  c.title = std::move(title);
+  c.x = std::move(x);
+  c.y = std::move(y);
+  return c;
+}
 svg::Series series_named(std::string name) {
   svg::Series s;
   s.name = std::move(name);
@@ -562,11 +570,8 @@ std::optional<svg::LineChart> memory_wall_chart(const RunView& v) {
   for (const auto& s : v.steps)
     if (s.context_tokens) xs.push_back(*s.context_tokens);
   if (xs.empty()) return std::nullopt;
-  svg::LineChart c;
-  c.id = v.prefix + "memory-wall";
-  c.title = "Memory wall: TTFT and decode rate by context";
-  c.x = axis("context", "tokens");
-  c.y = axis("TTFT", "ms");
+  svg::LineChart c = line_chart(v.prefix + "memory-wall", "Memory wall: TTFT and decode rate by context",
+                                axis("context", "tokens"), axis("TTFT", "ms"));
   c.y2 = axis("decode rate", "tokens/s");
   std::map<std::string, std::vector<const StepView*>> by_arm;
   for (const auto& s : v.steps)
@@ -706,11 +711,8 @@ std::optional<svg::LineChart> concurrency_chart(const RunView& v, ReportTable& t
   for (const auto& s : v.steps)
     if (s.users && !s.context_tokens) steps.push_back(&s);
   if (steps.empty()) return std::nullopt;
-  svg::LineChart c;
-  c.id = v.prefix + "concurrency";
-  c.title = "Concurrency: throughput against p99 TTFT";
-  c.x = axis("TTFT p99", "ms");
-  c.y = axis("output tokens/s (aggregate)", "tokens/s");
+  svg::LineChart c = line_chart(v.prefix + "concurrency", "Concurrency: throughput against p99 TTFT", axis("TTFT p99", "ms"),
+                                axis("output tokens/s (aggregate)", "tokens/s"));
   table.caption = "Throughput, latency and goodput per users step";
   table.header = {"users"};
   if (has_arms(v)) table.header.push_back("arm");
@@ -887,11 +889,8 @@ std::optional<svg::LineChart> iops_chart(const RunView& v, const RecordingDigest
   if (devs.empty()) return std::nullopt;
   std::stable_sort(devs.begin(), devs.end(), [](const Dev& a, const Dev& b) { return a.peak > b.peak; });
   const std::size_t shown = std::min<std::size_t>(devs.size(), 6);
-  svg::LineChart c;
-  c.id = v.prefix + "ssd-iops";
-  c.title = "Disk operations per second over the run";
-  c.x = axis("time since the first sample", "s");
-  c.y = axis("operations", "iops");
+  svg::LineChart c = line_chart(v.prefix + "ssd-iops", "Disk operations per second over the run",
+                                axis("time since the first sample", "s"), axis("operations", "iops"));
   bool reduced = false;
   for (std::size_t i = 0; i < shown; ++i) {
     svg::Series s = series_named(devs[i].name);
