@@ -1107,6 +1107,49 @@ bool comparison_blocks(const json& c, std::vector<ReportBlock>& blocks) {
   return true;
 }
 
+// summary.json `cost` as workloads/cost.h writes it: a row per line (basis, or basis/name) with the run's
+// dollars and the per-1M-token figures, its formula and the price's source; then why a line is absent, and
+// the inputs and energy as generic tables. False when it is not that shape.
+bool cost_blocks(const json& c, std::vector<ReportBlock>& blocks) {
+  const json* lines = jf::member(c, "lines");
+  if (!lines || !lines->is_object()) return false;
+  const json* inputs = jf::member(c, "inputs");
+  ReportTable t;
+  t.caption = "Cost of the run";
+  t.header = {"line", "$ for the run", "$ per 1M output tokens", "$ per 1M tokens (input + output)", "formula", "price source"};
+  t.source = "summary.json cost.lines.*.{usd, usd_per_1m_output_tokens, usd_per_1m_total_tokens, formula}; "
+             "cost.inputs.*.{source, date}";
+  auto add = [&](const std::string& name, const json& line, const json* in) {
+    std::string src = kAbsent;
+    if (in && in->is_object() && jf::string_member(*in, "source"))
+      src = str(*in, "source") + (jf::string_member(*in, "date") ? " (" + str(*in, "date") + ")" : "");
+    t.rows.push_back({name, fx(num(line, "usd"), 6), fx(num(line, "usd_per_1m_output_tokens"), 4),
+                      fx(num(line, "usd_per_1m_total_tokens"), 4), str(line, "formula"), src});
+  };
+  for (const auto& [basis, line] : lines->items()) {
+    if (!line.is_object()) continue;
+    const json* in = inputs ? jf::member(*inputs, basis) : nullptr;
+    if (jf::member(line, "usd")) {
+      add(basis, line, in ? in : inputs ? jf::member(*inputs, "local") : nullptr);
+      continue;
+    }
+    for (const auto& [name, sub] : line.items())
+      if (sub.is_object()) add(basis + " " + name, sub, in ? jf::member(*in, name) : nullptr);
+  }
+  blocks.push_back(table_block(std::move(t)));
+  if (const json* absent = jf::member(c, "absent"); absent && absent->is_object() && !absent->empty()) {
+    ReportTable a;
+    a.caption = "Cost lines left out";
+    a.header = {"line", "why"};
+    a.source = "summary.json cost.absent";
+    for (const auto& [k, v] : absent->items()) a.rows.push_back({k, cell_of(v)});
+    blocks.push_back(table_block(std::move(a)));
+  }
+  for (const char* part : {"tokens", "energy", "inputs"})
+    if (const json* x = jf::member(c, part); x && x->is_object()) json_tables(*x, "summary.json", std::string("cost.") + part, blocks);
+  return true;
+}
+
 // ------------------------------------------------------------ one run
 
 void add_run(Report& rep, RunView& v) {
@@ -1209,7 +1252,7 @@ void add_run(Report& rep, RunView& v) {
   }
   if (d.summary && jf::member(*d.summary, "cost")) {
     ReportSection s = section(sid + "-cost", "Cost", 3);
-    json_tables((*d.summary)["cost"], "summary.json", "cost", s.blocks);
+    if (!cost_blocks((*d.summary)["cost"], s.blocks)) json_tables((*d.summary)["cost"], "summary.json", "cost", s.blocks);
     subs.push_back(std::move(s));
   }
 

@@ -171,8 +171,12 @@ TEST(Report, AbRunHasAColumnPerArmAndTheComparisonTables) {
                   {"output_tokens", 64}, {"warmup", false}, {"t_send", 20.0 + i}});
   }
   summary["comparison"] = compare_requests(ra, rb, "offload off", "offload on");
-  nlohmann::json line = {{"basis", "api"}, {"per_1m_output_tokens", 0.6}, {"source", "https://example.invalid/prices"}};
-  summary["cost"]["lines"] = nlohmann::json::array({line});
+  // cost as workloads/cost.h writes it (a subset of its fields).
+  summary["cost"]["lines"]["local_hardware"] = {{"usd", 0.0125}, {"usd_per_1m_output_tokens", 19.53125}, {"formula", "purchase_usd × …"}};
+  summary["cost"]["lines"]["api"]["mini"] = {{"usd", 0.000384}, {"usd_per_1m_output_tokens", 0.6}, {"formula", "output_tokens × …"}};
+  summary["cost"]["inputs"]["local"] = {{"name", "workstation"}, {"purchase_usd", 5000}};
+  summary["cost"]["inputs"]["api"]["mini"] = {{"usd_per_1m_output", 0.6}, {"source", "https://example.invalid/prices"}, {"date", "2026-11-01"}};
+  summary["cost"]["absent"]["ssd_wear"] = "no SSD chosen (cost.ssd)";
   d.write("summary.json", summary.dump());
   const Report r = build_report({load_run_dir(d.path().string())});
   const std::string md = render_markdown(r);
@@ -183,7 +187,9 @@ TEST(Report, AbRunHasAColumnPerArmAndTheComparisonTables) {
   EXPECT_TRUE(contains(md, "**ttft_ms, B against A**")) << md;
   // 1024 tokens: medians 102 and 204, ratio 2 (its CI from the seeded bootstrap).
   EXPECT_TRUE(contains(md, "| 5 | 5 | 102.00 | 204.00 | 2.000 [")) << md;
-  EXPECT_TRUE(contains(md, "| api | 0.6000 | https://example.invalid/prices |")) << md;
+  EXPECT_TRUE(contains(md, "| api mini | 0.000384 | 0.6000 | — | output_tokens × … | https://example.invalid/prices (2026-11-01) |")) << md;
+  EXPECT_TRUE(contains(md, "| local_hardware | 0.012500 | 19.5312 | — | purchase_usd × … | — |")) << md;
+  EXPECT_TRUE(contains(md, "| ssd_wear | no SSD chosen (cost.ssd) |")) << md;
   std::string grid;
   for (const auto& c : r.charts())
     if (c.id == "outcome-grid") grid = c.svg;
