@@ -4,6 +4,7 @@
 // `--help`, `--version`.
 // Parsing is separate from running so every error path is testable.
 
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -14,7 +15,7 @@
 
 namespace tierscope {
 
-enum class Command { daemon, probe, bench, soak, run_capped, env, recording, help, version };
+enum class Command { daemon, probe, bench, soak, run_capped, env, recording, compare, help, version };
 
 struct CliOptions {
   Command command = Command::help;
@@ -35,6 +36,10 @@ struct CliOptions {
   // recording: the directory (format: jsonl | csv) and --series REGEX.
   std::string recording_dir;
   std::optional<std::string> series;
+  // compare: RUN_A RUN_B (--out above), --margin (checked: 0 < M < 1), --seed.
+  std::vector<std::string> compare_runs;
+  std::optional<double> margin;
+  std::optional<std::uint64_t> seed;
 };
 
 class UsageError : public std::runtime_error {
