@@ -122,7 +122,18 @@ int run_compare(const CompareArgs& args) {
   o.planned = steps_a;
   if (a.summary && a.summary->is_object() && a.summary->contains("steps")) o.steps_a = (*a.summary)["steps"];
   if (b.summary && b.summary->is_object() && b.summary->contains("steps")) o.steps_b = (*b.summary)["steps"];
-  json comparison = compare_requests(a.requests, b.requests, args.run_a, args.run_b, o);
+  // The arms are named by the directories' base names (the paths when those are the same).
+  auto base = [](const std::string& path) {
+    std::filesystem::path p = std::filesystem::path(path).lexically_normal();
+    if (p.filename().empty()) p = p.parent_path();
+    return p.filename().string();
+  };
+  std::string name_a = base(args.run_a), name_b = base(args.run_b);
+  if (name_a.empty() || name_b.empty() || name_a == name_b) {
+    name_a = args.run_a;
+    name_b = args.run_b;
+  }
+  json comparison = compare_requests(a.requests, b.requests, name_a, name_b, o);
   comparison["runs"] = {{"a", args.run_a}, {"b", args.run_b}};
   if (!scenario_a.empty()) comparison["scenario"] = scenario_a;
   const std::string md = comparison_markdown(comparison);
