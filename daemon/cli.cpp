@@ -33,6 +33,7 @@ std::vector<Flag> flags_for(Command c) {
   if (c == Command::soak) return {{"--out", "DIR"}, {"--set", "KEY=VALUE"}, {"--help", ""}};
   if (c == Command::recording) return {{"--format", "jsonl|csv"}, {"--series", "REGEX"}, {"--help", ""}};
   if (c == Command::report) return {{"--out", "DIR"}, {"--format", "html,md"}, {"--help", ""}};
+  if (c == Command::compare) return {{"--out", "DIR"}, {"--margin", "M"}, {"--seed", "N"}, {"--help", ""}};
   if (c == Command::run_capped)
     return {{"--memory-max", "SIZE"}, {"--memory-high", "SIZE"}, {"--swap-max", "SIZE"},
             {"--backend", "auto|systemd|cgroup"}, {"--cgroup-parent", "CGROUP"}, {"--name", "NAME"},
@@ -65,6 +66,7 @@ std::string_view command_name(Command c) {
          : c == Command::env        ? "env"
          : c == Command::recording  ? "recording"
          : c == Command::report     ? "report"
+         : c == Command::compare    ? "compare"
                                     : "probe";
 }
 
@@ -154,6 +156,15 @@ void take_value(CliOptions& o, const std::string& arg, const std::string& v, con
     o.model = v;
   } else if (arg == "--os-release") {
     o.os_release = v;
+  } else if (arg == "--margin") {
+    const auto m = text::parse_double(v);
+    if (!m || !(*m > 0 && *m < 1))
+      throw UsageError(prefix + "--margin: expected a fraction between 0 and 1 (0.05 is ±5 %), got " + text::quoted(v));
+    o.margin = *m;
+  } else if (arg == "--seed") {
+    const auto s = text::parse_u64(v);
+    if (!s) throw UsageError(prefix + "--seed: expected a whole number, got " + text::quoted(v));
+    o.seed = *s;
   } else if (arg == "--interval") {
     auto d = parse_duration(v);
     if (!d || *d < kMinInterval || *d > kMaxInterval)
@@ -166,7 +177,7 @@ void take_value(CliOptions& o, const std::string& arg, const std::string& v, con
 
 CliOptions parse_cli(const std::vector<std::string>& args) {
   CliOptions o;
-  if (args.empty()) throw UsageError("missing command (daemon, probe, bench, soak, run-capped, env, recording or report)");
+  if (args.empty()) throw UsageError("missing command (daemon, probe, bench, soak, run-capped, env, recording, report or compare)");
   const std::string& first = args[0];
   if (first == "--help" || first == "-h" || first == "help") {
     o.command = Command::help;
@@ -185,11 +196,12 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
   else if (first == "env") o.command = Command::env;
   else if (first == "recording") o.command = Command::recording;
   else if (first == "report") o.command = Command::report;
+  else if (first == "compare") o.command = Command::compare;
   else {
     std::string msg = "unknown command '" + first + "'";
-    if (auto g = did_you_mean(first, {"daemon", "probe", "bench", "soak", "run-capped", "env", "recording", "report"}))
+    if (auto g = did_you_mean(first, {"daemon", "probe", "bench", "soak", "run-capped", "env", "recording", "report", "compare"}))
       msg += "; did you mean '" + *g + "'?";
-    else msg += " (expected daemon, probe, bench, soak, run-capped, env, recording or report)";
+    else msg += " (expected daemon, probe, bench, soak, run-capped, env, recording, report or compare)";
     throw UsageError(msg);
   }
   if (o.command == Command::env) o.format = "yaml";
@@ -217,6 +229,11 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
     if ((o.command == Command::bench || o.command == Command::soak) && (arg.empty() || arg[0] != '-')) {
       if (!o.scenario.empty()) throw UsageError(prefix + "unexpected argument '" + arg + "' (one scenario file only)");
       o.scenario = arg;
+      continue;
+    }
+    if (o.command == Command::compare && (arg.empty() || arg[0] != '-')) {
+      if (o.compare_runs.size() == 2) throw UsageError(prefix + "unexpected argument '" + arg + "' (two run directories only)");
+      o.compare_runs.push_back(arg);
       continue;
     }
     if (o.command == Command::recording && (arg.empty() || arg[0] != '-')) {
@@ -255,6 +272,8 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
     throw UsageError(prefix + "missing the directory (tierscope recording DIR)");
   if (o.command == Command::report && o.run_dirs.empty())
     throw UsageError(prefix + "missing the run directory (tierscope report RUN_DIR...)");
+  if (o.command == Command::compare && o.compare_runs.size() != 2)
+    throw UsageError(prefix + "expected two run directories (tierscope compare RUN_A RUN_B)");
   if (o.command == Command::run_capped) {
     if (!o.memory_max && !o.memory_high && !o.swap_max)
       throw UsageError(prefix + "expected at least one of --memory-max, --memory-high, --swap-max");
@@ -470,6 +489,31 @@ Exit codes: 0 written, 64 bad usage, 65 no run directory has anything to
 report, 73 the output cannot be written.
 )";
 
+constexpr std::string_view kCompareUsage = R"(Usage: tierscope compare RUN_A RUN_B [--out DIR] [--margin M] [--seed N]
+
+Compares two run directories of `tierscope bench` with the same scenario and
+steps (e.g. offload off and on): per step, each run's outcomes (the OOM vs
+success table) and, per metric (TTFT, TPOT, E2E, decode tokens/s), the ratio
+of medians B/A with a bootstrap 95 % confidence interval, Welch's t interval
+of the difference of means, the Mann-Whitney U p-value, an equivalence test
+and a verdict: faster, slower, equivalent within the margin, or
+inconclusive. Statistics and rules: docs/ab.md.
+
+Options:
+  --out DIR            output directory (default ./compare-<UTC timestamp>):
+                       comparison.json and comparison.md
+  --margin M           equivalence margin: B/A within [1/(1+M), 1+M] (default
+                       0.05, ±5 %)
+  --seed N             bootstrap seed (default 1; recorded in comparison.json)
+  --help               this text
+
+Prints the Markdown tables. Problems in a run directory (a torn last line, a
+missing summary.json) are "warning:" lines on stderr.
+Exit codes: 0 compared, 64 bad usage, or the runs' scenarios or steps differ
+(the reason on stderr), 65 a run has no usable request records, 73 --out
+cannot be created or written.
+)";
+
 constexpr std::string_view kUsage = R"(Usage: tierscope COMMAND [OPTIONS]
 
 Commands:
@@ -481,6 +525,7 @@ Commands:
   env        print this machine's audit manifest (YAML or JSON), exit
   recording  print a recording of samples (record.dir) with names resolved
   report     write the HTML and Markdown report of run directories
+  compare    compare two bench runs (A/B): outcomes, ratios with CIs, verdicts
 
 Options:
   --help     this text; `tierscope COMMAND --help` for a command's options
@@ -501,13 +546,15 @@ std::string usage_text(std::string_view command) {
   if (command == "env") return std::string(kEnvUsage);
   if (command == "recording") return std::string(kRecordingUsage);
   if (command == "report") return std::string(kReportUsage);
+  if (command == "compare") return std::string(kCompareUsage);
   return std::string(kUsage);
 }
 
 int print_help(const std::string& topic) {
   if (!topic.empty() && topic != "daemon" && topic != "probe" && topic != "bench" && topic != "soak" &&
-      topic != "run-capped" && topic != "env" && topic != "recording" && topic != "report") {
-    std::cerr << "tierscope: no help for '" << topic << "' (commands: daemon, probe, bench, soak, run-capped, env, recording, report)\n";
+      topic != "run-capped" && topic != "env" && topic != "recording" && topic != "report" &&
+      topic != "compare") {
+    std::cerr << "tierscope: no help for '" << topic << "' (commands: daemon, probe, bench, soak, run-capped, env, recording, report, compare)\n";
     return exit_code::usage;
   }
   std::cout << usage_text(topic);

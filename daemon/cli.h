@@ -5,6 +5,7 @@
 // `--help`, `--version`.
 // Parsing is separate from running so every error path is testable.
 
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -15,7 +16,7 @@
 
 namespace tierscope {
 
-enum class Command { daemon, probe, bench, soak, run_capped, env, recording, report, help, version };
+enum class Command { daemon, probe, bench, soak, run_capped, env, recording, report, compare, help, version };
 
 struct CliOptions {
   Command command = Command::help;
@@ -38,6 +39,10 @@ struct CliOptions {
   std::optional<std::string> series;
   // report: the run directories (--out above; --format html,md in `format`).
   std::vector<std::string> run_dirs;
+  // compare: RUN_A RUN_B (--out above), --margin (checked: 0 < M < 1), --seed.
+  std::vector<std::string> compare_runs;
+  std::optional<double> margin;
+  std::optional<std::uint64_t> seed;
 };
 
 class UsageError : public std::runtime_error {

@@ -1,6 +1,6 @@
 // tierscope: memory-tier, swap, pressure, block-device, NVMe and GPU sampler
 // and Prometheus exporter. main() only dispatches: everything else lives in
-// the libraries of each folder. `bench`, `soak`, `run-capped` and `env` run in the
+// the libraries of each folder. `bench`, `soak`, `run-capped`, `env` and `compare` run in the
 // helper executable tierscope-workloads (daemon/helper_exec.h) (`env`: the
 // manifest reports libcurl's version from the library itself).
 
@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
     case Command::run_capped:
     case Command::env:
     case Command::report:
+    case Command::compare:
       return exec_helper(kWorkloadsHelper, args);
     case Command::help:
     case Command::version:

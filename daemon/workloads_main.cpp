@@ -14,6 +14,7 @@
 #include "core/duration.h"
 #include "daemon/commands.h"
 #include "workloads/bench_command.h"
+#include "workloads/compare_command.h"
 #include "workloads/env_command.h"
 #include "daemon/service_manager.h"
 #include "workloads/report_command.h"
@@ -81,6 +82,9 @@ int main(int argc, char** argv) {
   if (opts.command == Command::report)
     return workloads::run_report({opts.run_dirs, opts.out.value_or(""), opts.format.find("html") != std::string::npos,
                                   opts.format.find("md") != std::string::npos});
-  std::cerr << "tierscope-workloads: runs bench, soak, run-capped, env and report only; use tierscope " << args.front() << "\n";
+  if (opts.command == Command::compare)
+    return workloads::run_compare({opts.compare_runs[0], opts.compare_runs[1], opts.out.value_or(""),
+                                   opts.margin.value_or(0.05), opts.seed.value_or(1)});
+  std::cerr << "tierscope-workloads: runs bench, soak, run-capped, env, report and compare only; use tierscope " << args.front() << "\n";
   return exit_code::usage;
 }

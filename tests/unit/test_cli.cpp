@@ -47,9 +47,9 @@ TEST(Cli, HelpAndVersion) {
 }
 
 TEST(Cli, ErrorsSayWhatWasExpected) {
-  EXPECT_EQ(usage_error({}), "missing command (daemon, probe, bench, soak, run-capped, env, recording or report)");
+  EXPECT_EQ(usage_error({}), "missing command (daemon, probe, bench, soak, run-capped, env, recording, report or compare)");
   EXPECT_EQ(usage_error({"deamon"}), "unknown command 'deamon'; did you mean 'daemon'?");
-  EXPECT_EQ(usage_error({"serve"}), "unknown command 'serve' (expected daemon, probe, bench, soak, run-capped, env, recording or report)");
+  EXPECT_EQ(usage_error({"serve"}), "unknown command 'serve' (expected daemon, probe, bench, soak, run-capped, env, recording, report or compare)");
   EXPECT_EQ(usage_error({"daemon", "--lisen", "x"}), "daemon: unknown option '--lisen'; did you mean '--listen'?");
   EXPECT_EQ(usage_error({"daemon", "--format", "json"}), "daemon: unknown option '--format'");  // probe only
   EXPECT_EQ(usage_error({"probe", "--listen", "127.0.0.1:1"}), "probe: unknown option '--listen'");
@@ -77,6 +77,25 @@ TEST(Cli, Bench) {
   EXPECT_THROW(parse_cli({"bench", "a.yaml", "--set", "novalue"}), UsageError);
   EXPECT_THROW(parse_cli({"bench", "a.yaml", "--url", "h:8080"}), UsageError);
   EXPECT_EQ(parse_cli({"bench", "--help"}).help_topic, "bench");
+}
+
+TEST(Cli, Compare) {
+  auto o = parse_cli({"compare", "runs/off", "runs/on", "--out", "cmp", "--margin=0.1", "--seed", "7"});
+  EXPECT_EQ(o.command, Command::compare);
+  ASSERT_EQ(o.compare_runs.size(), 2u);
+  EXPECT_EQ(o.compare_runs[1], "runs/on");
+  EXPECT_EQ(o.out, "cmp");
+  EXPECT_EQ(o.margin, 0.1);
+  EXPECT_EQ(o.seed, 7u);
+  o = parse_cli({"compare", "a", "b"});
+  EXPECT_FALSE(o.margin);
+  EXPECT_FALSE(o.seed);
+  EXPECT_EQ(usage_error({"compare", "a"}), "compare: expected two run directories (tierscope compare RUN_A RUN_B)");
+  EXPECT_EQ(usage_error({"compare", "a", "b", "c"}), "compare: unexpected argument 'c' (two run directories only)");
+  EXPECT_EQ(usage_error({"compare", "a", "b", "--margin", "0"}),
+            "compare: --margin: expected a fraction between 0 and 1 (0.05 is ±5 %), got \"0\"");
+  EXPECT_NE(usage_error({"compare", "a", "b", "--seed", "-1"}).find("--seed: expected a whole number"), std::string::npos);
+  EXPECT_NE(usage_text("compare").find("Usage: tierscope compare RUN_A RUN_B"), std::string::npos);
 }
 
 TEST(Cli, Soak) {
