@@ -1,5 +1,7 @@
 #include "workloads/summary.h"
 
+#include "workloads/cost.h"
+
 #include <ctime>
 
 #include <algorithm>
@@ -216,6 +218,7 @@ json to_json(const RunSummary& s) {
   if (s.limits) j["limits"] = *s.limits;
   if (s.predicted_wall) j["predicted_wall"] = *s.predicted_wall;
   if (s.manifest_sha256) j["manifest_sha256"] = *s.manifest_sha256;
+  if (s.cost) j["cost"] = *s.cost;
   return j;
 }
 
@@ -314,7 +317,9 @@ void print_table(std::ostream& os, const RunSummary& summary, const std::string&
   for (const StepResult& st : summary.steps) print_row(os, st);
   os << "(ms; tok/s aggregate over the step's wall time)";
   if (summary.wall) os << "\nwall: " << to_json(*summary.wall).dump();
-  os << "\nresults: " << out_dir << "\n";
+  os << "\n";
+  if (summary.cost) print_cost(os, *summary.cost);
+  os << "results: " << out_dir << "\n";
   os.flush();
 }
 
