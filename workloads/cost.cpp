@@ -135,10 +135,10 @@ Prices parse_prices(std::string_view yaml, const std::string& file) {
           LocalPrice l;
           l.name = name;
           l.purchase_usd = p.money(n, f, "purchase_usd", "the purchase price in USD, > 0");
-          l.amortization_years = p.number(p.need(n, f, "amortization_years", "years, > 0"), f + ".amortization_years",
-                                          0, 100, true, "the years the purchase is spread over, > 0 and ≤ 100");
-          l.hours_per_day = p.number(p.need(n, f, "hours_per_day", "hours, > 0 and ≤ 24"), f + ".hours_per_day", 0,
-                                     24, true, "hours of use per day, > 0 and ≤ 24");
+          l.amortization_years = p.number(p.need(n, f, "amortization_years", "years, 0.01-100"), f + ".amortization_years",
+                                          0.01, 100, false, "the years the purchase is spread over, 0.01-100");
+          l.hours_per_day = p.number(p.need(n, f, "hours_per_day", "hours, 0.01-24"), f + ".hours_per_day", 0.01,
+                                     24, false, "hours of use per day, 0.01-24");
           l.electricity_usd_per_kwh =
               p.number(p.need(n, f, "electricity_usd_per_kwh", "USD per kWh, ≥ 0"), f + ".electricity_usd_per_kwh", 0,
                        100, false, "the electricity price in USD per kWh, ≥ 0");
@@ -156,8 +156,9 @@ Prices parse_prices(std::string_view yaml, const std::string& file) {
           s.name = name;
           if (const YAML::Node u = n["purchase_usd"]; u.IsDefined() && !u.IsNull())
             s.purchase_usd = p.number(u, f + ".purchase_usd", 0, kMaxUsd, true, "the purchase price in USD, > 0, or null when unknown");
-          s.rated_tbw = p.number(p.need(n, f, "rated_tbw", "terabytes written of rated endurance, > 0"), f + ".rated_tbw", 0,
-                                 1e9, true, "terabytes written (10^12 bytes) of rated endurance, > 0");
+          s.rated_tbw = p.number(p.need(n, f, "rated_tbw", "terabytes written of rated endurance, 0.001-1e9"),
+                                 f + ".rated_tbw", 0.001, 1e9, false,
+                                 "terabytes written (10^12 bytes) of rated endurance, 0.001-1e9");
           s.source = p.text(n, f, "source", kSourceHelp);
           s.date = p.text(n, f, "date", kDateHelp);
           out.ssd.push_back(std::move(s));
