@@ -64,14 +64,8 @@ out=$TMP/out
 LOG=$TMP/bench.err
 "$bin" bench "$TMP/scenario.yaml" --out "$out" >"$TMP/bench.out" 2>"$LOG" &
 BENCH_PID=$!
-PORT=""
-for _ in $(seq 200); do
-  PORT=$(sed -n 's|.*live metrics on http://127\.0\.0\.1:\([0-9]*\)/metrics.*|\1|p' "$LOG" | head -1)
-  [[ -n "$PORT" ]] && break
-  kill -0 "$BENCH_PID" 2>/dev/null || fail "tierscope bench exited before listening"
-  sleep 0.05
-done
-[[ -n "$PORT" && "$PORT" != 0 ]] || fail "tierscope bench did not log its live metrics address within 10 s"
+PORT=$(port_from_log "$LOG" 's|.*live metrics on http://127\.0\.0\.1:\([0-9]*\)/metrics.*|\1|p' "$BENCH_PID" "tierscope bench")
+[[ -n "$PORT" && "$PORT" != 0 ]] || fail "tierscope bench did not log its live metrics address"
 
 # --- scrape every 100 ms while it runs: each basis never falls.
 declare -A last=()
