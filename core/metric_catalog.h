@@ -319,6 +319,27 @@ inline constexpr MetricDef workload_major_faults{"tierscope_workload_major_fault
     "Major page faults of the workload: v2 memory.stat pgmajfault / v1 total_pgmajfault, or the sum of majflt "
     "(field 12 of /proc/<pid>/stat) over the watched processes.", kCounter};
 
+// ---- CPU energy and temperatures (probes/power.h) -----------------------
+inline constexpr MetricDef cpu_energy{"tierscope_cpu_energy_joules_total",
+    "Energy used by a powercap RAPL zone since tierscope first read it, joules: the increases of "
+    "/sys/class/powercap/intel-rapl:*/energy_uj (uJ / 1e6), a wrap counted as (raw - last) mod "
+    "(max_energy_range_uj + 1); zone = the zone's name file (package-0, core, uncore, dram, psys), with the parent "
+    "zone's name where it repeats (package-1/core). Absent where energy_uj is unreadable (root only since Linux 5.10).",
+    kCounter};
+inline constexpr MetricDef cpu_temperature{"tierscope_cpu_temperature_celsius",
+    "CPU temperature, degrees Celsius: hwmon temp*_input (millidegrees / 1000) of the coretemp, k10temp, zenpower "
+    "or cpu_thermal chip; sensor = temp*_label (Package id 0, Core 4, Tctl, Tccd1), else temp1.", kGauge};
+inline constexpr MetricDef cpu_temperature_max{"tierscope_cpu_temperature_max_celsius",
+    "High threshold of a CPU temperature sensor, degrees Celsius: hwmon temp*_max (millidegrees / 1000); absent "
+    "where the driver has none.", kGauge};
+inline constexpr MetricDef cpu_temperature_critical{"tierscope_cpu_temperature_critical_celsius",
+    "Critical threshold of a CPU temperature sensor, degrees Celsius: hwmon temp*_crit (millidegrees / 1000); absent "
+    "where the driver has none.", kGauge};
+inline constexpr MetricDef cpu_thermal_throttle{"tierscope_cpu_thermal_throttle_total",
+    "CPU thermal throttle events (x86 thermal interrupt): kind=core: core_throttle_count of "
+    "/sys/devices/system/cpu/cpu*/thermal_throttle summed over the CPUs; kind=package: package_throttle_count, the "
+    "highest among each package's CPUs, summed over the packages.", kCounter};
+
 // Every fixed metric above, in catalog order: the source of
 // grafana/lib/metrics.json (tests/grafana/metrics_json.cpp), which the
 // dashboards and rules are checked against. Add a new MetricDef here too.
@@ -343,7 +364,8 @@ inline constexpr const MetricDef* kCatalog[] = {
     &gpu_visible_vram_capacity, &gpu_visible_vram_used, &gpu_process_memory_sum, &process_gpu_memory,
     &gpu_probe_errors, &workload_process, &workload_source_info, &workload_memory, &workload_memory_current,
     &workload_memory_peak, &workload_memory_limit, &workload_memory_events, &workload_oom_kills, &workload_io_bytes,
-    &workload_io_ops, &workload_major_faults,
+    &workload_io_ops, &workload_major_faults, &cpu_energy, &cpu_temperature, &cpu_temperature_max,
+    &cpu_temperature_critical, &cpu_thermal_throttle,
 };
 
 // Families whose names are only known at run time: one per /proc/meminfo

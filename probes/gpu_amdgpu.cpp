@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/text.h"
+#include "probes/hwmon.h"
 #include "probes/registry.h"
 #include "probes/snapshot.h"
 #include "probes/sysfs.h"
@@ -108,18 +109,6 @@ std::optional<double> parse_busy_ratio(std::string_view text) {
   return static_cast<double>(*v) / 100.0;
 }
 
-std::optional<double> parse_hwmon_millicelsius(std::string_view text) {
-  auto v = text::parse_i64(text::trim(text));
-  if (!v) return std::nullopt;
-  return static_cast<double>(*v) / 1000.0;
-}
-
-std::optional<double> parse_hwmon_micro(std::string_view text) {
-  auto v = text::parse_u64(text::trim(text));
-  if (!v) return std::nullopt;
-  return static_cast<double>(*v) / 1e6;
-}
-
 std::optional<GpuMetricsHeader> parse_gpu_metrics_header(std::string_view bytes) {
   // struct metrics_table_header { uint16_t structure_size; uint8_t
   // format_revision; uint8_t content_revision; } at the start of the binary
@@ -214,15 +203,6 @@ AmdApuSignal amd_apu_signal(const AmdApuEvidence& e) {
 
 // ---- The probe ----
 
-namespace {
-
-struct TempSensor {
-  std::string input;   // "temp2_input"
-  std::string sensor;  // its temp2_label ("junction"), else "temp2"
-};
-
-}  // namespace
-
 // Facts of a card that hold while the same device stays bound to amdgpu; they
 // are learnt again when its uevent (driver, PCI id and slot) changes.
 struct GpuAmdgpuProbe::State {
@@ -231,7 +211,7 @@ struct GpuAmdgpuProbe::State {
     fs::path device;  // <sysfs>/class/drm/cardN/device
     std::optional<std::string> pci_bus_id, name, uuid;
     std::optional<fs::path> hwmon;
-    std::vector<TempSensor> temperatures;
+    std::vector<HwmonTemperature> temperatures;
     bool apu = false;
     bool seen = false;
   };
@@ -262,6 +242,8 @@ class Reader {
     auto* s = raw(p);
     return s ? parse(std::string_view(*s)) : std::nullopt;
   }
+  FileCache& files() { return ctx_.files; }
+  std::string& scratch() { return ctx_.scratch; }
 
  private:
   ProbeContext& ctx_;
@@ -271,26 +253,6 @@ std::optional<fs::path> find_hwmon(const fs::path& device) {
   for (const auto& name : sysfs::list_dir(device / "hwmon"))
     if (name.rfind("hwmon", 0) == 0) return device / "hwmon" / name;
   return std::nullopt;
-}
-
-std::vector<TempSensor> find_temperatures(Reader& rd, const fs::path& hwmon) {
-  std::vector<std::pair<std::uint64_t, std::string>> found;  // index, "tempN"
-  for (const auto& name : sysfs::list_dir(hwmon)) {
-    std::string_view n = name;
-    constexpr std::string_view prefix = "temp", suffix = "_input";
-    if (n.size() <= prefix.size() + suffix.size() || n.substr(0, prefix.size()) != prefix ||
-        n.substr(n.size() - suffix.size()) != suffix)
-      continue;
-    auto index = text::parse_u64(n.substr(prefix.size(), n.size() - prefix.size() - suffix.size()));
-    if (index) found.emplace_back(*index, std::string(n.substr(0, n.size() - suffix.size())));
-  }
-  std::sort(found.begin(), found.end());
-  std::vector<TempSensor> out;
-  for (const auto& [index, base] : found) {
-    auto label = rd.line(hwmon / (base + "_label"));
-    out.push_back({base + "_input", label && !label->empty() ? *label : base});
-  }
-  return out;
 }
 
 std::optional<IpVersion> read_ip_version(Reader& rd, const fs::path& instance) {
@@ -338,7 +300,7 @@ void learn(Reader& rd, GpuAmdgpuProbe::State::Card& c, const fs::path& card_dir)
   if (auto uid = rd.line(dev / "unique_id"); uid && !uid->empty()) c.uuid = std::move(*uid);
 
   c.hwmon = find_hwmon(dev);
-  c.temperatures = c.hwmon ? find_temperatures(rd, *c.hwmon) : std::vector<TempSensor>{};
+  c.temperatures = c.hwmon ? hwmon_temperatures(rd.files(), *c.hwmon, rd.scratch()) : std::vector<HwmonTemperature>{};
 
   AmdApuEvidence evidence;
   if (c.hwmon) {
@@ -417,8 +379,8 @@ ProbeOutcome GpuAmdgpuProbe::sample(ProbeContext& ctx, Snapshot& out) {
       if (!g.power_watts) g.power_watts = rd.value(h / "power1_input", parse_hwmon_micro);
       g.energy_joules = rd.value(h / "energy1_input", parse_hwmon_micro);
       for (const auto& t : c.temperatures) {
-        if (auto celsius = rd.value(h / t.input, parse_hwmon_millicelsius))
-          g.temperatures.push_back({t.sensor, *celsius});
+        if (auto celsius = rd.value(h / (t.base + "_input"), parse_hwmon_millicelsius))
+          g.temperatures.push_back({t.label, *celsius});
       }
     }
     inv.gpus.push_back(std::move(g));

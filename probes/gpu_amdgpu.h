@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "probes/gpu.h"
+#include "probes/hwmon.h"
 #include "probes/probe.h"
 #include "probes/snapshot.h"
 
@@ -71,10 +72,6 @@ std::optional<double> parse_pp_dpm_current_hz(std::string_view text);
 
 // gpu_busy_percent / mem_busy_percent: "0".."100" -> 0..1.
 std::optional<double> parse_busy_ratio(std::string_view text);
-// hwmon temp*_input in millidegrees Celsius (signed) -> °C.
-std::optional<double> parse_hwmon_millicelsius(std::string_view text);
-// hwmon power*_ (µW) and energy*_input (µJ) -> W and J.
-std::optional<double> parse_hwmon_micro(std::string_view text);
 
 // The common header of device/gpu_metrics (kgd_pp_interface.h,
 // struct metrics_table_header), in host byte order as the kernel writes it.

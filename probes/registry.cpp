@@ -11,6 +11,7 @@
 #include "probes/nvme.h"
 #include "probes/offload.h"
 #include "probes/peaks.h"
+#include "probes/power.h"
 #include "probes/pressure.h"
 #include "probes/swaps.h"
 #include "probes/vmstat.h"
@@ -26,13 +27,14 @@ namespace {
 constexpr const ProbeRegistration* kProbes[] = {
     &kMeminfoProbe, &kVmstatProbe,   &kPressureProbe, &kSwapsProbe,     &kDiskstatsProbe,
     &kNvmeProbe,    &kWorkloadProbe, &kGpuNvmlProbe,  &kGpuAmdgpuProbe, &kDrmFdinfoProbe,
-    &kWorkloadMemoryProbe,
+    &kWorkloadMemoryProbe, &kPowerProbe,
 };
 
 // The post-sample steps, in the order they run: the offload verdict (nvme and
 // swaps readings), the peaks (diskstats and vmstat history), and the log of
-// NVMe admin-read problems.
-constexpr const PostSampleRegistration* kPostSampleSteps[] = {&kOffloadStep, &kPeaksStep, &kNvmeAdminLogStep};
+// NVMe admin-read problems, and of unreadable RAPL energy counters.
+constexpr const PostSampleRegistration* kPostSampleSteps[] = {&kOffloadStep, &kPeaksStep, &kNvmeAdminLogStep,
+                                                              &kPowerLogStep};
 
 }  // namespace
 

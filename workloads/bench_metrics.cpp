@@ -75,6 +75,16 @@ void BenchMetrics::set_cost_info(std::string_view basis, std::string name) {
   cost_info_[std::string(basis)] = std::move(name);
 }
 
+void BenchMetrics::set_ab(std::string name_a, std::string name_b) {
+  std::lock_guard lock(mu_);
+  arm_names_ = {std::move(name_a), std::move(name_b)};
+}
+
+void BenchMetrics::set_ab_block(std::size_t arm, std::uint32_t block) {
+  ab_arm_.store(static_cast<std::int64_t>(arm));
+  ab_block_.store(block);
+}
+
 std::vector<prometheus::MetricFamily> BenchMetrics::Collect() const {
   MetricWriter w;
   {
@@ -89,8 +99,15 @@ std::vector<prometheus::MetricFamily> BenchMetrics::Collect() const {
   w.add(metric::bench_output_rate, output_tokens_per_second(std::chrono::steady_clock::now()));
   if (auto c = context_tokens_.load(); c >= 0) w.add(metric::bench_step_context, static_cast<double>(c));
   if (auto u = users_.load(); u >= 0) w.add(metric::bench_step_users, static_cast<double>(u));
-  auto families = std::move(w).finish();
   std::lock_guard lock(mu_);
+  if (auto b = ab_block_.load(); b >= 0 && arm_names_.size() == 2) {
+    const auto running = ab_arm_.load();
+    for (std::int64_t i = 0; i < 2; ++i)
+      w.add(metric::bench_arm_info, running == i ? 1.0 : 0.0,
+            {{"arm", i == 0 ? "a" : "b"}, {"name", arm_names_[static_cast<std::size_t>(i)]}});
+    w.add(metric::bench_ab_block, static_cast<double>(b));
+  }
+  auto families = std::move(w).finish();
   for (const auto* pair : {&metric::bench_ttft, &metric::bench_itl}) {
     const Histogram& h = pair == &metric::bench_ttft ? ttft_ : itl_;
     prometheus::MetricFamily f;

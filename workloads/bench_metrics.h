@@ -49,10 +49,16 @@ inline constexpr MetricDef bench_cost{"tierscope_bench_cost_dollars_total",
 inline constexpr MetricDef bench_cost_info{"tierscope_bench_cost_info",
     "Always 1: which entry of the prices file each basis of tierscope_bench_cost_dollars_total uses (name: the local "
     "hardware, cloud GPU instance, API or SSD).", MetricType::Gauge};
+inline constexpr MetricDef bench_arm_info{"tierscope_bench_arm_info",
+    "Arms of a tierscope bench A/B run (scenario: ab), by arm (a, b) and name (the scenario's arms.X.name): 1 for "
+    "the arm whose block runs now, 0 for the other; absent in other runs.", MetricType::Gauge};
+inline constexpr MetricDef bench_ab_block{"tierscope_bench_ab_block",
+    "Block of the tierscope bench A/B run (scenario: ab) running now, 0-based in the order of ab.order; absent in "
+    "other runs.", MetricType::Gauge};
 // Every live bench metric above (grafana/lib/metrics.json is generated from it).
 inline constexpr const MetricDef* kBenchCatalog[] = {&bench_active_streams, &bench_requests, &bench_ttft, &bench_itl,
                                                      &bench_output_rate, &bench_step_context, &bench_step_users,
-                                                     &bench_cost, &bench_cost_info};
+                                                     &bench_cost, &bench_cost_info, &bench_arm_info, &bench_ab_block};
 }  // namespace tierscope::metric
 
 namespace tierscope::workloads {
@@ -76,6 +82,10 @@ class BenchMetrics final : public prometheus::Collectable {
     context_tokens_.store(context_tokens);
     users_.store(users);
   }
+  // scenario: ab: the arms' names (tierscope_bench_arm_info), then the arm
+  // (0 = a, 1 = b) and block running now.
+  void set_ab(std::string name_a, std::string name_b);
+  void set_ab_block(std::size_t arm, std::uint32_t block);
 
  private:
   struct Histogram {
@@ -88,7 +98,9 @@ class BenchMetrics final : public prometheus::Collectable {
   std::atomic<std::int64_t> active_{0};
   std::array<std::atomic<std::uint64_t>, kAllOutcomes.size()> outcomes_{};
   std::atomic<std::int64_t> context_tokens_{-1}, users_{-1};
+  std::atomic<std::int64_t> ab_arm_{-1}, ab_block_{-1};  // -1: none running
   mutable std::mutex mu_;
+  std::vector<std::string> arm_names_;  // scenario: ab: a's and b's; empty otherwise
   Histogram ttft_, itl_;
   std::deque<std::pair<std::int64_t, std::uint64_t>> per_100ms_;  // (steady time / 100 ms, tokens)
   std::map<std::string, double, std::less<>> cost_;             // basis → USD so far

@@ -545,7 +545,9 @@ void parse_prompts(const Parser& p, const YAML::Node& v, const std::string& full
 // The keys with a plain value; false when `key` is not one of them.
 bool parse_value(const Parser& p, const std::string& key, const std::string& full, const YAML::Node& v, Scenario& s) {
   if (key == "scenario") {
-    auto c = p.choice(v, full, {"context_sweep", "concurrency_sweep", "protocol", "soak"});
+    auto c = p.choice(v, full, {"context_sweep", "concurrency_sweep", "protocol", "soak", "ab"});
+    // scenario: ab is read by parse_ab(), which hands this parser its sweep.
+    if (c == "ab") p.fail(v.Mark(), full, "ab is not valid here");
     s.kind = c == "context_sweep"       ? ScenarioKind::context_sweep
              : c == "concurrency_sweep" ? ScenarioKind::concurrency_sweep
              : c == "protocol"          ? ScenarioKind::protocol
@@ -682,6 +684,8 @@ void parse_key(const Parser& p, const std::string& key, const std::string& full,
     parse_push(p, v, full, s);
   } else if (key == "cost") {
     parse_cost(p, v, full, s, seen);
+  } else if (key == "ab" || key == "arms") {
+    p.fail(v.Mark(), full, "only for scenario: ab");
   } else {
     parse_value(p, key, full, v, s);
   }
@@ -806,23 +810,21 @@ YAML::Node load_yaml(std::string_view yaml, const std::string& file) {
   }
 }
 
-}  // namespace
+// Every key of a scenario file.
+const std::vector<std::string_view> kTopKeys = {
+    "engine", "scenario", "contexts", "users", "prompt_tokens", "concurrency", "output_tokens", "warmup",
+    "repetitions", "stop_on_failure", "failure_threshold", "temperature", "ignore_eos", "request_timeout",
+    "run_deadline", "health_timeout", "trim", "arrival", "prompts", "listen", "limits", "duration", "idle_tail",
+    "checkpoint_interval", "sample_interval", "workload", "leak", "record", "push", "ab", "arms", "cost"};
 
-Scenario parse_scenario(std::string_view yaml, const std::string& file, const std::vector<Override>& overrides) {
-  YAML::Node root = load_yaml(yaml, file);
-  apply_overrides(root, overrides);
-  Parser p(file, overrides);
-  if (!root.IsDefined() || root.IsNull()) throw ScenarioError(file + ": empty scenario (needs at least engine and scenario)");
+// A scenario document other than scenario: ab.
+Scenario parse_root(const Parser& p, const YAML::Node& root) {
+  const std::string& file = p.file();
   Scenario s;
   Seen seen;
   seen.engine_mark = root.Mark();
   try {
-    p.each_key(root, "",
-               {"engine", "scenario", "contexts", "users", "prompt_tokens", "concurrency", "output_tokens", "warmup",
-                "repetitions", "stop_on_failure", "failure_threshold", "temperature", "ignore_eos",
-                "request_timeout", "run_deadline", "health_timeout", "trim", "arrival", "prompts", "listen", "limits",
-                "duration", "idle_tail", "checkpoint_interval", "sample_interval", "workload", "leak", "record", "push",
-                "cost"},
+    p.each_key(root, "", kTopKeys,
                [&](const std::string& key, const std::string& full, const YAML::Node& v) {
                  parse_key(p, key, full, v, s, seen);
                });
@@ -834,6 +836,207 @@ Scenario parse_scenario(std::string_view yaml, const std::string& file, const st
   return s;
 }
 
+// ---- scenario: ab -----------------------------------------------------------
+
+constexpr std::size_t kMaxOrderChars = 64;
+constexpr std::uint32_t kMaxBlocks = 1000;
+constexpr std::size_t kMaxArmNameChars = 64;
+
+bool is_ab(const YAML::Node& root) {
+  if (!root.IsMap()) return false;
+  const YAML::Node kind = root["scenario"];
+  return kind.IsDefined() && kind.IsScalar() && kind.Scalar() == "ab";
+}
+
+// Merges `over` into parent[key]: mappings key by key (recursively), any
+// other value replaces, null removes the key.
+void merge_over(YAML::Node parent, const std::string& key, const YAML::Node& over) {
+  if (!over.IsDefined()) return;
+  if (over.IsNull()) {
+    parent.remove(key);
+    return;
+  }
+  const YAML::Node& view = parent;
+  YAML::Node current = view[key];
+  if (over.IsMap() && current.IsDefined() && current.IsMap()) {
+    for (auto it = over.begin(); it != over.end(); ++it)
+      if (it->first.IsScalar()) merge_over(current, it->first.Scalar(), it->second);
+    return;
+  }
+  parent[key] = over;
+}
+
+// The sweep the scenario's own keys describe: context_sweep when contexts
+// are given, concurrency_sweep when users are.
+ScenarioKind default_sweep(const Parser& p, const YAML::Node& root) {
+  if (root["contexts"].IsDefined()) return ScenarioKind::context_sweep;
+  if (root["users"].IsDefined()) return ScenarioKind::concurrency_sweep;
+  p.fail(root.Mark(), "ab.sweep",
+         "missing (expected context_sweep or concurrency_sweep; or give contexts or users)");
+}
+
+AbConfig parse_ab_settings(const Parser& p, const YAML::Node& root) {
+  AbConfig ab;
+  const YAML::Node v = root["ab"];
+  bool have_sweep = false;
+  YAML::Mark order_mark = root.Mark(), blocks_mark = root.Mark();
+  bool have_order = false, have_blocks = false;
+  if (v.IsDefined() && !v.IsNull() && !v.IsMap())
+    p.fail(v.Mark(), "ab", "expected a mapping (sweep, order, blocks, cooldown, margin, seed, unit)");
+  p.each_key(v, "ab", {"sweep", "order", "blocks", "cooldown", "margin", "seed", "unit"},
+             [&](const std::string& k, const std::string& f, const YAML::Node& n) {
+               if (k == "sweep") {
+                 have_sweep = true;
+                 ab.sweep = p.choice(n, f, {"context_sweep", "concurrency_sweep"}) == "context_sweep"
+                                ? ScenarioKind::context_sweep
+                                : ScenarioKind::concurrency_sweep;
+               } else if (k == "order") {
+                 have_order = true;
+                 order_mark = n.Mark();
+                 ab.order = p.scalar(n, f, "a string of A and B, e.g. ABBA");
+                 if (ab.order.empty() || ab.order.size() > kMaxOrderChars ||
+                     ab.order.find_first_not_of("AB") != std::string::npos)
+                   p.fail(n.Mark(), f, "expected a string of at most " + std::to_string(kMaxOrderChars) +
+                                           " letters A and B, e.g. ABBA, got " + text::quoted(ab.order));
+               } else if (k == "blocks") {
+                 have_blocks = true;
+                 blocks_mark = n.Mark();
+                 ab.blocks = p.integer(n, f, 2, kMaxBlocks);
+               } else if (k == "cooldown") {
+                 ab.cooldown = p.duration(n, f, std::chrono::milliseconds(0), std::chrono::hours(1));
+               } else if (k == "margin") {
+                 ab.margin = p.number(n, f, 0, 1, true, "a relative margin above 0 and at most 1, e.g. 0.05");
+               } else if (k == "seed") {
+                 ab.seed = p.integer(n, f, 0, 0xffffffffu);
+               } else if (k == "unit") {
+                 ab.unit = p.choice(n, f, {"auto", "requests", "blocks"});
+               }
+             });
+  if (!have_sweep) ab.sweep = default_sweep(p, root);
+  const auto schedule = ab_schedule(ab.order, ab.blocks);
+  for (std::size_t arm : {std::size_t{0}, std::size_t{1}})
+    if (std::find(schedule.begin(), schedule.end(), arm) == schedule.end())
+      p.fail(have_blocks ? blocks_mark : order_mark, have_blocks ? "ab.blocks" : "ab.order",
+             std::string(have_order ? "order " : "the default order ") + ab.order + " over " +
+                 std::to_string(ab.blocks) + " blocks never runs arm " + (arm == 0 ? "a" : "b") +
+                 " (expected both A and B among the blocks)");
+  return ab;
+}
+
+// arms: {a: {name, engine, limits}, b: …}: the names; the overrides are
+// merged and validated by parse_arm().
+void check_arms(const Parser& p, const YAML::Node& root, AbConfig& ab) {
+  const YAML::Node arms = root["arms"];
+  if (!arms.IsDefined() || arms.IsNull())
+    p.fail(root.Mark(), "arms",
+           "missing (scenario: ab needs arms a and b, e.g. {a: {name: gpu, engine: {…}}, b: {name: offload, …}})");
+  if (!arms.IsMap()) p.fail(arms.Mark(), "arms", "expected a mapping with the arms a and b");
+  bool seen[2] = {false, false};
+  p.each_key(arms, "arms", {"a", "b"}, [&](const std::string& k, const std::string& f, const YAML::Node& arm) {
+    const std::size_t i = k == "a" ? 0 : 1;
+    seen[i] = true;
+    ab.arms[i].name = k;
+    if (!arm.IsMap()) p.fail(arm.Mark(), f, "expected a mapping (name, engine, limits)");
+    p.each_key(arm, f, {"name", "engine", "limits"}, [&](const std::string& ak, const std::string& af, const YAML::Node& n) {
+      if (ak == "name") {
+        auto name = p.scalar(n, af, "a name for the arm, e.g. offload-off");
+        if (name.empty() || name.size() > kMaxArmNameChars ||
+            std::any_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; }))
+          p.fail(n.Mark(), af, "expected a name of 1 to " + std::to_string(kMaxArmNameChars) +
+                                   " characters without control characters, got " + text::quoted(name));
+        ab.arms[i].name = name;
+      } else if (ak == "engine") {
+        if (!n.IsMap()) p.fail(n.Mark(), af, "expected a mapping of engine keys to merge over engine, e.g. {launch: {argv: […]}}");
+      } else if (ak == "limits") {
+        if (!n.IsNull() && !n.IsMap())
+          p.fail(n.Mark(), af, "expected a mapping of limits keys to merge over limits (or null: no limits)");
+      }
+    });
+  });
+  for (std::size_t i : {std::size_t{0}, std::size_t{1}})
+    if (!seen[i]) p.fail(arms.Mark(), i == 0 ? "arms.a" : "arms.b", "missing (expected {name, engine, limits})");
+  if (ab.arms[0].name == ab.arms[1].name)
+    p.fail(arms.Mark(), "arms.b.name", "the same as arms.a.name (" + text::quoted(ab.arms[0].name) +
+                                           "): the comparison names each arm");
+}
+
+// The document an arm runs: the scenario without ab and arms, the sweep as
+// its scenario key, the arm's engine and limits merged over the scenario's.
+// Errors name the arm.
+Scenario parse_arm(const Parser& p, YAML::Node root, const ScenarioKind sweep, std::size_t arm) {
+  const std::string name = arm == 0 ? "a" : "b";
+  const YAML::Node over = root["arms"][name];
+  const YAML::Node engine = over["engine"], limits = over["limits"];
+  root.remove("ab");
+  root.remove("arms");
+  root["scenario"] = std::string(to_string(sweep));
+  merge_over(root, "engine", engine);
+  merge_over(root, "limits", limits);
+  try {
+    return parse_root(p, root);
+  } catch (const ScenarioError& e) {
+    throw ScenarioError(std::string(e.what()) + " (arm " + name + ": arms." + name +
+                        " merged over the scenario's engine and limits)");
+  }
+}
+
+Scenario parse_ab(std::string_view yaml, const Parser& p, const std::vector<Override>& overrides, YAML::Node root) {
+  p.each_key(root, "", kTopKeys, [](const std::string&, const std::string&, const YAML::Node&) {});  // misspelt keys first
+  AbConfig ab = parse_ab_settings(p, root);
+  check_arms(p, root, ab);
+  // Each arm from a fresh copy of the document (the merge edits it), with the
+  // marks of every key it was given at.
+  std::array<Scenario, 2> arms;
+  for (std::size_t i : {std::size_t{0}, std::size_t{1}}) {
+    YAML::Node copy = load_yaml(yaml, p.file());
+    apply_overrides(copy, overrides);
+    arms[i] = parse_arm(p, copy, ab.sweep, i);
+  }
+  root.remove("ab");
+  root.remove("arms");
+  root["scenario"] = std::string(to_string(ab.sweep));
+  Scenario base = parse_root(p, root);
+  for (std::size_t i : {std::size_t{0}, std::size_t{1}}) {
+    ab.arms[i].engine = arms[i].engine;
+    ab.arms[i].limits = arms[i].limits;
+  }
+  base.ab = std::move(ab);
+  return base;
+}
+
+}  // namespace
+
+Scenario parse_scenario(std::string_view yaml, const std::string& file, const std::vector<Override>& overrides) {
+  YAML::Node root = load_yaml(yaml, file);
+  apply_overrides(root, overrides);
+  Parser p(file, overrides);
+  if (!root.IsDefined() || root.IsNull()) throw ScenarioError(file + ": empty scenario (needs at least engine and scenario)");
+  try {
+    if (is_ab(root)) return parse_ab(yaml, p, overrides, root);
+  } catch (const YAML::Exception& e) {
+    throw ScenarioError(file + ": " + e.msg);
+  }
+  return parse_root(p, root);
+}
+
+std::vector<std::size_t> ab_schedule(std::string_view order, std::uint32_t blocks) {
+  std::vector<std::size_t> out;
+  if (order.empty()) return out;
+  out.reserve(blocks);
+  for (std::uint32_t i = 0; i < blocks; ++i) out.push_back(order[i % order.size()] == 'B' ? 1 : 0);
+  return out;
+}
+
+Scenario arm_scenario(const Scenario& s, std::size_t arm) {
+  Scenario c = s;
+  c.ab.reset();
+  if (s.ab) {
+    c.engine = s.ab->arms.at(arm).engine;
+    c.limits = s.ab->arms.at(arm).limits;
+  }
+  return c;
+}
+
 Scenario load_scenario(const std::string& path, const std::vector<Override>& overrides) {
   std::string error;
   auto text = read_user_file(path, error);
@@ -843,18 +1046,26 @@ Scenario load_scenario(const std::string& path, const std::vector<Override>& ove
 
 namespace {
 
-void emit_launch(YAML::Emitter& out, const LaunchConfig& launch) {
+// `base`: the launch an arm's keys are merged over (see emit_engine).
+void emit_launch(YAML::Emitter& out, const LaunchConfig& launch, const LaunchConfig* base = nullptr) {
   const LaunchSpec& spec = launch.spec;
   out << YAML::Key << "launch" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "argv" << YAML::Value << YAML::Flow << YAML::BeginSeq;
   for (const auto& a : spec.argv) out << YAML::DoubleQuoted << a;
   out << YAML::EndSeq;
-  if (!spec.env.empty()) {
+  std::vector<std::string> removed;  // env entries of the base the arm removed
+  if (base)
+    for (const auto& kv : base->spec.env)
+      if (std::none_of(spec.env.begin(), spec.env.end(), [&](const auto& e) { return e.first == kv.first; }))
+        removed.push_back(kv.first);
+  if (!spec.env.empty() || !removed.empty()) {
     out << YAML::Key << "env" << YAML::Value << YAML::BeginMap;
     for (const auto& [k, v] : spec.env) out << YAML::Key << k << YAML::Value << YAML::DoubleQuoted << v;
+    for (const auto& k : removed) out << YAML::Key << k << YAML::Value << YAML::Null;
     out << YAML::EndMap;
   }
   if (spec.cwd) out << YAML::Key << "cwd" << YAML::Value << YAML::DoubleQuoted << *spec.cwd;
+  else if (base && base->spec.cwd) out << YAML::Key << "cwd" << YAML::Value << YAML::Null;
   out << YAML::Key << "ready" << YAML::Value;
   if (spec.ready.kind == ReadyKind::url) out << YAML::DoubleQuoted << spec.ready.url;
   else out << std::string(to_string(spec.ready.kind));
@@ -863,6 +1074,70 @@ void emit_launch(YAML::Emitter& out, const LaunchConfig& launch) {
   out << YAML::Key << "stop_timeout" << YAML::Value << format_duration(spec.stop_timeout);
   out << YAML::Key << "restart" << YAML::Value << std::string(to_string(spec.restart));
   if (!launch.model.empty()) out << YAML::Key << "model" << YAML::Value << YAML::DoubleQuoted << launch.model;
+  else if (base && !base->model.empty()) out << YAML::Key << "model" << YAML::Value << YAML::Null;
+  out << YAML::EndMap;
+}
+
+// engine, every key explicit; `base`: the engine an arm's keys are merged
+// over (a key it has that the arm lacks is emitted as null, which removes it).
+void emit_engine(YAML::Emitter& out, const EngineConfig& e, const EngineConfig* base) {
+  out << YAML::Key << "engine" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "kind" << YAML::Value << std::string(to_string(e.kind));
+  out << YAML::Key << "url" << YAML::Value << YAML::DoubleQuoted << e.url;
+  out << YAML::Key << "model" << YAML::Value << YAML::DoubleQuoted << e.model;
+  out << YAML::Key << "api" << YAML::Value << e.api;
+  if (!e.api_key.empty()) out << YAML::Key << "api_key" << YAML::Value << "<redacted>";
+  if (e.num_ctx) out << YAML::Key << "num_ctx" << YAML::Value << *e.num_ctx;
+  else if (base && base->num_ctx) out << YAML::Key << "num_ctx" << YAML::Value << YAML::Null;
+  if (e.launch) {
+    emit_launch(out, *e.launch, base && base->launch ? &*base->launch : nullptr);
+  } else if (base && base->launch) {
+    out << YAML::Key << "launch" << YAML::Value << YAML::Null;
+  }
+  out << YAML::EndMap;
+}
+
+// limits; a key of `base` the limits lack is emitted as null (see emit_engine).
+void emit_limits(YAML::Emitter& out, const BudgetRequest& l, const BudgetRequest& base) {
+  out << YAML::Key << "limits" << YAML::Value << YAML::BeginMap;
+  auto size = [&](const char* key, const std::optional<std::uint64_t>& v, const std::optional<std::uint64_t>& b) {
+    if (v) out << YAML::Key << key << YAML::Value << format_byte_size(*v);
+    else if (b) out << YAML::Key << key << YAML::Value << YAML::Null;
+  };
+  size("memory_max", l.memory_max, base.memory_max);
+  size("memory_high", l.memory_high, base.memory_high);
+  size("swap_max", l.swap_max, base.swap_max);
+  out << YAML::Key << "backend" << YAML::Value << std::string(to_string(l.backend));
+  if (!l.cgroup_parent.empty())
+    out << YAML::Key << "cgroup_parent" << YAML::Value << YAML::DoubleQuoted << l.cgroup_parent;
+  else if (!base.cgroup_parent.empty())
+    out << YAML::Key << "cgroup_parent" << YAML::Value << YAML::Null;
+  out << YAML::EndMap;
+}
+
+// scenario: ab's settings and arms, each arm's engine and limits in full.
+template <typename Num>
+void emit_ab(YAML::Emitter& out, const Scenario& s, Num num) {
+  const AbConfig& ab = *s.ab;
+  out << YAML::Key << "ab" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "sweep" << YAML::Value << std::string(to_string(ab.sweep));
+  out << YAML::Key << "order" << YAML::Value << ab.order;
+  out << YAML::Key << "blocks" << YAML::Value << ab.blocks;
+  out << YAML::Key << "cooldown" << YAML::Value << format_duration(ab.cooldown);
+  out << YAML::Key << "margin" << YAML::Value << num(ab.margin);
+  out << YAML::Key << "seed" << YAML::Value << ab.seed;
+  out << YAML::Key << "unit" << YAML::Value << ab.unit;
+  out << YAML::EndMap;
+  out << YAML::Key << "arms" << YAML::Value << YAML::BeginMap;
+  for (std::size_t i = 0; i < 2; ++i) {
+    const AbArm& arm = ab.arms[i];
+    out << YAML::Key << (i == 0 ? "a" : "b") << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << arm.name;
+    emit_engine(out, arm.engine, &s.engine);
+    if (!arm.limits.empty()) emit_limits(out, arm.limits, s.limits);
+    else if (!s.limits.empty()) out << YAML::Key << "limits" << YAML::Value << YAML::Null;
+    out << YAML::EndMap;
+  }
   out << YAML::EndMap;
 }
 
@@ -936,16 +1211,8 @@ std::string to_yaml(const Scenario& s) {
     out << YAML::EndMap;
     return std::string(out.c_str(), out.size()) + "\n";
   }
-  out << YAML::Key << "engine" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "kind" << YAML::Value << std::string(to_string(s.engine.kind));
-  out << YAML::Key << "url" << YAML::Value << YAML::DoubleQuoted << s.engine.url;
-  out << YAML::Key << "model" << YAML::Value << YAML::DoubleQuoted << s.engine.model;
-  out << YAML::Key << "api" << YAML::Value << s.engine.api;
-  if (!s.engine.api_key.empty()) out << YAML::Key << "api_key" << YAML::Value << "<redacted>";
-  if (s.engine.num_ctx) out << YAML::Key << "num_ctx" << YAML::Value << *s.engine.num_ctx;
-  if (s.engine.launch) emit_launch(out, *s.engine.launch);
-  out << YAML::EndMap;
-  out << YAML::Key << "scenario" << YAML::Value << std::string(to_string(s.kind));
+  emit_engine(out, s.engine, nullptr);
+  out << YAML::Key << "scenario" << YAML::Value << (s.ab ? std::string("ab") : std::string(to_string(s.kind)));
   if (!s.contexts.empty()) out << YAML::Key << "contexts" << YAML::Value << YAML::Flow << s.contexts;
   if (soak && s.arrival.mode == ArrivalMode::closed) out << YAML::Key << "users" << YAML::Value << s.users.front();
   else if (!soak && !s.users.empty()) out << YAML::Key << "users" << YAML::Value << YAML::Flow << s.users;
@@ -985,16 +1252,8 @@ std::string to_yaml(const Scenario& s) {
     out << YAML::EndSeq;
   }
   out << YAML::Key << "listen" << YAML::Value << s.listen;
-  if (!s.limits.empty()) {
-    out << YAML::Key << "limits" << YAML::Value << YAML::BeginMap;
-    if (s.limits.memory_max) out << YAML::Key << "memory_max" << YAML::Value << format_byte_size(*s.limits.memory_max);
-    if (s.limits.memory_high) out << YAML::Key << "memory_high" << YAML::Value << format_byte_size(*s.limits.memory_high);
-    if (s.limits.swap_max) out << YAML::Key << "swap_max" << YAML::Value << format_byte_size(*s.limits.swap_max);
-    out << YAML::Key << "backend" << YAML::Value << std::string(to_string(s.limits.backend));
-    if (!s.limits.cgroup_parent.empty())
-      out << YAML::Key << "cgroup_parent" << YAML::Value << YAML::DoubleQuoted << s.limits.cgroup_parent;
-    out << YAML::EndMap;
-  }
+  if (!s.limits.empty()) emit_limits(out, s.limits, BudgetRequest{});
+  if (s.ab) emit_ab(out, s, num);
   if (s.push) {
     out << YAML::Key << "push" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "url" << YAML::Value << YAML::DoubleQuoted << s.push->url;

@@ -6,6 +6,7 @@
 // `--set key=value` overrides are applied to the YAML tree (dotted keys,
 // values read as YAML, e.g. contexts=[1024,2048]) before validation.
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -103,6 +104,31 @@ struct SoakConfig {
   std::chrono::milliseconds load_duration() const { return duration - idle_tail; }
 };
 
+// scenario: ab (docs/benchmarks.md "A/B runs"): two arms over the same sweep,
+// in interleaved blocks. Each arm is the scenario's engine and limits with
+// the arm's overrides merged over them (mappings key by key, a null value
+// removes the key), validated as the scenario's own are.
+struct AbArm {
+  std::string name;      // arms.X.name; default "a" or "b"
+  EngineConfig engine;   // engine with arms.X.engine merged over it
+  BudgetRequest limits;  // limits with arms.X.limits merged over them
+};
+
+struct AbConfig {
+  ScenarioKind sweep = ScenarioKind::context_sweep;  // context_sweep or concurrency_sweep
+  std::string order = "ABBA";                       // A and B, repeated to `blocks`
+  std::uint32_t blocks = 4;
+  std::chrono::milliseconds cooldown{std::chrono::seconds(10)};  // between blocks
+  double margin = 0.05;    // equivalence margin of the comparison (relative)
+  std::uint64_t seed = 1;  // the bootstrap's seed
+  std::string unit = "auto";  // auto | requests | blocks
+  std::array<AbArm, 2> arms;
+};
+
+// The arms in block order: `order` repeated (and cut) to `blocks` entries,
+// 0 for arm a, 1 for arm b; e.g. ABBA, 6 -> a b b a a b. Pure.
+std::vector<std::size_t> ab_schedule(std::string_view order, std::uint32_t blocks);
+
 struct Scenario {
   EngineConfig engine;
   ScenarioKind kind = ScenarioKind::context_sweep;
@@ -128,6 +154,9 @@ struct Scenario {
   std::optional<PushConfig> push;   // push the run's metrics to a Pushgateway at the end; absent: no push
   SoakConfig soak;                  // scenario: soak
   std::optional<CostConfig> cost;   // `cost:` (docs/cost.md); absent or enabled: false: no cost figures
+  // scenario: ab; `kind` is then ab->sweep, `engine` and `limits` the base
+  // the arms' overrides were merged over.
+  std::optional<AbConfig> ab;
 
   bool effective_ignore_eos() const;
 };
@@ -143,6 +172,10 @@ Override parse_override(std::string_view text);
 // `file` names the source in messages. Throws ScenarioError.
 Scenario parse_scenario(std::string_view yaml, const std::string& file, const std::vector<Override>& overrides = {});
 Scenario load_scenario(const std::string& path, const std::vector<Override>& overrides = {});
+
+// The scenario one arm of an A/B run runs: the sweep with the arm's engine
+// and limits, without `ab`.
+Scenario arm_scenario(const Scenario& ab, std::size_t arm);
 
 // The scenario as YAML, every key explicit; parse_scenario() reads it back to
 // the same Scenario.

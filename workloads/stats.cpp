@@ -117,6 +117,15 @@ double normal_quantile(double p) {
   return p < 0.5 ? x : -x;
 }
 
+double normal_cdf(double x) { return normal_lower_tail(x); }
+
+double student_t_cdf(double t, double dof) {
+  if (std::isnan(t) || !(dof > 0)) return kNaN;
+  if (std::isinf(dof)) return normal_cdf(t);
+  if (std::isinf(t)) return t < 0 ? 0.0 : 1.0;
+  return t <= 0 ? t_lower_tail(t, dof) : 1.0 - t_lower_tail(-t, dof);
+}
+
 double student_t_quantile(double p, double dof) {
   if (!(p > 0 && p < 1) || !(dof > 0)) return kNaN;
   if (std::isinf(dof)) return normal_quantile(p);
@@ -179,6 +188,7 @@ Summary summarize(std::span<const double> values, double trim_fraction) {
   s.mean = mean;
   s.median = percentile_sorted(x, 0.5);
   s.p90 = percentile_sorted(x, 0.9);
+  s.p95 = percentile_sorted(x, 0.95);
   s.p99 = percentile_sorted(x, 0.99);
   s.min = x.front();
   s.max = x.back();
@@ -212,6 +222,7 @@ nlohmann::json to_json(const Summary& s) {
   j["mean"] = value(s.mean);
   j["median"] = value(s.median);
   j["p90"] = value(s.p90);
+  j["p95"] = value(s.p95);
   j["p99"] = value(s.p99);
   j["min"] = value(s.min);
   j["max"] = value(s.max);

@@ -34,6 +34,7 @@ struct Summary {
   std::optional<double> mean;
   std::optional<double> median;
   std::optional<double> p90;
+  std::optional<double> p95;
   std::optional<double> p99;
   std::optional<double> min;
   std::optional<double> max;
@@ -59,8 +60,16 @@ double percentile_sorted(std::span<const double> sorted, double q);
 double student_t_quantile(double p, double dof);
 // Standard normal quantile (Newton on erfc), same accuracy.
 double normal_quantile(double p);
+// Distribution function of Student's t: P(T ≤ t) for dof > 0 (dof = +inf
+// gives the standard normal), from the same regularized incomplete beta
+// function, P(T ≤ t) = ½·I_{dof/(dof+t²)}(dof/2, ½) for t ≤ 0; the upper
+// half by symmetry, so tails keep their relative precision. NaN outside the
+// domain (t NaN, dof ≤ 0).
+double student_t_cdf(double t, double dof);
+// Standard normal distribution function Φ(x) = ½·erfc(−x/√2).
+double normal_cdf(double x);
 
-// {"count", "mean", "median", "p90", "p99", "min", "max", "std", "cv",
+// {"count", "mean", "median", "p90", "p95", "p99", "min", "max", "std", "cv",
 //  "trimmed_mean", "ci95": [low, high]}: every key is always present, and an
 // absent statistic is null (so a CSV/jq consumer sees a stable shape).
 nlohmann::json to_json(const Summary& s);

@@ -73,6 +73,9 @@ json to_json(const RequestRecord& r) {
   j["body_bytes"] = r.body_bytes;
   j["transport"] = std::string(to_string(r.transport));
   if (r.repetition_score) j["repetition_score"] = *r.repetition_score;
+  if (r.arm) j["arm"] = *r.arm;
+  if (r.block) j["block"] = *r.block;
+  if (r.sent) j["sent"] = *r.sent;
   return j;
 }
 
@@ -184,6 +187,8 @@ json to_json(const StepSummary& st) {
 
 json to_json(const StepResult& step) {
   json st = to_json(step.key);
+  if (step.arm) st["arm"] = *step.arm;
+  if (step.block) st["block"] = *step.block;
   st["step"] = step.step;
   st["label"] = step.label;
   if (step.users >= 0 && !st.contains("users")) st["users"] = step.users;
@@ -193,6 +198,7 @@ json to_json(const StepResult& step) {
   if (step.engine_outcome) st["engine_outcome"] = *step.engine_outcome;
   if (step.engine_run) st["engine_run"] = *step.engine_run;
   if (step.memory) st["memory"] = *step.memory;
+  if (step.blocks) st["blocks"] = *step.blocks;
   return st;
 }
 
@@ -219,14 +225,18 @@ json to_json(const RunSummary& s) {
   if (s.predicted_wall) j["predicted_wall"] = *s.predicted_wall;
   if (s.manifest_sha256) j["manifest_sha256"] = *s.manifest_sha256;
   if (s.cost) j["cost"] = *s.cost;
+  if (s.ab) j["ab"] = *s.ab;
+  if (s.arms) j["arms"] = *s.arms;
+  if (s.walls) j["walls"] = *s.walls;
+  if (s.comparison) j["comparison"] = *s.comparison;
   return j;
 }
 
 namespace {
 
-// summary.csv's statistics columns, per metric: the ten below, then ci95_low, ci95_high.
+// summary.csv's statistics columns, per metric: the eleven below, then ci95_low, ci95_high.
 constexpr const char* kCsvMetrics[] = {"ttft_ms", "tpot_ms", "itl_ms", "e2e_ms", "output_tokens_per_s"};
-constexpr const char* kCsvStats[] = {"count", "mean", "median", "p90", "p99", "min", "max", "std", "cv", "trimmed_mean"};
+constexpr const char* kCsvStats[] = {"count", "mean", "median", "p90", "p95", "p99", "min", "max", "std", "cv", "trimmed_mean"};
 
 const Summary& metric(const StepSummary& s, std::size_t i) {
   const Summary* all[] = {&s.ttft_ms, &s.tpot_ms, &s.itl_ms, &s.e2e_ms, &s.output_tokens_per_s};
@@ -238,8 +248,8 @@ void csv_cell(std::ostream& os, const std::optional<double>& v) {
 }
 
 void csv_summary(std::ostream& os, const Summary& m) {
-  const std::optional<double> stats[] = {static_cast<double>(m.count), m.mean, m.median, m.p90, m.p99, m.min,
-                                         m.max, m.stddev, m.cv, m.trimmed_mean};
+  const std::optional<double> stats[] = {static_cast<double>(m.count), m.mean, m.median, m.p90, m.p95, m.p99,
+                                         m.min,    m.max, m.stddev, m.cv, m.trimmed_mean};
   for (const auto& v : stats) {
     os << ',';
     csv_cell(os, finite(v));
@@ -250,7 +260,8 @@ void csv_summary(std::ostream& os, const Summary& m) {
   if (m.ci95) os << m.ci95->second;
 }
 
-void csv_row(std::ostream& os, const StepResult& st) {
+void csv_row(std::ostream& os, const StepResult& st, bool ab) {
+  if (ab) os << st.arm.value_or("") << ',';
   os << st.step << ',';
   if (st.key.kind == StepKey::Kind::context_tokens) os << static_cast<double>(st.key.value);
   os << ',';
@@ -278,13 +289,14 @@ void csv_row(std::ostream& os, const StepResult& st) {
 std::string summary_csv(const RunSummary& summary) {
   std::ostringstream os;
   os.precision(10);
-  os << "step,context_tokens,users,prompt,requests,ok,failed,failures";
+  const bool ab = summary.ab.has_value();  // scenario: ab: the arm first
+  os << (ab ? "arm," : "") << "step,context_tokens,users,prompt,requests,ok,failed,failures";
   for (auto m : kCsvMetrics) {
     for (auto st : kCsvStats) os << ',' << m << '_' << st;
     os << ',' << m << "_ci95_low," << m << "_ci95_high";
   }
   os << ",total_tokens_per_s,output_tokens_per_s_aggregate,requests_per_s,wall_s\n";
-  for (const StepResult& st : summary.steps) csv_row(os, st);
+  for (const StepResult& st : summary.steps) csv_row(os, st, ab);
   return os.str();
 }
 
@@ -302,7 +314,8 @@ void print_row(std::ostream& os, const StepResult& st) {
   std::string fails;
   for (const auto& [k, v] : s.failures) fails += (fails.empty() ? "" : " ") + k + ":" + std::to_string(v);
   os << std::left << std::setw(22) << st.label << std::right << std::setw(6) << s.requests << std::setw(6) << s.ok
-     << std::setw(10) << fixed(finite(s.ttft_ms.median)) << std::setw(10) << fixed(finite(s.ttft_ms.p99))
+     << std::setw(10) << fixed(finite(s.ttft_ms.median)) << std::setw(10) << fixed(finite(s.ttft_ms.p95))
+     << std::setw(10) << fixed(finite(s.ttft_ms.p99))
      << std::setw(10) << fixed(finite(s.tpot_ms.median), 2) << std::setw(10) << fixed(finite(s.e2e_ms.median))
      << std::setw(11) << fixed(s.output_tokens_per_s_aggregate) << std::setw(12) << fixed(s.total_tokens_per_s)
      << "  " << (fails.empty() ? "-" : fails) << (s.failed ? "  FAILED" : "") << "\n";
@@ -312,11 +325,23 @@ void print_row(std::ostream& os, const StepResult& st) {
 
 void print_table(std::ostream& os, const RunSummary& summary, const std::string& out_dir) {
   os << "\n" << std::left << std::setw(22) << "step" << std::right << std::setw(6) << "reqs" << std::setw(6) << "ok"
-     << std::setw(10) << "ttft p50" << std::setw(10) << "ttft p99" << std::setw(10) << "tpot p50" << std::setw(10)
+     << std::setw(10) << "ttft p50" << std::setw(10) << "ttft p95" << std::setw(10) << "ttft p99" << std::setw(10) << "tpot p50" << std::setw(10)
      << "e2e p50" << std::setw(11) << "out tok/s" << std::setw(12) << "total tok/s" << "  failures\n";
-  for (const StepResult& st : summary.steps) print_row(os, st);
+  if (!summary.ab) {
+    for (const StepResult& st : summary.steps) print_row(os, st);
+  } else {
+    // scenario: ab: the steps of each arm under its name, then each arm's wall.
+    for (const char* arm : {"a", "b"}) {
+      const nlohmann::json name = summary.arms ? summary.arms->value(arm, json::object()).value("name", json(arm)) : json(arm);
+      os << "arm " << arm << " (" << name.get<std::string>() << ")\n";
+      for (const StepResult& st : summary.steps)
+        if (st.arm == arm) print_row(os, st);
+    }
+  }
   os << "(ms; tok/s aggregate over the step's wall time)";
   if (summary.wall) os << "\nwall: " << to_json(*summary.wall).dump();
+  if (summary.walls)
+    for (const auto& [arm, wall] : summary.walls->items()) os << "\nwall of arm " << arm << ": " << wall.dump();
   os << "\n";
   if (summary.cost) print_cost(os, *summary.cost);
   os << "results: " << out_dir << "\n";

@@ -59,6 +59,12 @@ struct RequestRecord {
   std::uint64_t body_bytes = 0;
   TransferOutcome transport = TransferOutcome::ok;
   std::optional<double> repetition_score;  // protocol
+  // scenario: ab: the arm ("a" or "b") and the block (0-based) that sent it.
+  std::optional<std::string> arm;
+  std::optional<std::uint32_t> block;
+  // scenario: ab: false for a counted request of a step whose engine did not
+  // start (outcome the engine's: oom, engine_down); absent for a request sent.
+  std::optional<bool> sent;
 };
 
 nlohmann::json to_json(const RequestRecord& record);
@@ -98,6 +104,12 @@ struct StepResult {
   std::optional<std::string> engine_outcome;
   std::optional<nlohmann::json> engine_run;  // engine.launch: the launch, and how it ended
   std::optional<nlohmann::json> memory;      // engine.launch: the workload's memory (workload_watch.h summary)
+  // scenario: ab: the arm; `block` for the step as one block ran it, `blocks`
+  // (one entry per block: block, complete, requests, ok, engine_outcome) for
+  // the arm's step over every block (summary.json's entries).
+  std::optional<std::string> arm;
+  std::optional<std::uint32_t> block;
+  std::optional<nlohmann::json> blocks;
 };
 
 // Where the sweep hit its wall: the first failed step and its most frequent
@@ -129,6 +141,10 @@ struct RunSummary {
   std::optional<nlohmann::json> predicted_wall;  // from the model file (memory_wall.h), beside `wall`
   std::optional<std::string> manifest_sha256;  // of the run's manifest.json (workloads/manifest.h)
   std::optional<nlohmann::json> cost;          // scenario key cost (workloads/cost.h CostMeter::summary)
+  // scenario: ab (docs/benchmarks.md "A/B runs"): the settings as applied
+  // with the order realised, each arm (name, engine, limits), each arm's wall
+  // ({a: Wall|null, b: …}) and the comparison (ab_stats.h compare_requests).
+  std::optional<nlohmann::json> ab, arms, walls, comparison;
 };
 
 nlohmann::json to_json(const StepKey& key);

@@ -10,7 +10,7 @@ function(config)
   local req = 'tierscope_bench_requests_total';
   local quantiles(h) = [
     p.target('histogram_quantile(%s, sum by (job, instance, le) (rate(%s[$__rate_interval])))' % [x[0], q.bucket(h)], '{{instance}} %s' % x[1])
-    for x in [['0.5', 'p50'], ['0.9', 'p90'], ['0.99', 'p99']]
+    for x in [['0.5', 'p50'], ['0.9', 'p90'], ['0.95', 'p95'], ['0.99', 'p99']]
   ] + [p.target('sum by (job, instance) (rate(%s[$__rate_interval])) / sum by (job, instance) (rate(%s[$__rate_interval]))' % [q.histSum(h), q.histCount(h)], '{{instance}} mean')];
   local heat(h) = p.heatmapTarget('sum by (le) (increase(%s[$__rate_interval]))' % q.bucket(h));
   dashboard.new(
@@ -56,11 +56,11 @@ function(config)
       ],
       [
         p.heatmap('TTFT distribution', [ttft], [heat(ttft)], 's', note='Requests per TTFT bucket within each rate interval.'),
-        p.timeseries('TTFT quantiles', [ttft], quantiles(ttft), 's', w=12, note='p50, p90, p99 estimated from the histogram buckets over the rate interval; mean = sum / count.', min=0),
+        p.timeseries('TTFT quantiles', [ttft], quantiles(ttft), 's', w=12, note='p50, p90, p95, p99 estimated from the histogram buckets over the rate interval; mean = sum / count.', min=0),
       ],
       [
         p.heatmap('Inter-token latency distribution', [itl], [heat(itl)], 's', note='Gaps per ITL bucket within each rate interval.'),
-        p.timeseries('Inter-token latency quantiles', [itl], quantiles(itl), 's', w=12, note='p50, p90, p99 estimated from the histogram buckets over the rate interval; mean = sum / count.', min=0),
+        p.timeseries('Inter-token latency quantiles', [itl], quantiles(itl), 's', w=12, note='p50, p90, p95, p99 estimated from the histogram buckets over the rate interval; mean = sum / count.', min=0),
       ],
       [
         p.timeseries('Active streams',

@@ -1,5 +1,6 @@
 // GPU: utilization, memory (discrete and unified), power and energy,
-// temperature, clocks, throttle reasons, per-process memory of the workload.
+// temperature, clocks, throttle reasons, per-process memory of the workload;
+// the CPU's power, temperatures and throttling beside the GPU's.
 local dashboard = import 'dashboard.libsonnet';
 local p = import 'panels.libsonnet';
 local q = import 'promql.libsonnet';
@@ -11,7 +12,7 @@ function(config)
   dashboard.new(
     'tierscope / GPU',
     'tierscope-gpu',
-    "GPU utilization, memory (discrete VRAM, GTT, unified), power and energy, temperature, clocks, throttle reasons and the watched workload's GPU memory.",
+    "GPU utilization, memory (discrete VRAM, GTT, unified), power and energy, temperature, clocks, throttle reasons and the watched workload's GPU memory; CPU package power, temperatures and thermal throttling beside them.",
     dashboard.jobInstanceVariables(config.tierscopeSelector, 'tierscope_build_info') + [
       dashboard.queryVariable('gpu', 'GPU', 'label_values(tierscope_gpu_info{job=~"$job", instance=~"$instance"}, gpu)'),
     ],
@@ -57,6 +58,27 @@ function(config)
                      ['tierscope_gpu_temperature_celsius'],
                      [p.target(q.s('tierscope_gpu_temperature_celsius', g), '{{instance}} {{gpu}} {{sensor}}')],
                      'celsius'),
+      ],
+      [
+        p.timeseries('CPU power (RAPL)',
+                     ['tierscope_cpu_energy_joules_total'],
+                     [p.target(q.rate('tierscope_cpu_energy_joules_total'), '{{instance}} {{zone}}')],
+                     'watt',
+                     note='Rate of the RAPL energy counter per zone. package-N is the whole socket (core and uncore are parts of it, dram is not); psys, where present, is the platform. Absent when tierscope cannot read energy_uj (root only since Linux 5.10). On an AMD APU the GPU power above includes the CPU.',
+                     min=0),
+        p.timeseries('CPU temperature',
+                     ['tierscope_cpu_temperature_celsius', 'tierscope_cpu_temperature_critical_celsius'],
+                     [
+                       p.target(q.s('tierscope_cpu_temperature_celsius'), '{{instance}} {{chip}} {{sensor}}'),
+                       p.target('max by (instance, chip) (%s)' % q.s('tierscope_cpu_temperature_critical_celsius'), '{{instance}} {{chip}} critical'),
+                     ],
+                     'celsius'),
+        p.timeseries('CPU thermal throttling',
+                     ['tierscope_cpu_thermal_throttle_total'],
+                     [p.target(q.increase('tierscope_cpu_thermal_throttle_total'), '{{instance}} {{kind}}')],
+                     'short',
+                     note='Throttle events per rate interval (x86 thermal interrupt): core events summed over the CPUs, package events over the packages.',
+                     min=0),
       ],
       [
         p.timeseries('Clocks',

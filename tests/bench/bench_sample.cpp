@@ -13,8 +13,11 @@
 //   (d) Scrape rendering in process: collect_all() + to_prometheus_text().
 //
 // Usage: bench_sample [--samples N] [--warmup N] [--reads N] [--parses N]
-//                     [--renders N] [--paced N] [--figures FILE]
-// --figures writes "key value" lines for run_bench.sh's summary.
+//                     [--renders N] [--paced N] [--figures FILE] [--host DIR]
+// --figures writes "key value" lines for run_bench.sh's summary. --host DIR
+// samples (a) from a fixture host's DIR/proc, DIR/sys, DIR/dev (e.g.
+// tests/fixtures/phison-host) instead of the live ones: the cost of probes
+// whose hardware this machine lacks.
 
 #include <fcntl.h>
 #include <sys/utsname.h>
@@ -123,12 +126,13 @@ struct Options {
   long renders = 5000;
   long paced = 30;
   std::string figures;
+  std::string host;  // fixture host root for (a); empty: live
 };
 
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "bench_sample: %s\nusage: bench_sample [--samples N] [--warmup N] [--reads N] [--parses N] "
-               "[--renders N] [--paced N] [--figures FILE]\n",
+               "[--renders N] [--paced N] [--figures FILE] [--host DIR]\n",
                why);
   std::exit(2);
 }
@@ -152,6 +156,7 @@ Options parse_args(int argc, char** argv) {
     else if (a == "--renders") count(o.renders);
     else if (a == "--paced") count(o.paced);
     else if (a == "--figures") o.figures = v;
+    else if (a == "--host") o.host = v;
     else usage("unknown option");
   }
   return o;
@@ -236,9 +241,16 @@ struct SampleRun {
   std::shared_ptr<const Snapshot> last;
 };
 
-SampleRun sample_run(Logger& log, double intervals, long warmup, long n) {
-  SampleRun out;
+// The roots (a) samples: the live ones, or those of a fixture host.
+Config sample_config(const std::string& host) {
   Config config;  // the defaults: live /proc, /sys, /dev, every probe enabled
+  if (!host.empty()) config.roots = {host + "/proc", host + "/sys", host + "/dev"};
+  return config;
+}
+
+SampleRun sample_run(Logger& log, const std::string& host, double intervals, long warmup, long n) {
+  SampleRun out;
+  Config config = sample_config(host);
   config.peak_window = std::chrono::milliseconds(1);
   Sampler sampler(config, log);
   for (long i = 0; i < warmup; ++i) sampler.sample_now();
@@ -278,9 +290,10 @@ int main(int argc, char** argv) {
 
   // ---- (a) full sample ------------------------------------------------------
   Logger log(LogLevel::error);
-  const SampleRun def = sample_run(log, 15, opt.warmup, opt.samples);        // 1 s sampling, 15 s window (defaults)
-  const SampleRun hz10 = sample_run(log, 150, opt.warmup, opt.samples / 4);  // 100 ms sampling, 15 s window
-  const SampleRun worst = sample_run(log, 6000, opt.warmup, opt.samples / 4);  // 100 ms / 600 s: config maxima
+  if (!opt.host.empty()) std::printf("(a) samples the fixture host %s, not the live /proc and /sys\n\n", opt.host.c_str());
+  const SampleRun def = sample_run(log, opt.host, 15, opt.warmup, opt.samples);  // 1 s sampling, 15 s window (defaults)
+  const SampleRun hz10 = sample_run(log, opt.host, 150, opt.warmup, opt.samples / 4);  // 100 ms sampling, 15 s window
+  const SampleRun worst = sample_run(log, opt.host, 6000, opt.warmup, opt.samples / 4);  // 100 ms / 600 s: config maxima
   const double sample_cpu = def.cost.cpu_us, sample_wall = def.cost.wall_us;
   const double ns = static_cast<double>(opt.samples);
 
@@ -322,7 +335,7 @@ int main(int argc, char** argv) {
   // Paced: one sample every 100 ms, the thread's own CPU clock around each call.
   double paced_us = 0;
   {
-    Config c;
+    Config c = sample_config(opt.host);
     Sampler sampler(c, log);
     for (long i = 0; i < 100; ++i) sampler.sample_now();
     double total = 0;

@@ -31,7 +31,7 @@ samples_b=$(value "$TMP/b.prom" tierscope_samples_total)
 fixture_config phison-host "$cfg" $'probes:\n  pressure: false'
 sed -i 's/^sample_interval: 100ms/sample_interval: 200ms/' "$cfg"
 kill -HUP "$DAEMON_PID"
-wait_log "reloaded $cfg: sampling 10 probes every 200ms"
+wait_log "reloaded $cfg: sampling 11 probes every 200ms"
 for _ in $(seq 50); do
   scrape >"$TMP/c.prom"
   [[ $(value "$TMP/c.prom" tierscope_sample_interval_seconds) == 0.2 ]] && break

@@ -2,6 +2,7 @@
 // a Scenario within the documented limits or throws ScenarioError; nothing
 // else may escape it. A returned Scenario, written back as YAML (the
 // effective scenario.yaml), parses to the same text.
+#include <algorithm>
 #include <cstdint>
 #include <exception>
 #include <string>
@@ -27,6 +28,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(s.kind != ScenarioKind::context_sweep || !s.contexts.empty());
   FUZZ_CHECK(s.kind != ScenarioKind::concurrency_sweep || !s.users.empty());
   FUZZ_CHECK(s.kind != ScenarioKind::protocol || !s.prompts.empty());
+  // scenario: ab: a sweep, two named arms with an engine each, both in the schedule.
+  if (s.ab) {
+    FUZZ_CHECK(s.kind == ScenarioKind::context_sweep || s.kind == ScenarioKind::concurrency_sweep);
+    FUZZ_CHECK(!s.ab->arms[0].name.empty() && s.ab->arms[0].name != s.ab->arms[1].name);
+    FUZZ_CHECK(!s.ab->arms[0].engine.url.empty() && !s.ab->arms[1].engine.url.empty());
+    const auto schedule = ab_schedule(s.ab->order, s.ab->blocks);
+    FUZZ_CHECK(schedule.size() == s.ab->blocks);
+    FUZZ_CHECK(std::count(schedule.begin(), schedule.end(), 0u) > 0 && std::count(schedule.begin(), schedule.end(), 1u) > 0);
+  }
   const std::string yaml = to_yaml(s);
   Scenario again;
   try {

@@ -95,7 +95,7 @@ TEST(Config, UnknownKeyNamesFileLineColumnAndSuggests) {
             "listen, log_level, web_config_file, record, sample_interval, peak_window, roots, probes, diskstats, nvme, workload, gpu, offload_device)");
   EXPECT_EQ(error_of("probes:\n  memnfo: true\n"),
             "t.yaml:2:3: probes.memnfo: unknown key; did you mean \"meminfo\"? (expected one of: meminfo, "
-            "vmstat, pressure, swaps, diskstats, nvme, workload, gpu_nvml, gpu_amdgpu, drm_fdinfo, workload_memory)");
+            "vmstat, pressure, swaps, diskstats, nvme, workload, gpu_nvml, gpu_amdgpu, drm_fdinfo, workload_memory, power)");
   // Nothing close: no suggestion, still the list.
   EXPECT_EQ(error_of("colour: blue\n").find("t.yaml:1:1: colour: unknown key (expected one of:"), 0u);
 }

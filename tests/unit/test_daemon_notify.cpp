@@ -133,7 +133,7 @@ TEST(DaemonNotify, ReadyAfterBindThenWatchdogReloadAndStop) {
   auto ready = d.wait_for("READY=1");
   ASSERT_TRUE(ready);
   EXPECT_TRUE(accepts_connections(port)) << "READY=1 was sent before /metrics was listening";
-  EXPECT_NE(ready->text.find("\nSTATUS=sampling 10 probes every 100ms;"), std::string::npos) << ready->text;
+  EXPECT_NE(ready->text.find("\nSTATUS=sampling 11 probes every 100ms;"), std::string::npos) << ready->text;
 
   // Keep-alives: the timeout is 1 s, so one about every 500 ms, never a gap
   // as long as the timeout.
@@ -153,7 +153,7 @@ TEST(DaemonNotify, ReadyAfterBindThenWatchdogReloadAndStop) {
   EXPECT_NE(reloading->text.find("\nMONOTONIC_USEC="), std::string::npos);
   auto reloaded = d.wait_for("READY=1");
   ASSERT_TRUE(reloaded);
-  EXPECT_NE(reloaded->text.find("STATUS=sampling 10 probes"), std::string::npos) << reloaded->text;
+  EXPECT_NE(reloaded->text.find("STATUS=sampling 11 probes"), std::string::npos) << reloaded->text;
 
   auto sent_term = Clock::now();
   ASSERT_EQ(::kill(d.pid(), SIGTERM), 0);

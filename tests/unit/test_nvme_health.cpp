@@ -23,7 +23,9 @@ using namespace tierscope;
 using namespace std::chrono_literals;
 using tierscope::testing::ProbeRig;
 using tierscope::testing::TempDir;
+using tierscope::testing::CapturedLog;
 using tierscope::testing::drain;
+using tierscope::testing::series;
 
 namespace {
 
@@ -107,39 +109,6 @@ void controller(const TempDir& t, const std::string& name, const std::string& st
   t.write(dir + "/firmware_rev", "EFCM32.1\n");
   t.write(dir + "/state", state + "\n");
   t.symlink("../../devices/virtual/nvme-fabrics/ctl/" + name, "sys/class/nvme/" + name);
-}
-
-// A journal-style logger ("<4>line") writing into a pipe.
-struct CapturedLog {
-  CapturedLog() {
-    if (::pipe(p) != 0) throw std::runtime_error("pipe");
-    log = std::make_unique<Logger>(LogLevel::debug, p[1], true);
-  }
-  ~CapturedLog() {
-    if (p[1] >= 0) ::close(p[1]);
-    ::close(p[0]);
-  }
-  std::string text() {
-    log.reset();
-    ::close(p[1]);
-    p[1] = -1;
-    return drain(p[0]);
-  }
-  int p[2];
-  std::unique_ptr<Logger> log;
-};
-
-// "name{k=v,...}" -> value, for every series of every family.
-std::map<std::string, double> series(std::vector<prometheus::MetricFamily> families) {
-  std::map<std::string, double> out;
-  for (const auto& f : families)
-    for (const auto& m : f.metric) {
-      std::string key = f.name + "{";
-      for (const auto& l : m.label) key += l.name + "=" + l.value + ",";
-      key += "}";
-      out[key] = f.type == prometheus::MetricType::Counter ? m.counter.value : m.gauge.value;
-    }
-  return out;
 }
 
 }  // namespace

@@ -152,7 +152,7 @@ TEST(Registry, BuiltinTableIsConsistent) {
   auto at = [&](std::string_view n) { return std::find(order.begin(), order.end(), n) - order.begin(); };
   EXPECT_LT(at("workload"), at("drm_fdinfo"));
   for (auto before : {"workload", "gpu_nvml", "gpu_amdgpu", "drm_fdinfo"}) EXPECT_LT(at(before), at("workload_memory"));
-  EXPECT_EQ(order.size(), 11u);
+  EXPECT_EQ(order.size(), 12u);
 }
 
 TEST(Registry, ADummyProbeNeedsOnlyItsRegistration) {

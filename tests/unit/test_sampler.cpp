@@ -51,7 +51,7 @@ TEST(Sampler, SampleNowRunsEveryEnabledProbeAndCounts) {
   auto b = s.sample_now();
   EXPECT_EQ(a->sequence, 1u);
   EXPECT_EQ(b->samples_total, 2u);
-  EXPECT_EQ(b->probes.size(), 11u);
+  EXPECT_EQ(b->probes.size(), 12u);
   for (const auto& r : b->probes) EXPECT_NE(r.status, ProbeStatus::error) << r.probe << ": " << r.error;
   EXPECT_EQ(run_of(*b, "meminfo")->status, ProbeStatus::ok);
   EXPECT_EQ(run_of(*b, "workload")->status, ProbeStatus::no_data);  // nothing configured

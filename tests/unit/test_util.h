@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <map>
+#include <memory>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -11,6 +13,8 @@
 #include <string_view>
 
 #include "core/host_roots.h"
+#include "core/logging.h"
+#include "core/metric_writer.h"
 #include "daemon/config.h"
 #include "probes/diskstats.h"
 #include "probes/drm_fdinfo.h"
@@ -92,6 +96,40 @@ inline std::shared_ptr<const Snapshot> sample_twice(const HostRoots& roots, Samp
   Sampler sampler(config, quiet);
   sampler.sample_now();
   return sampler.sample_now();
+}
+
+// A Logger writing into a pipe, journal style ("<4>message"): text() closes
+// it and returns every line written.
+struct CapturedLog {
+  CapturedLog() {
+    if (::pipe(p) != 0) throw std::runtime_error("pipe");
+    log = std::make_unique<Logger>(LogLevel::debug, p[1], true);
+  }
+  ~CapturedLog() {
+    if (p[1] >= 0) ::close(p[1]);
+    ::close(p[0]);
+  }
+  std::string text() {
+    log.reset();
+    ::close(p[1]);
+    p[1] = -1;
+    return drain(p[0]);
+  }
+  int p[2];
+  std::unique_ptr<Logger> log;
+};
+
+// "name{k=v,...}" -> value, for every series of every family.
+inline std::map<std::string, double> series(std::vector<prometheus::MetricFamily> families) {
+  std::map<std::string, double> out;
+  for (const auto& f : families)
+    for (const auto& m : f.metric) {
+      std::string key = f.name + "{";
+      for (const auto& l : m.label) key += l.name + "=" + l.value + ",";
+      key += "}";
+      out[key] = f.type == prometheus::MetricType::Counter ? m.counter.value : m.gauge.value;
+    }
+  return out;
 }
 
 #ifdef TIERSCOPE_FIXTURES

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <numbers>
 #include <vector>
 
 #include "workloads/stats.h"
@@ -57,6 +58,26 @@ TEST(Stats, StudentTAccurateToOneInAMillion) {
   EXPECT_TRUE(std::isnan(student_t_quantile(0.9, 0)));
 }
 
+TEST(Stats, StudentTCdfClosedFormsAndRoundTrip) {
+  // Closed forms: dof 1 (Cauchy) P = ½ + atan(t)/π; dof 2: P = ½ + t/(2·√(2 + t²)).
+  for (double t : {-30.0, -3.0, -0.5, 0.0, 0.7, 4.0, 50.0}) {
+    EXPECT_NEAR(student_t_cdf(t, 1), 0.5 + std::atan(t) / std::numbers::pi, 1e-13) << t;
+    EXPECT_NEAR(student_t_cdf(t, 2), 0.5 + t / (2.0 * std::sqrt(2.0 + t * t)), 1e-13) << t;
+  }
+  // The quantile's inverse, fractional dof included (Welch).
+  for (double dof : {3.0, 7.5, 17.9, 120.0})
+    for (double p : {1e-6, 0.025, 0.3, 0.5, 0.9, 0.975})
+      EXPECT_NEAR(student_t_cdf(student_t_quantile(p, dof), dof), p, 1e-12 + 1e-9 * p) << dof << " " << p;
+  // The lower tail keeps its relative precision: P(T ≤ −10), 5 dof = ½·I_{5/105}(5/2, ½)
+  // = 8.54737878714818e-5 (mpmath betainc at 30 digits).
+  expect_relative(student_t_cdf(-10, 5), 8.54737878714818e-5, 1e-10);
+  EXPECT_NEAR(student_t_cdf(1.959963985, std::numeric_limits<double>::infinity()), 0.975, 1e-9);
+  EXPECT_NEAR(normal_cdf(-1.959963985), 0.025, 1e-9);
+  EXPECT_TRUE(std::isnan(student_t_cdf(1, 0)));
+  EXPECT_TRUE(std::isnan(student_t_cdf(std::numeric_limits<double>::quiet_NaN(), 4)));
+  EXPECT_EQ(student_t_cdf(-std::numeric_limits<double>::infinity(), 4), 0.0);
+}
+
 TEST(Stats, PercentilesInterpolateLikeNumpy) {
   const std::vector<double> v = {15, 20, 35, 40, 50};
   // numpy.percentile(v, [0, 25, 50, 90, 99, 100]) = 15, 20, 35, 46, 49.6, 50
@@ -84,8 +105,10 @@ TEST(Stats, SummaryOfKnownSample) {
   // Sample variance: sum of squares 32 / 7.
   EXPECT_NEAR(*s.stddev, std::sqrt(32.0 / 7.0), 1e-12);
   EXPECT_NEAR(*s.cv, std::sqrt(32.0 / 7.0) / 5.0, 1e-12);
-  // p90: h = 7*0.9 = 6.3 → 7 + 0.3*(9-7) = 7.6; p99: h = 6.93 → 8.86.
+  // p90: h = 7*0.9 = 6.3 → 7 + 0.3*(9-7) = 7.6; p95: h = 6.65 → 7 + 0.65*2 = 8.3;
+  // p99: h = 6.93 → 8.86.
   EXPECT_NEAR(*s.p90, 7.6, 1e-12);
+  EXPECT_NEAR(*s.p95, 8.3, 1e-12);
   EXPECT_NEAR(*s.p99, 8.86, 1e-12);
   // 10 % of 8 is 0.8: nothing trimmed (scipy.stats.trim_mean(v, 0.1) = 5).
   EXPECT_DOUBLE_EQ(*s.trimmed_mean, 5);
@@ -113,12 +136,13 @@ TEST(Stats, TrimmedMeanCutsFloorOfFractionFromEachEnd) {
 TEST(Stats, EmptyAndSingleValue) {
   Summary empty = summarize(std::vector<double>{});
   EXPECT_EQ(empty.count, 0u);
-  EXPECT_FALSE(empty.mean || empty.median || empty.p90 || empty.p99 || empty.min || empty.max || empty.stddev ||
+  EXPECT_FALSE(empty.mean || empty.median || empty.p90 || empty.p95 || empty.p99 || empty.min || empty.max || empty.stddev ||
                empty.cv || empty.trimmed_mean || empty.ci95);
   Summary one = summarize(std::vector<double>{3.5});
   EXPECT_EQ(one.count, 1u);
   EXPECT_DOUBLE_EQ(*one.mean, 3.5);
   EXPECT_DOUBLE_EQ(*one.median, 3.5);
+  EXPECT_DOUBLE_EQ(*one.p95, 3.5);
   EXPECT_DOUBLE_EQ(*one.p99, 3.5);
   EXPECT_DOUBLE_EQ(*one.trimmed_mean, 3.5);
   EXPECT_FALSE(one.stddev);
@@ -148,9 +172,9 @@ TEST(Stats, ZeroMeanHasNoCv) {
 
 TEST(Stats, JsonShapeIsStable) {
   nlohmann::json j = to_json(summarize(std::vector<double>{1, 2, 3}));
-  for (const char* key : {"count", "mean", "median", "p90", "p99", "min", "max", "std", "cv", "trimmed_mean", "ci95"})
+  for (const char* key : {"count", "mean", "median", "p90", "p95", "p99", "min", "max", "std", "cv", "trimmed_mean", "ci95"})
     EXPECT_TRUE(j.contains(key)) << key;
-  EXPECT_EQ(j.size(), 11u);
+  EXPECT_EQ(j.size(), 12u);
   EXPECT_EQ(j["count"], 3);
   EXPECT_DOUBLE_EQ(j["mean"].get<double>(), 2);
   ASSERT_TRUE(j["ci95"].is_array());
@@ -159,7 +183,7 @@ TEST(Stats, JsonShapeIsStable) {
   EXPECT_GT(j["ci95"][1].get<double>(), 2);
 
   nlohmann::json one = to_json(summarize(std::vector<double>{7}));
-  EXPECT_EQ(one.size(), 11u);
+  EXPECT_EQ(one.size(), 12u);
   EXPECT_TRUE(one["std"].is_null());
   EXPECT_TRUE(one["cv"].is_null());
   EXPECT_TRUE(one["ci95"].is_null());
@@ -168,7 +192,7 @@ TEST(Stats, JsonShapeIsStable) {
   nlohmann::json none = to_json(summarize(std::vector<double>{}));
   EXPECT_EQ(none["count"], 0);
   EXPECT_TRUE(none["mean"].is_null());
-  EXPECT_EQ(none.dump(), R"({"ci95":null,"count":0,"cv":null,"max":null,"mean":null,"median":null,"min":null,"p90":null,"p99":null,"std":null,"trimmed_mean":null})");
+  EXPECT_EQ(none.dump(), R"({"ci95":null,"count":0,"cv":null,"max":null,"mean":null,"median":null,"min":null,"p90":null,"p95":null,"p99":null,"std":null,"trimmed_mean":null})");
 }
 
 TEST(Stats, RepetitionScore) {

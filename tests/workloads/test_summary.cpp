@@ -199,11 +199,12 @@ TEST(Summary, CsvRowsRenderedFromTypedSteps) {
   EXPECT_FALSE(std::getline(in, extra));
   EXPECT_EQ(header.rfind("step,context_tokens,users,prompt,requests,ok,failed,failures,ttft_ms_count,ttft_ms_mean,", 0),
             0u);
+  EXPECT_NE(header.find(",ttft_ms_p90,ttft_ms_p95,ttft_ms_p99,"), std::string::npos) << header;
   EXPECT_NE(header.find(",output_tokens_per_s_ci95_high,total_tokens_per_s,output_tokens_per_s_aggregate,"
                         "requests_per_s,wall_s"),
             std::string::npos);
-  EXPECT_EQ(row.rfind("2,2048,1,,2,1,true,oom:1,1,5,5,5,5,5,5,,,5,,,", 0), 0u) << row;
-  EXPECT_EQ(empty_row.rfind("2,,3,code,0,0,false,,0,,,,,,,,,,,,0,", 0), 0u) << empty_row;
+  EXPECT_EQ(row.rfind("2,2048,1,,2,1,true,oom:1,1,5,5,5,5,5,5,5,,,5,,,", 0), 0u) << row;
+  EXPECT_EQ(empty_row.rfind("2,,3,code,0,0,false,,0,,,,,,,,,,,,,0,", 0), 0u) << empty_row;
   EXPECT_EQ(empty_row.substr(empty_row.size() - 5), ",,,,0") << "rates empty, wall_s 0";
   const auto cells = [](const std::string& line) { return std::count(line.begin(), line.end(), ','); };
   EXPECT_EQ(cells(row), cells(header));
@@ -238,6 +239,7 @@ TEST(Summary, RunSummaryJsonAndTable) {
   std::ostringstream table;
   print_table(table, run, "/tmp/out");
   const std::string t = table.str();
+  EXPECT_NE(t.find("ttft p50  ttft p95  ttft p99"), std::string::npos) << t;
   EXPECT_NE(t.find("context 2048"), std::string::npos) << t;
   EXPECT_NE(t.find("context_overflow:1  FAILED"), std::string::npos) << t;
   EXPECT_NE(t.find("\nwall: {\"context_tokens\":2048,\"outcome\":\"context_overflow\",\"step\":2}"), std::string::npos) << t;
