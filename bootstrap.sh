@@ -22,7 +22,8 @@ BUILD_PACKAGES=(g++ cmake make pkg-config dpkg-dev prometheus-cpp-dev libsystemd
                 libyaml-cpp-dev libcurl4-openssl-dev libmicrohttpd-dev libgnutls28-dev libcrypt-dev zlib1g-dev
                 libssl-dev)
 TEST_PACKAGES=(libgtest-dev prometheus jsonnet fio jq curl openssl util-linux stress-ng prometheus-node-exporter clang wrk
-               libclang-rt-14-dev debootstrap systemd-container qemu-system-x86 busybox-static prometheus-pushgateway)
+               libclang-rt-14-dev debootstrap systemd-container qemu-system-x86 busybox-static prometheus-pushgateway
+               chromium python3)
 JOBS=${JOBS:-$(nproc)}
 
 missing_packages() {

@@ -32,6 +32,7 @@ std::vector<Flag> flags_for(Command c) {
   if (c == Command::bench) return {{"--url", "URL"}, {"--out", "DIR"}, {"--set", "KEY=VALUE"}, {"--help", ""}};
   if (c == Command::soak) return {{"--out", "DIR"}, {"--set", "KEY=VALUE"}, {"--help", ""}};
   if (c == Command::recording) return {{"--format", "jsonl|csv"}, {"--series", "REGEX"}, {"--help", ""}};
+  if (c == Command::report) return {{"--out", "DIR"}, {"--format", "html,md"}, {"--help", ""}};
   if (c == Command::run_capped)
     return {{"--memory-max", "SIZE"}, {"--memory-high", "SIZE"}, {"--swap-max", "SIZE"},
             {"--backend", "auto|systemd|cgroup"}, {"--cgroup-parent", "CGROUP"}, {"--name", "NAME"},
@@ -63,6 +64,7 @@ std::string_view command_name(Command c) {
          : c == Command::run_capped ? "run-capped"
          : c == Command::env        ? "env"
          : c == Command::recording  ? "recording"
+         : c == Command::report     ? "report"
                                     : "probe";
 }
 
@@ -122,6 +124,19 @@ void take_value(CliOptions& o, const std::string& arg, const std::string& v, con
   } else if (arg == "--format" && o.command == Command::recording) {
     if (v != "jsonl" && v != "csv") throw UsageError(prefix + "--format: expected jsonl or csv, got " + text::quoted(v));
     o.format = v;
+  } else if (arg == "--format" && o.command == Command::report) {
+    bool html = false, md = false;
+    std::string_view rest = v;
+    while (true) {
+      const auto comma = rest.find(',');
+      const auto item = rest.substr(0, comma);
+      if (item == "html") html = true;
+      else if (item == "md") md = true;
+      else throw UsageError(prefix + "--format: expected html, md or html,md, got " + text::quoted(v));
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+    o.format = html && md ? "html,md" : html ? "html" : "md";
   } else if (arg == "--series") {
     try {
       std::regex check(v, std::regex::extended);
@@ -151,7 +166,7 @@ void take_value(CliOptions& o, const std::string& arg, const std::string& v, con
 
 CliOptions parse_cli(const std::vector<std::string>& args) {
   CliOptions o;
-  if (args.empty()) throw UsageError("missing command (daemon, probe, bench, soak, run-capped, env or recording)");
+  if (args.empty()) throw UsageError("missing command (daemon, probe, bench, soak, run-capped, env, recording or report)");
   const std::string& first = args[0];
   if (first == "--help" || first == "-h" || first == "help") {
     o.command = Command::help;
@@ -169,15 +184,17 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
   else if (first == "run-capped") o.command = Command::run_capped;
   else if (first == "env") o.command = Command::env;
   else if (first == "recording") o.command = Command::recording;
+  else if (first == "report") o.command = Command::report;
   else {
     std::string msg = "unknown command '" + first + "'";
-    if (auto g = did_you_mean(first, {"daemon", "probe", "bench", "soak", "run-capped", "env", "recording"}))
+    if (auto g = did_you_mean(first, {"daemon", "probe", "bench", "soak", "run-capped", "env", "recording", "report"}))
       msg += "; did you mean '" + *g + "'?";
-    else msg += " (expected daemon, probe, bench, soak, run-capped, env or recording)";
+    else msg += " (expected daemon, probe, bench, soak, run-capped, env, recording or report)";
     throw UsageError(msg);
   }
   if (o.command == Command::env) o.format = "yaml";
   if (o.command == Command::recording) o.format = "jsonl";
+  if (o.command == Command::report) o.format = "html,md";
   const auto flags = flags_for(o.command);
   const std::string prefix = std::string(command_name(o.command)) + ": ";
   for (std::size_t i = 1; i < args.size(); ++i) {
@@ -207,6 +224,11 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
       o.recording_dir = arg;
       continue;
     }
+    if (o.command == Command::report && (arg.empty() || arg[0] != '-')) {
+      if (arg.empty()) throw UsageError(prefix + "a run directory is an empty string");
+      o.run_dirs.push_back(arg);
+      continue;
+    }
     const Flag* flag = nullptr;
     for (const auto& f : flags)
       if (f.name == arg) flag = &f;
@@ -231,6 +253,8 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
     throw UsageError(prefix + "missing the scenario file (tierscope soak SCENARIO.yaml)");
   if (o.command == Command::recording && o.recording_dir.empty())
     throw UsageError(prefix + "missing the directory (tierscope recording DIR)");
+  if (o.command == Command::report && o.run_dirs.empty())
+    throw UsageError(prefix + "missing the run directory (tierscope report RUN_DIR...)");
   if (o.command == Command::run_capped) {
     if (!o.memory_max && !o.memory_high && !o.swap_max)
       throw UsageError(prefix + "expected at least one of --memory-max, --memory-high, --swap-max");
@@ -420,6 +444,32 @@ The count of segments, records, torn and corrupt lines goes to stderr.
 Exit codes: 0 printed, 1 no segment in DIR or a corrupt line, 64 bad usage.
 )";
 
+constexpr std::string_view kReportUsage = R"(Usage: tierscope report RUN_DIR... [--out DIR] [--format html,md]
+
+Writes the report of one or several run directories (bench, A/B and soak
+runs): a header with the run, its status and host, the environment from the
+manifest, per-step statistics with 95 % confidence intervals and p50/p95/p99,
+outcomes, and charts (memory wall, OOM vs success, concurrency, latency
+distributions, memory composition and disk operations from the recording,
+soak verdicts with their fitted slopes), the A/B comparison and the cost
+when the run has them. report.html is one self-contained file (inline CSS
+and SVG, nothing loaded from anywhere, printable); report.md has the same
+tables, with the charts as charts/<id>.svg beside it. Every table names the
+file and fields its numbers come from. Contents: docs/report.md.
+
+Options:
+  --out DIR            where to write (default: the run directory itself for
+                       one run, ./report-<UTC timestamp> for several)
+  --format FORMATS     html, md or html,md (default)
+  --help               this text
+
+What a run directory lacks or holds broken (a torn last line, no
+summary.json, an unknown layout version) is a "warning: " line on stderr
+and is said in the report, which shows what exists.
+Exit codes: 0 written, 64 bad usage, 65 no run directory has anything to
+report, 73 the output cannot be written.
+)";
+
 constexpr std::string_view kUsage = R"(Usage: tierscope COMMAND [OPTIONS]
 
 Commands:
@@ -430,13 +480,14 @@ Commands:
   run-capped run a command under a memory budget and show where its memory lives
   env        print this machine's audit manifest (YAML or JSON), exit
   recording  print a recording of samples (record.dir) with names resolved
+  report     write the HTML and Markdown report of run directories
 
 Options:
   --help     this text; `tierscope COMMAND --help` for a command's options
   --version  version, git revision and compiler
 
 Documentation: README.md and docs/*.md (installed in /usr/share/doc/tierscope):
-metrics.md, configuration.md, benchmarks.md, soak.md, recording.md, systemd.md, architecture.md.
+metrics.md, configuration.md, benchmarks.md, soak.md, recording.md, report.md, systemd.md, architecture.md.
 )";
 
 }  // namespace
@@ -449,13 +500,14 @@ std::string usage_text(std::string_view command) {
   if (command == "run-capped") return std::string(kRunCappedUsage);
   if (command == "env") return std::string(kEnvUsage);
   if (command == "recording") return std::string(kRecordingUsage);
+  if (command == "report") return std::string(kReportUsage);
   return std::string(kUsage);
 }
 
 int print_help(const std::string& topic) {
   if (!topic.empty() && topic != "daemon" && topic != "probe" && topic != "bench" && topic != "soak" &&
-      topic != "run-capped" && topic != "env" && topic != "recording") {
-    std::cerr << "tierscope: no help for '" << topic << "' (commands: daemon, probe, bench, soak, run-capped, env, recording)\n";
+      topic != "run-capped" && topic != "env" && topic != "recording" && topic != "report") {
+    std::cerr << "tierscope: no help for '" << topic << "' (commands: daemon, probe, bench, soak, run-capped, env, recording, report)\n";
     return exit_code::usage;
   }
   std::cout << usage_text(topic);

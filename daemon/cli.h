@@ -1,5 +1,6 @@
 #pragma once
-// Command line: `tierscope daemon|probe|env [options]`, `tierscope recording DIR`, `tierscope bench
+// Command line: `tierscope daemon|probe|env [options]`, `tierscope recording DIR`, `tierscope report
+// RUN_DIR…`, `tierscope bench
 // SCENARIO.yaml [options]`, `tierscope run-capped [options] -- CMD ARGS…`,
 // `--help`, `--version`.
 // Parsing is separate from running so every error path is testable.
@@ -14,7 +15,7 @@
 
 namespace tierscope {
 
-enum class Command { daemon, probe, bench, soak, run_capped, env, recording, help, version };
+enum class Command { daemon, probe, bench, soak, run_capped, env, recording, report, help, version };
 
 struct CliOptions {
   Command command = Command::help;
@@ -35,6 +36,8 @@ struct CliOptions {
   // recording: the directory (format: jsonl | csv) and --series REGEX.
   std::string recording_dir;
   std::optional<std::string> series;
+  // report: the run directories (--out above; --format html,md in `format`).
+  std::vector<std::string> run_dirs;
 };
 
 class UsageError : public std::runtime_error {

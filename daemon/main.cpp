@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
     case Command::soak:
     case Command::run_capped:
     case Command::env:
+    case Command::report:
       return exec_helper(kWorkloadsHelper, args);
     case Command::help:
     case Command::version:

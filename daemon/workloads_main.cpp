@@ -16,6 +16,7 @@
 #include "workloads/bench_command.h"
 #include "workloads/env_command.h"
 #include "daemon/service_manager.h"
+#include "workloads/report_command.h"
 #include "workloads/run_capped.h"
 #include "workloads/soak_command.h"
 
@@ -77,6 +78,9 @@ int main(int argc, char** argv) {
     return workloads::run_capped(a);
   }
   if (opts.command == Command::env) return env(opts);
-  std::cerr << "tierscope-workloads: runs bench, soak, run-capped and env only; use tierscope " << args.front() << "\n";
+  if (opts.command == Command::report)
+    return workloads::run_report({opts.run_dirs, opts.out.value_or(""), opts.format.find("html") != std::string::npos,
+                                  opts.format.find("md") != std::string::npos});
+  std::cerr << "tierscope-workloads: runs bench, soak, run-capped, env and report only; use tierscope " << args.front() << "\n";
   return exit_code::usage;
 }

@@ -40,7 +40,8 @@ std::optional<std::string> read_file(const std::filesystem::path& dir, const std
   if (exists) *exists = true;
   if (err != 0) {
     std::string why = describe_errno(name, err);
-    warnings.push_back(why + " (not read)");
+    if (why.find("not read") == std::string::npos) why += " (not read)";
+    warnings.push_back(why);
     return std::nullopt;
   }
   if (buf.size() > max_bytes) {

@@ -47,9 +47,9 @@ TEST(Cli, HelpAndVersion) {
 }
 
 TEST(Cli, ErrorsSayWhatWasExpected) {
-  EXPECT_EQ(usage_error({}), "missing command (daemon, probe, bench, soak, run-capped, env or recording)");
+  EXPECT_EQ(usage_error({}), "missing command (daemon, probe, bench, soak, run-capped, env, recording or report)");
   EXPECT_EQ(usage_error({"deamon"}), "unknown command 'deamon'; did you mean 'daemon'?");
-  EXPECT_EQ(usage_error({"serve"}), "unknown command 'serve' (expected daemon, probe, bench, soak, run-capped, env or recording)");
+  EXPECT_EQ(usage_error({"serve"}), "unknown command 'serve' (expected daemon, probe, bench, soak, run-capped, env, recording or report)");
   EXPECT_EQ(usage_error({"daemon", "--lisen", "x"}), "daemon: unknown option '--lisen'; did you mean '--listen'?");
   EXPECT_EQ(usage_error({"daemon", "--format", "json"}), "daemon: unknown option '--format'");  // probe only
   EXPECT_EQ(usage_error({"probe", "--listen", "127.0.0.1:1"}), "probe: unknown option '--listen'");
@@ -152,4 +152,21 @@ TEST(Cli, Env) {
   EXPECT_NE(usage_text("env").find("--model FILE"), std::string::npos);
   EXPECT_NE(usage_text("").find("env "), std::string::npos);
   EXPECT_EQ(print_help("env"), 0);
+}
+
+TEST(Cli, ReportTakesRunDirectoriesOutAndFormats) {
+  auto o = parse_cli({"report", "runs/a", "runs/b", "--out", "rep", "--format", "md"});
+  EXPECT_EQ(o.command, Command::report);
+  EXPECT_EQ(o.run_dirs, (std::vector<std::string>{"runs/a", "runs/b"}));
+  EXPECT_EQ(o.out, "rep");
+  EXPECT_EQ(o.format, "md");
+  EXPECT_EQ(parse_cli({"report", "r"}).format, "html,md");
+  EXPECT_EQ(parse_cli({"report", "r", "--format=md,html"}).format, "html,md");
+  EXPECT_EQ(parse_cli({"report", "r", "--format", "html"}).format, "html");
+  EXPECT_EQ(usage_error({"report"}), "report: missing the run directory (tierscope report RUN_DIR...)");
+  EXPECT_EQ(usage_error({"report", "r", "--format", "pdf"}), "report: --format: expected html, md or html,md, got \"pdf\"");
+  EXPECT_EQ(usage_error({"report", "r", "--format", "html,"}), "report: --format: expected html, md or html,md, got \"html,\"");
+  EXPECT_EQ(usage_error({"report", "r", "--series", "x"}), "report: unknown option '--series'");
+  EXPECT_EQ(usage_error({"reprot", "r"}), "unknown command 'reprot'; did you mean 'report'?");
+  EXPECT_NE(usage_text("report").find("--format FORMATS"), std::string::npos);
 }

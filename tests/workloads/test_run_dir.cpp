@@ -27,6 +27,14 @@ std::string warnings_of(const RunDir& r) {
 constexpr const char* kSummary = R"({"scenario":"context_sweep","status":"complete","steps":[{"step":0}]})";
 constexpr const char* kManifest = R"({"manifest_version":1,"machine":{}})";
 
+// A bench run directory with this requests.jsonl.
+RunDir bench_run(const TempDir& d, std::string_view requests) {
+  d.write("summary.json", kSummary);
+  d.write("manifest.json", kManifest);
+  d.write("requests.jsonl", requests);
+  return load_run_dir(d.path().string());
+}
+
 }  // namespace
 
 TEST(JsonLines, KeepsObjectsCountsTornLastLineAndCorruptLines) {
@@ -75,10 +83,7 @@ TEST(RunDir, ReadsACompleteBenchRun) {
 
 TEST(RunDir, TornLastLineIsSkippedAndCountedWithAWarning) {
   TempDir d;
-  d.write("summary.json", kSummary);
-  d.write("manifest.json", kManifest);
-  d.write("requests.jsonl", "{\"step\":0}\n{\"step\":0}\n{\"step\":1,\"ttft");
-  auto r = load_run_dir(d.path().string());
+  auto r = bench_run(d, "{\"step\":0}\n{\"step\":0}\n{\"step\":1,\"ttft");
   EXPECT_EQ(r.requests.size(), 2u);
   EXPECT_EQ(r.requests_torn, 1u);
   EXPECT_EQ(r.requests_corrupt, 0u);
@@ -88,10 +93,7 @@ TEST(RunDir, TornLastLineIsSkippedAndCountedWithAWarning) {
 
 TEST(RunDir, CorruptLinesAreCountedAndTheFirstNamed) {
   TempDir d;
-  d.write("summary.json", kSummary);
-  d.write("manifest.json", kManifest);
-  d.write("requests.jsonl", "{\"step\":0}\ngarbage\n{\"step\":0}\n\x01\x02\n");
-  auto r = load_run_dir(d.path().string());
+  auto r = bench_run(d, "{\"step\":0}\ngarbage\n{\"step\":0}\n\x01\x02\n");
   EXPECT_EQ(r.requests.size(), 2u);
   EXPECT_EQ(r.requests_corrupt, 2u);
   EXPECT_TRUE(has_warning(r, "requests.jsonl: 2 corrupt lines skipped (the first is line 2)")) << warnings_of(r);
