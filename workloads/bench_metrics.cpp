@@ -1,6 +1,7 @@
 #include "workloads/bench_metrics.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 namespace tierscope::workloads {
@@ -61,6 +62,19 @@ double BenchMetrics::output_tokens_per_second(std::chrono::steady_clock::time_po
   return static_cast<double>(sum) / (static_cast<double>(kWindowTicks) / 10.0);
 }
 
+void BenchMetrics::set_cost(std::string_view basis, double usd) {
+  if (!std::isfinite(usd)) return;
+  std::lock_guard lock(mu_);
+  auto it = cost_.find(basis);
+  if (it == cost_.end()) cost_.emplace(std::string(basis), usd);
+  else it->second = std::max(it->second, usd);
+}
+
+void BenchMetrics::set_cost_info(std::string_view basis, std::string name) {
+  std::lock_guard lock(mu_);
+  cost_info_[std::string(basis)] = std::move(name);
+}
+
 void BenchMetrics::set_ab(std::string name_a, std::string name_b) {
   std::lock_guard lock(mu_);
   arm_names_ = {std::move(name_a), std::move(name_b)};
@@ -73,6 +87,11 @@ void BenchMetrics::set_ab_block(std::size_t arm, std::uint32_t block) {
 
 std::vector<prometheus::MetricFamily> BenchMetrics::Collect() const {
   MetricWriter w;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [basis, usd] : cost_) w.add(metric::bench_cost, usd, {{"basis", basis}});
+    for (const auto& [basis, name] : cost_info_) w.add(metric::bench_cost_info, 1, {{"basis", basis}, {"name", name}});
+  }
   w.add(metric::bench_active_streams, static_cast<double>(active_.load()));
   for (std::size_t i = 0; i < kAllOutcomes.size(); ++i)
     w.add(metric::bench_requests, static_cast<double>(outcomes_[i].load()),

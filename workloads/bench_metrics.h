@@ -11,8 +11,10 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/metric_writer.h"
@@ -38,6 +40,15 @@ inline constexpr MetricDef bench_step_context{"tierscope_bench_step_context_toke
     "Prompt tokens of the running tierscope bench step (context_sweep and concurrency_sweep), tokens.", MetricType::Gauge};
 inline constexpr MetricDef bench_step_users{"tierscope_bench_step_users",
     "Concurrent users of the running tierscope bench step, users.", MetricType::Gauge};
+inline constexpr MetricDef bench_cost{"tierscope_bench_cost_dollars_total",
+    "Cost of the tierscope bench run so far by basis (scenario key cost, prices from its prices file): local_hardware "
+    "(amortized purchase per hour × wall time), local_energy (measured RAPL + GPU energy, or system_watts × wall time, "
+    "× price per kWh), cloud_gpu (the first chosen instance's price per hour × wall time), api (the first chosen API's "
+    "prices × the ok requests' input and output tokens), ssd_wear (offload devices' NVMe bytes written / rated TBW × "
+    "purchase price); absent where an input is; US dollars.", MetricType::Counter};
+inline constexpr MetricDef bench_cost_info{"tierscope_bench_cost_info",
+    "Always 1: which entry of the prices file each basis of tierscope_bench_cost_dollars_total uses (name: the local "
+    "hardware, cloud GPU instance, API or SSD).", MetricType::Gauge};
 inline constexpr MetricDef bench_arm_info{"tierscope_bench_arm_info",
     "Arms of a tierscope bench A/B run (scenario: ab), by arm (a, b) and name (the scenario's arms.X.name): 1 for "
     "the arm whose block runs now, 0 for the other; absent in other runs.", MetricType::Gauge};
@@ -47,7 +58,7 @@ inline constexpr MetricDef bench_ab_block{"tierscope_bench_ab_block",
 // Every live bench metric above (grafana/lib/metrics.json is generated from it).
 inline constexpr const MetricDef* kBenchCatalog[] = {&bench_active_streams, &bench_requests, &bench_ttft, &bench_itl,
                                                      &bench_output_rate, &bench_step_context, &bench_step_users,
-                                                     &bench_arm_info, &bench_ab_block};
+                                                     &bench_cost, &bench_cost_info, &bench_arm_info, &bench_ab_block};
 }  // namespace tierscope::metric
 
 namespace tierscope::workloads {
@@ -63,6 +74,10 @@ class BenchMetrics final : public prometheus::Collectable {
   void observe_itl(double seconds);
   void add_tokens(std::uint64_t n, std::chrono::steady_clock::time_point t);
   double output_tokens_per_second(std::chrono::steady_clock::time_point now) const;
+  // tierscope_bench_cost_dollars_total{basis}: never decreases (a lower value is ignored).
+  void set_cost(std::string_view basis, double usd);
+  // tierscope_bench_cost_info{basis,name}.
+  void set_cost_info(std::string_view basis, std::string name);
   void set_step(std::int64_t context_tokens, std::int64_t users) {
     context_tokens_.store(context_tokens);
     users_.store(users);
@@ -88,6 +103,8 @@ class BenchMetrics final : public prometheus::Collectable {
   std::vector<std::string> arm_names_;  // scenario: ab: a's and b's; empty otherwise
   Histogram ttft_, itl_;
   std::deque<std::pair<std::int64_t, std::uint64_t>> per_100ms_;  // (steady time / 100 ms, tokens)
+  std::map<std::string, double, std::less<>> cost_;             // basis → USD so far
+  std::map<std::string, std::string, std::less<>> cost_info_;   // basis → name
 };
 
 }  // namespace tierscope::workloads

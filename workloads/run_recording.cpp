@@ -20,8 +20,10 @@ SamplerConfig recording_config(std::chrono::milliseconds interval, const Workloa
   return c;
 }
 
-void record(Recorder& recorder, const Snapshot& snap) {
-  recorder.record_sample(snap.sequence, snap.taken_steady, snap.taken_wall, collect_all(&snap, nullptr, true));
+void record(Recorder& recorder, const SampleObserver& observer, const Snapshot& snap) {
+  auto families = collect_all(&snap, nullptr, true);
+  if (observer) observer(snap.taken_steady, families);
+  recorder.record_sample(snap.sequence, snap.taken_steady, snap.taken_wall, std::move(families));
 }
 
 }  // namespace
@@ -40,20 +42,22 @@ WorkloadSelection launched_workload(const nlohmann::json& launch_info) {
   return w;
 }
 
-RunRecording::RunRecording(const std::string& dir, std::chrono::milliseconds interval) : interval_(interval) {
+RunRecording::RunRecording(const std::string& dir, std::chrono::milliseconds interval, SampleObserver observer)
+    : interval_(interval), observer_(std::move(observer)) {
   RecorderOptions o;
   o.dir = dir;
   recorder_ = std::make_unique<Recorder>(o, &log_);  // throws RecorderError
   sampler_ = std::make_unique<Sampler>(recording_config(interval_, WorkloadSelection{}), log_);
   Recorder* rec = recorder_.get();
-  sampler_->on_tick([rec](const Snapshot& snap) { record(*rec, snap); });
-  record(*recorder_, *sampler_->sample_now());  // the host as the run starts
+  const SampleObserver* obs = &observer_;
+  sampler_->on_tick([rec, obs](const Snapshot& snap) { record(*rec, *obs, snap); });
+  record(*recorder_, observer_, *sampler_->sample_now());  // the host as the run starts
   sampler_->start();
 }
 
 RunRecording::~RunRecording() {
   sampler_->stop();
-  record(*recorder_, *sampler_->sample_now());  // and as it ends
+  record(*recorder_, observer_, *sampler_->sample_now());  // and as it ends
   recorder_->flush();
 }
 

@@ -12,9 +12,11 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/logging.h"
 
@@ -24,7 +26,16 @@ class Sampler;
 struct WorkloadSelection;
 }  // namespace tierscope
 
+namespace prometheus {
+struct MetricFamily;
+}
+
 namespace tierscope::workloads {
+
+// Called with every host sample as it is recorded (the first as the recording
+// starts, then every interval on the sampler's thread, the last as it ends).
+using SampleObserver =
+    std::function<void(std::chrono::steady_clock::time_point taken, const std::vector<prometheus::MetricFamily>&)>;
 
 // What to watch of a launched engine (EngineEvent::info of its launch): its
 // budget's cgroup when it has one — every process the engine forks, and the
@@ -36,7 +47,8 @@ class RunRecording {
  public:
   // Starts sampling every `interval` into `dir`. Throws RecorderError
   // (exporters/recorder.h) when `dir` cannot be written.
-  RunRecording(const std::string& dir, std::chrono::milliseconds interval);
+  // `observer` (may be empty) sees every sample, e.g. the run's cost (workloads/cost.h).
+  RunRecording(const std::string& dir, std::chrono::milliseconds interval, SampleObserver observer = {});
   ~RunRecording();  // stops the sampler; flushes and closes the recording
   RunRecording(const RunRecording&) = delete;
   RunRecording& operator=(const RunRecording&) = delete;
@@ -50,6 +62,7 @@ class RunRecording {
  private:
   Logger log_{LogLevel::warn};
   std::chrono::milliseconds interval_;
+  SampleObserver observer_;
   std::unique_ptr<Recorder> recorder_;
   std::unique_ptr<Sampler> sampler_;
 };

@@ -14,6 +14,7 @@
 #include "exporters/recorder.h"
 #include "core/duration.h"
 #include "workloads/compare.h"
+#include "workloads/cost.h"
 #include "workloads/engine_facts.h"
 #include "workloads/engine_session.h"
 #include "workloads/predicted_wall.h"
@@ -47,6 +48,7 @@ struct Runner::Impl {
   std::vector<RequestRecord> step_records;  // records of the running step
   std::unique_ptr<StepDriver> driver;
   std::unique_ptr<EngineSession> engine;  // engine.launch: the engine tierscope starts
+  std::unique_ptr<CostMeter> cost;          // scenario key cost: the run's cost from the samples and tokens
   std::unique_ptr<RunRecording> recording;  // samples, requests and step events (samples-*.jsonl)
   bool described = false;                 // the engine's facts and the prompt method are known
   bool budget_failed = false;             // the memory budget could not be applied: the run stops
@@ -91,6 +93,8 @@ struct Runner::Impl {
     jsonl << j.dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
     jsonl.flush();
     if (recording) recording->event("request", j);
+    if (cost && !record.warmup && record.outcome == Outcome::ok)
+      cost->add_tokens(record.prompt_tokens.value_or(0), record.output_tokens);
   }
   void record_event(std::string_view type, const json& body) {
     if (recording) recording->event(type, body);
@@ -98,6 +102,14 @@ struct Runner::Impl {
 
   void write_summary() {
     summary.updated = utc_now();
+    if (cost) {
+      std::uint64_t in = 0, out = 0;
+      for (const StepResult& st : summary.steps) {
+        in += st.stats.input_tokens;
+        out += st.stats.output_tokens;
+      }
+      summary.cost = cost->summary(in, out);
+    }
     const RunSummary v = view();
     write_atomically(dir + "summary.json", to_json(v).dump(2, ' ', false, json::error_handler_t::replace) + "\n");
     write_atomically(dir + "summary.csv", summary_csv(v));
@@ -226,8 +238,13 @@ struct Runner::Impl {
       result.error = "cannot write " + dir + "requests.jsonl";
       return false;
     }
+    SampleObserver observer;
+    if (sc.cost && sc.cost->enabled) {
+      cost = std::make_unique<CostMeter>(*sc.cost, r.options_.metrics);
+      observer = [c = cost.get()](auto taken, const auto& families) { c->observe(taken, families); };
+    }
     try {
-      recording = std::make_unique<RunRecording>(r.options_.out_dir, std::chrono::seconds(1));
+      recording = std::make_unique<RunRecording>(r.options_.out_dir, std::chrono::seconds(1), std::move(observer));
     } catch (const RecorderError& e) {
       result.error = std::string("cannot record: ") + e.what();
       return false;
@@ -607,6 +624,7 @@ struct Runner::Impl {
     write_summary();
     record_event("run_end", {{"status", summary.status}});
     recording.reset();  // the last samples flushed before the table
+    if (cost) write_summary();  // the cost up to the last sample
     const RunSummary v = view();
     result.summary = to_json(v);
     if (r.options_.progress) {

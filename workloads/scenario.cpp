@@ -11,6 +11,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "core/byte_size.h"
 #include "core/did_you_mean.h"
@@ -161,6 +162,10 @@ struct Seen {
   // Where each placeholder is first used in engine.launch (dotted key), for
   // "missing" messages.
   std::vector<std::pair<std::string, std::string>> placeholder_uses;
+  // cost: where it and each chosen name were given, checked against the prices file after the whole file.
+  YAML::Mark cost_mark;
+  bool cost_cloud_gpu = false, cost_api = false;  // the lists were given (an empty one chooses none)
+  std::vector<std::tuple<std::string, std::string, YAML::Mark>> cost_names;  // (section, dotted key, mark)
 };
 
 // "a, b or c".
@@ -390,6 +395,101 @@ void parse_push(const Parser& p, const YAML::Node& v, const std::string& full, S
   s.push = std::move(push);
 }
 
+// cost: the keys as given; the names are checked in complete_cost.
+void parse_cost(const Parser& p, const YAML::Node& v, const std::string& full, Scenario& s, Seen& seen) {
+  if (!v.IsMap()) p.fail(v.Mark(), full, "expected a mapping (prices, local, cloud_gpu, api, ssd, system_watts, enabled)");
+  CostConfig c;
+  seen.cost_mark = v.Mark();
+  auto names = [&](const YAML::Node& n, const std::string& f, const char* section) {
+    std::vector<std::string> out;
+    if (!n.IsSequence()) p.fail(n.Mark(), f, "expected a list of names from the prices file's " + std::string(section));
+    for (const auto& item : n) {
+      out.push_back(p.scalar(item, f, "a name from the prices file's " + std::string(section)));
+      seen.cost_names.emplace_back(section, f, item.Mark());
+    }
+    return out;
+  };
+  p.each_key(v, full, {"prices", "local", "cloud_gpu", "api", "ssd", "system_watts", "enabled"},
+             [&](const std::string& k, const std::string& f, const YAML::Node& n) {
+               if (k == "prices") {
+                 c.prices_path = p.scalar(n, f, "the path of a prices file");
+                 if (c.prices_path.empty()) p.fail(n.Mark(), f, "expected the path of a prices file");
+                 std::filesystem::path path(c.prices_path);
+                 if (path.is_relative())
+                   c.prices_path = (std::filesystem::path(p.file()).parent_path() / path).lexically_normal().string();
+               } else if (k == "local") {
+                 c.local = p.scalar(n, f, "a name from the prices file's local");
+                 seen.cost_names.emplace_back("local", f, n.Mark());
+               } else if (k == "ssd") {
+                 c.ssd = p.scalar(n, f, "a name from the prices file's ssd");
+                 seen.cost_names.emplace_back("ssd", f, n.Mark());
+               } else if (k == "cloud_gpu") {
+                 c.cloud_gpu = names(n, f, "cloud_gpu");
+                 seen.cost_cloud_gpu = true;
+               } else if (k == "api") {
+                 c.api = names(n, f, "api");
+                 seen.cost_api = true;
+               } else if (k == "system_watts") {
+                 c.system_watts = p.number(n, f, 0, 1e6, true, "whole-system power in watts, > 0");
+               } else if (k == "enabled") {
+                 c.enabled = p.boolean(n, f);
+               }
+             });
+  s.cost = std::move(c);
+}
+
+// cost after the whole file: the prices file read, every chosen name in it
+// (a did-you-mean for a near miss), cloud_gpu and api defaulting to every entry.
+void complete_cost(const Parser& p, const Seen& seen, Scenario& s) {
+  if (!s.cost) return;
+  CostConfig& c = *s.cost;
+  if (s.kind == ScenarioKind::soak) p.fail(seen.cost_mark, "cost", "not a key of scenario: soak (bench scenarios only)");
+  if (!c.enabled) return;
+  if (c.prices_path.empty()) {
+    c.prices_path = default_prices_path();
+    if (c.prices_path.empty())
+      p.fail(seen.cost_mark, "cost.prices",
+             "missing (none of /etc/tierscope/prices.yaml, /usr/share/tierscope/prices.yaml exists; give the path "
+             "of a prices file)");
+  }
+  try {
+    c.prices = std::make_shared<const Prices>(load_prices(c.prices_path));
+  } catch (const PricesError& e) {
+    p.fail(seen.cost_mark, "cost.prices", e.what());
+  }
+  const Prices& prices = *c.prices;
+  auto known = [&](const std::string& section) {
+    std::vector<std::string_view> out;
+    if (section == "local") for (const auto& e : prices.local) out.push_back(e.name);
+    if (section == "ssd") for (const auto& e : prices.ssd) out.push_back(e.name);
+    if (section == "cloud_gpu") for (const auto& e : prices.cloud_gpu) out.push_back(e.name);
+    if (section == "api") for (const auto& e : prices.api) out.push_back(e.name);
+    return out;
+  };
+  std::size_t list_i[2] = {0, 0};  // next index into cloud_gpu, api
+  for (const auto& [section, key, mark] : seen.cost_names) {
+    std::string name;
+    if (section == "local") name = c.local;
+    else if (section == "ssd") name = c.ssd;
+    else if (section == "cloud_gpu") name = c.cloud_gpu[list_i[0]++];
+    else name = c.api[list_i[1]++];
+    const auto options = known(section);
+    if (std::find(options.begin(), options.end(), name) != options.end()) continue;
+    std::string what = text::quoted(name) + " is not in " + section + " of " + c.prices_path;
+    if (auto near = did_you_mean(name, options)) what += " (did you mean " + text::quoted(*near) + "?)";
+    else if (!options.empty()) what += " (expected " + one_of(options) + ")";
+    else what += " (it has no " + section + " entries)";
+    p.fail(mark, key, what);
+  }
+  auto all = [](const auto& entries) {
+    std::vector<std::string> out;
+    for (const auto& e : entries) out.push_back(e.name);
+    return out;
+  };
+  if (!seen.cost_cloud_gpu) c.cloud_gpu = all(prices.cloud_gpu);
+  if (!seen.cost_api) c.api = all(prices.api);
+}
+
 void parse_arrival(const Parser& p, const YAML::Node& v, const std::string& full, ArrivalConfig& a) {
   p.each_key(v, full, {"mode", "rate", "burstiness", "seed"},
              [&](const std::string& k, const std::string& f, const YAML::Node& n) {
@@ -582,6 +682,8 @@ void parse_key(const Parser& p, const std::string& key, const std::string& full,
     parse_limits(p, v, full, s.limits);
   } else if (key == "push") {
     parse_push(p, v, full, s);
+  } else if (key == "cost") {
+    parse_cost(p, v, full, s, seen);
   } else if (key == "ab" || key == "arms") {
     p.fail(v.Mark(), full, "only for scenario: ab");
   } else {
@@ -713,7 +815,7 @@ const std::vector<std::string_view> kTopKeys = {
     "engine", "scenario", "contexts", "users", "prompt_tokens", "concurrency", "output_tokens", "warmup",
     "repetitions", "stop_on_failure", "failure_threshold", "temperature", "ignore_eos", "request_timeout",
     "run_deadline", "health_timeout", "trim", "arrival", "prompts", "listen", "limits", "duration", "idle_tail",
-    "checkpoint_interval", "sample_interval", "workload", "leak", "record", "push", "ab", "arms"};
+    "checkpoint_interval", "sample_interval", "workload", "leak", "record", "push", "ab", "arms", "cost"};
 
 // A scenario document other than scenario: ab.
 Scenario parse_root(const Parser& p, const YAML::Node& root) {
@@ -730,6 +832,7 @@ Scenario parse_root(const Parser& p, const YAML::Node& root) {
     throw ScenarioError(file + ": " + e.msg);
   }
   complete(p, root, seen, s);
+  complete_cost(p, seen, s);
   return s;
 }
 
@@ -1163,6 +1266,24 @@ std::string to_yaml(const Scenario& s) {
     out << YAML::EndMap;
   }
   if (soak) emit_soak(out, s.soak);
+  if (s.cost) {
+    const CostConfig& c = *s.cost;
+    out << YAML::Key << "cost" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "enabled" << YAML::Value << (c.enabled ? "true" : "false");
+    if (!c.prices_path.empty()) out << YAML::Key << "prices" << YAML::Value << YAML::DoubleQuoted << c.prices_path;
+    if (!c.local.empty()) out << YAML::Key << "local" << YAML::Value << YAML::DoubleQuoted << c.local;
+    if (c.enabled) {
+      out << YAML::Key << "cloud_gpu" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+      for (const auto& n : c.cloud_gpu) out << YAML::DoubleQuoted << n;
+      out << YAML::EndSeq;
+      out << YAML::Key << "api" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+      for (const auto& n : c.api) out << YAML::DoubleQuoted << n;
+      out << YAML::EndSeq;
+    }
+    if (!c.ssd.empty()) out << YAML::Key << "ssd" << YAML::Value << YAML::DoubleQuoted << c.ssd;
+    if (c.system_watts) out << YAML::Key << "system_watts" << YAML::Value << num(*c.system_watts);
+    out << YAML::EndMap;
+  }
   out << YAML::EndMap;
   return std::string(out.c_str(), out.size()) + "\n";
 }

@@ -18,6 +18,7 @@
 
 #include "probes/workload.h"
 #include "workloads/budget_request.h"
+#include "workloads/cost.h"
 #include "workloads/engine_launch.h"
 #include "workloads/engines/dialect.h"
 #include "workloads/push.h"
@@ -152,6 +153,7 @@ struct Scenario {
   BudgetRequest limits;             // the engine's memory budget (needs engine.launch); empty: none
   std::optional<PushConfig> push;   // push the run's metrics to a Pushgateway at the end; absent: no push
   SoakConfig soak;                  // scenario: soak
+  std::optional<CostConfig> cost;   // `cost:` (docs/cost.md); absent or enabled: false: no cost figures
   // scenario: ab; `kind` is then ab->sweep, `engine` and `limits` the base
   // the arms' overrides were merged over.
   std::optional<AbConfig> ab;

@@ -1,5 +1,7 @@
 #include "workloads/summary.h"
 
+#include "workloads/cost.h"
+
 #include <ctime>
 
 #include <algorithm>
@@ -222,6 +224,7 @@ json to_json(const RunSummary& s) {
   if (s.limits) j["limits"] = *s.limits;
   if (s.predicted_wall) j["predicted_wall"] = *s.predicted_wall;
   if (s.manifest_sha256) j["manifest_sha256"] = *s.manifest_sha256;
+  if (s.cost) j["cost"] = *s.cost;
   if (s.ab) j["ab"] = *s.ab;
   if (s.arms) j["arms"] = *s.arms;
   if (s.walls) j["walls"] = *s.walls;
@@ -339,7 +342,9 @@ void print_table(std::ostream& os, const RunSummary& summary, const std::string&
   if (summary.wall) os << "\nwall: " << to_json(*summary.wall).dump();
   if (summary.walls)
     for (const auto& [arm, wall] : summary.walls->items()) os << "\nwall of arm " << arm << ": " << wall.dump();
-  os << "\nresults: " << out_dir << "\n";
+  os << "\n";
+  if (summary.cost) print_cost(os, *summary.cost);
+  os << "results: " << out_dir << "\n";
   os.flush();
 }
 
