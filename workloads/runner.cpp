@@ -254,6 +254,12 @@ struct Runner::Impl {
     summary.failure_threshold = sc.failure_threshold;
     summary.trim = sc.trim;
     summary.arrival = sc.arrival;
+    if (sc.slo) {
+      json slo = json::object();
+      if (sc.slo->ttft_ms) slo["ttft_ms"] = *sc.slo->ttft_ms;
+      if (sc.slo->tpot_ms) slo["tpot_ms"] = *sc.slo->tpot_ms;
+      summary.slo = slo;
+    }
     if (sc.engine.launch && !given.ab) {
       engine = std::make_unique<EngineSession>(sc, dir, run_name());
       json wall = predict_scenario_wall(sc);

@@ -684,6 +684,14 @@ void parse_key(const Parser& p, const std::string& key, const std::string& full,
     parse_push(p, v, full, s);
   } else if (key == "cost") {
     parse_cost(p, v, full, s, seen);
+  } else if (key == "slo") {
+    if (!v.IsMap()) p.fail(v.Mark(), full, "expected a mapping (ttft_ms, tpot_ms), e.g. {ttft_ms: 2000, tpot_ms: 100}");
+    Scenario::Slo slo;
+    p.each_key(v, full, {"ttft_ms", "tpot_ms"}, [&](const std::string& k, const std::string& f, const YAML::Node& n) {
+      const double ms = p.number(n, f, 0, 86'400'000, true, "milliseconds above 0");
+      (k == "ttft_ms" ? slo.ttft_ms : slo.tpot_ms) = ms;
+    });
+    s.slo = slo;
   } else if (key == "ab" || key == "arms") {
     p.fail(v.Mark(), full, "only for scenario: ab");
   } else {
@@ -815,7 +823,7 @@ const std::vector<std::string_view> kTopKeys = {
     "engine", "scenario", "contexts", "users", "prompt_tokens", "concurrency", "output_tokens", "warmup",
     "repetitions", "stop_on_failure", "failure_threshold", "temperature", "ignore_eos", "request_timeout",
     "run_deadline", "health_timeout", "trim", "arrival", "prompts", "listen", "limits", "duration", "idle_tail",
-    "checkpoint_interval", "sample_interval", "workload", "leak", "record", "push", "ab", "arms", "cost"};
+    "checkpoint_interval", "sample_interval", "workload", "leak", "record", "push", "ab", "arms", "cost", "slo"};
 
 // A scenario document other than scenario: ab.
 Scenario parse_root(const Parser& p, const YAML::Node& root) {
@@ -1266,6 +1274,12 @@ std::string to_yaml(const Scenario& s) {
     out << YAML::EndMap;
   }
   if (soak) emit_soak(out, s.soak);
+  if (s.slo) {
+    out << YAML::Key << "slo" << YAML::Value << YAML::BeginMap;
+    if (s.slo->ttft_ms) out << YAML::Key << "ttft_ms" << YAML::Value << num(*s.slo->ttft_ms);
+    if (s.slo->tpot_ms) out << YAML::Key << "tpot_ms" << YAML::Value << num(*s.slo->tpot_ms);
+    out << YAML::EndMap;
+  }
   if (s.cost) {
     const CostConfig& c = *s.cost;
     out << YAML::Key << "cost" << YAML::Value << YAML::BeginMap;

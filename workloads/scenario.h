@@ -154,6 +154,12 @@ struct Scenario {
   std::optional<PushConfig> push;   // push the run's metrics to a Pushgateway at the end; absent: no push
   SoakConfig soak;                  // scenario: soak
   std::optional<CostConfig> cost;   // `cost:` (docs/cost.md); absent or enabled: false: no cost figures
+  // `slo: {ttft_ms, tpot_ms}`: the latency objective the report's goodput is
+  // counted against (milliseconds); written to summary.json as given.
+  struct Slo {
+    std::optional<double> ttft_ms, tpot_ms;
+  };
+  std::optional<Slo> slo;
   // scenario: ab; `kind` is then ab->sweep, `engine` and `limits` the base
   // the arms' overrides were merged over.
   std::optional<AbConfig> ab;

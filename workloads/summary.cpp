@@ -224,6 +224,7 @@ json to_json(const RunSummary& s) {
   if (s.limits) j["limits"] = *s.limits;
   if (s.predicted_wall) j["predicted_wall"] = *s.predicted_wall;
   if (s.manifest_sha256) j["manifest_sha256"] = *s.manifest_sha256;
+  if (s.slo) j["slo"] = *s.slo;
   if (s.cost) j["cost"] = *s.cost;
   if (s.ab) j["ab"] = *s.ab;
   if (s.arms) j["arms"] = *s.arms;

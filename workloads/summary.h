@@ -140,6 +140,7 @@ struct RunSummary {
   std::optional<nlohmann::json> limits;          // the memory budget as applied (memory_budget.h describe())
   std::optional<nlohmann::json> predicted_wall;  // from the model file (memory_wall.h), beside `wall`
   std::optional<std::string> manifest_sha256;  // of the run's manifest.json (workloads/manifest.h)
+  std::optional<nlohmann::json> slo;           // scenario key slo, as given ({ttft_ms, tpot_ms})
   std::optional<nlohmann::json> cost;          // scenario key cost (workloads/cost.h CostMeter::summary)
   // scenario: ab (docs/benchmarks.md "A/B runs"): the settings as applied
   // with the order realised, each arm (name, engine, limits), each arm's wall

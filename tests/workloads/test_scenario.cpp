@@ -428,3 +428,20 @@ TEST(SoakScenario, RecordSectionDefaultsToTheRunDirectory) {
   auto e = error_of(std::string(kSoak) + "record: { compress: lz4 }\n");
   EXPECT_TRUE(has(e, "s.yaml:8:21: record.compress: expected")) << e;
 }
+
+TEST(Scenario, SloIsTheReportsLatencyObjective) {
+  auto s = parse_scenario(std::string(kMinimal) + "slo: {ttft_ms: 1500, tpot_ms: 80.5}\n", "s.yaml");
+  ASSERT_TRUE(s.slo);
+  EXPECT_EQ(s.slo->ttft_ms, 1500.0);
+  EXPECT_EQ(s.slo->tpot_ms, 80.5);
+  EXPECT_EQ(to_yaml(parse_scenario(to_yaml(s), "e")), to_yaml(s));  // the effective scenario keeps it
+  auto only_ttft = parse_scenario(std::string(kMinimal) + "slo: {ttft_ms: 2000}\n", "s.yaml");
+  ASSERT_TRUE(only_ttft.slo);
+  EXPECT_FALSE(only_ttft.slo->tpot_ms);
+  EXPECT_FALSE(parse_scenario(kMinimal, "s.yaml").slo);
+  EXPECT_NE(error_of(std::string(kMinimal) + "slo: {ttft_ms: 0}\n").find("s.yaml:9:16: slo.ttft_ms: expected"),
+            std::string::npos)
+      << error_of(std::string(kMinimal) + "slo: {ttft_ms: 0}\n");
+  EXPECT_NE(error_of(std::string(kMinimal) + "slo: {ttft: 10}\n").find("slo.ttft: unknown key (expected one of: ttft_ms, tpot_ms)"), std::string::npos);
+  EXPECT_NE(error_of(std::string(kMinimal) + "slo: 2000\n").find("slo: expected a mapping"), std::string::npos);
+}
