@@ -573,6 +573,7 @@ std::optional<svg::LineChart> memory_wall_chart(const RunView& v) {
   svg::LineChart c = line_chart(v.prefix + "memory-wall", "Memory wall: TTFT and decode rate by context",
                                 axis("context", "tokens"), axis("TTFT", "ms"));
   c.y2 = axis("decode rate", "tokens/s");
+  c.y2->min = 0;  // a rate is never negative (a CI of the mean from few requests can reach below 0)
   std::map<std::string, std::vector<const StepView*>> by_arm;
   for (const auto& s : v.steps)
     if (s.context_tokens) by_arm[s.arm].push_back(&s);

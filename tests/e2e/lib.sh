@@ -115,3 +115,15 @@ stop_pids() {
     fi
   done
 }
+
+# The live budget tests' prerequisites: root (budgets make cgroups), jq, and a
+# memory controller (cgroup v2 with `memory` enabled, or v1's memory
+# hierarchy); a missing one skips the test (77) saying which.
+require_root_memcg() {
+  [[ $(id -u) -eq 0 ]] || { echo "SKIP: needs root (the budget makes cgroups)"; exit 77; }
+  command -v jq >/dev/null || { echo "SKIP: jq not installed"; exit 77; }
+  if ! { [[ -f /sys/fs/cgroup/cgroup.controllers ]] && grep -qw memory /sys/fs/cgroup/cgroup.controllers; } &&
+     [[ ! -f /sys/fs/cgroup/memory/memory.usage_in_bytes ]]; then
+    echo "SKIP: no memory controller"; exit 77
+  fi
+}

@@ -22,13 +22,7 @@ source "$(dirname "$0")/../e2e/lib.sh"
 bin=$(realpath "$1")
 mock=$(realpath "$2")
 shared=${3:-}
-skip() { echo "SKIP: $*"; exit 77; }
-[[ $(id -u) -eq 0 ]] || skip "needs root (the budget makes cgroups)"
-command -v jq >/dev/null || skip "jq not installed"
-if ! { [[ -f /sys/fs/cgroup/cgroup.controllers ]] && grep -qw memory /sys/fs/cgroup/cgroup.controllers; } &&
-   [[ ! -f /sys/fs/cgroup/memory/memory.usage_in_bytes ]]; then
-  skip "no memory controller"
-fi
+require_root_memcg
 pass() { echo "ok: $*"; }
 
 # ---- 1. the mock engine's wall ----------------------------------------------
