@@ -3,6 +3,7 @@
 // that fail to start, exit early, never listen or ignore SIGTERM, the
 // before_exec hook, engine.log — and the real llama.cpp server beside the
 // checkout when it is there.
+#include "emulation.h"
 #include "workloads/engine_launch.h"
 
 #include <gtest/gtest.h>
@@ -377,6 +378,7 @@ TEST(EngineLaunch, OtherStopSignal) {
 }
 
 TEST(EngineLaunch, BeforeExecSeesTheChildBeforeExec) {
+  TIERSCOPE_SKIP_UNDER_EMULATOR("/proc/PID/exe names the emulator");
   TempDir dir;
   const fs::path self = fs::read_symlink("/proc/self/exe");
   const fs::path sleep_bin = fs::canonical("/bin/sleep");

@@ -2,6 +2,7 @@
 // (mock_engine/mock_engine.cpp) on 127.0.0.1: each endpoint's wire format,
 // each fault's transport outcome, and timing accuracy at 1 and 256 streams.
 
+#include "emulation.h"
 #include "workloads/http_stream.h"
 
 #include <arpa/inet.h>
@@ -472,6 +473,7 @@ TEST(StreamLoop, EndWithoutDoneIsACleanEnd) {
 }
 
 TEST(StreamLoop, HeadersAndFirstChunkTimesAreSeparate) {
+  TIERSCOPE_SKIP_UNDER_EMULATOR("timing of an emulated client");
   Captured c = run_one(post(engine(), "/completion", {{"prompt", "a"}, {"n_predict", 1}, {"stream", true}},
                             {{"ttft_ms", 100}}));
   EXPECT_LT(c.t_headers - c.result.t_send, 50ms);  // headers at once
@@ -566,6 +568,7 @@ TEST(StreamLoop, ClassifiesCurlResults) {
 // purpose (a loaded 2-core machine); tests/bench/bench_stream_client.cpp
 // prints the tight figures.
 void check_accuracy(int streams, double client_p50_bound_ms, double e2e_p50_bound_ms) {
+  TIERSCOPE_SKIP_UNDER_EMULATOR("timing of an emulated client");
   MockEngineProcess e;
   tierscope::testing::AccuracyRun run = tierscope::testing::measure_accuracy(e, streams, 50, 20, 16);
   using tierscope::testing::format;

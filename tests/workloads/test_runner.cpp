@@ -16,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include "emulation.h"
 #include "tests/workloads/jsonl.h"
 #include "tests/workloads/mock_process.h"
 #include "workloads/prompts.h"
@@ -147,6 +148,7 @@ TEST(Runner, ConcurrencySweepClosedLoopCounts) {
 // (exponential gaps for poisson, gamma for bursty), whatever is in flight;
 // the schedule is reproducible from the seed and recorded per request.
 TEST(Runner, OpenLoopArrivalsFollowTheirSchedule) {
+  TIERSCOPE_SKIP_UNDER_EMULATOR("timing of an emulated client");
   MockEngineProcess mock({"--ttft-ms", "30", "--itl-ms", "5", "--flavor", "vllm", "--n-ctx", "100000"});
   auto yaml = [](const std::string& arrival) {
     return "engine: {kind: vllm, url: http://x, model: m}\nscenario: concurrency_sweep\nusers: [4]\n"
@@ -251,6 +253,7 @@ TEST(Runner, OllamaSilentTruncation) {
 }
 
 TEST(Runner, EngineDownAtStartAndKilledMidStep) {
+  TIERSCOPE_SKIP_UNDER_EMULATOR("the kill lands at a time set for native speed");
   {
     auto run = run_yaml(one_step("llamacpp", "health_timeout: 300ms\n"), "http://127.0.0.1:1", "down");
     EXPECT_FALSE(run.result.started);
@@ -315,6 +318,7 @@ TEST(Runner, SummaryShapeAndCsvHeader) {
 }
 
 TEST(Runner, StopKeepsCompletedRecordsAndWritesSummary) {
+  TIERSCOPE_SKIP_UNDER_EMULATOR("the stop lands at a time set for native speed");
   MockEngineProcess mock({"--ttft-ms", "50"});
   Scenario s = parse_scenario("engine: {kind: llamacpp, url: http://x}\nscenario: context_sweep\ncontexts: [16, 32]\n"
                               "output_tokens: 2\nwarmup: 0\nrepetitions: 50\n",
@@ -343,6 +347,7 @@ TEST(Runner, StopKeepsCompletedRecordsAndWritesSummary) {
 
 #ifdef TIERSCOPE_BIN
 TEST(Runner, SigintToTheBinaryKeepsRecords) {
+  TIERSCOPE_SKIP_UNDER_EMULATOR("the signal lands at a time set for native speed");
   MockEngineProcess mock({"--ttft-ms", "50"});
   auto dir = fresh_dir("sigint");
   fs::create_directories(dir);
@@ -380,6 +385,7 @@ TEST(Runner, SigintToTheBinaryKeepsRecords) {
 #endif
 
 TEST(Runner, AccuracyAgainstInjectedDelays) {
+  TIERSCOPE_SKIP_UNDER_EMULATOR("timing of an emulated client");
   MockEngineProcess mock({"--ttft-ms", "50", "--itl-ms", "10", "--n-ctx", "100000"});
   BenchMetrics metrics;
   auto run = run_yaml("engine: {kind: llamacpp, url: http://x}\nscenario: concurrency_sweep\nusers: [1, 256]\n"
