@@ -251,15 +251,20 @@ case "$cmd" in
     # tables for its stack traces, at ASan's recommended -O1.
     configure_and_build build -DTIERSCOPE_TESTS=ON -DTIERSCOPE_WERROR=ON "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -DNDEBUG"
     [[ -n ${prepare_pid:-} ]] && { wait "$prepare_pid" || true; cat build/trixie-prepare.log; }
-    ctest --test-dir build --output-on-failure -j "$JOBS" -LE bench | tee build/ctest.log
+    ctest --test-dir build --output-on-failure -LE bench | tee build/ctest.log
     summary+=("gcc:         $(ctest_result build/ctest.log)")
     stage "clang build with AddressSanitizer, UndefinedBehaviorSanitizer and libFuzzer"
     CC=clang CXX=clang++ configure_and_build build-asan -DTIERSCOPE_TESTS=ON -DTIERSCOPE_WERROR=ON \
       -DTIERSCOPE_SANITIZE=ON -DTIERSCOPE_FUZZ=ON -DTIERSCOPE_FUZZ_SECONDS="${TIERSCOPE_FUZZ_SECONDS:-15}" \
       "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only -DNDEBUG"
-    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-      ctest --test-dir build-asan --output-on-failure -j "$JOBS" -LE 'bench|system' | tee build-asan/ctest.log
+    # The libFuzzer runs side by side (one core each); then every other test
+    # one at a time, as in the GCC stage (the accuracy tests time requests).
+    export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    ctest --test-dir build-asan --output-on-failure -j "$JOBS" -L fuzz | tee build-asan/ctest-fuzz.log
+    ctest --test-dir build-asan --output-on-failure -LE 'bench|system|fuzz' | tee build-asan/ctest.log
+    unset ASAN_OPTIONS UBSAN_OPTIONS
     summary+=("asan+ubsan:  $(ctest_result build-asan/ctest.log)")
+    summary+=("  fuzz:      $(ctest_result build-asan/ctest-fuzz.log)")
     stage "arm64: cross build, .deb, tests under qemu-aarch64"
     TIERSCOPE_PACKAGE_TESTS=ON TIERSCOPE_PACKAGE_WERROR=ON package_deb arm64
     labels='unit|e2e'
