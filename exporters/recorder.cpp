@@ -40,13 +40,17 @@ double seconds_of(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(t.time_since_epoch()).count();
 }
 
+// prometheus-cpp releases after 1.0 add MetricType enumerators
+// (ManualSummary) that tierscope never makes: `default`, not a case per
+// enumerator, so the switch compiles (-Wswitch) against every version.
+// Anything else is recorded as untyped.
 std::string_view type_name(prometheus::MetricType t) {
   switch (t) {
     case prometheus::MetricType::Counter: return "counter";
     case prometheus::MetricType::Gauge: return "gauge";
     case prometheus::MetricType::Summary: return "summary";
     case prometheus::MetricType::Histogram: return "histogram";
-    case prometheus::MetricType::Untyped: break;
+    default: break;
   }
   return "untyped";
 }
@@ -318,7 +322,6 @@ void Recorder::record_sample(std::uint64_t sequence, MonoClock::time_point mono,
       switch (fam.type) {
         case prometheus::MetricType::Counter: append_json_number(line, m.counter.value); break;
         case prometheus::MetricType::Gauge: append_json_number(line, m.gauge.value); break;
-        case prometheus::MetricType::Untyped: append_json_number(line, m.untyped.value); break;
         case prometheus::MetricType::Summary:
           append_json_number(line, static_cast<double>(m.summary.sample_count));
           line += ',';
@@ -328,6 +331,9 @@ void Recorder::record_sample(std::uint64_t sequence, MonoClock::time_point mono,
           append_json_number(line, static_cast<double>(m.histogram.sample_count));
           line += ',';
           append_json_number(line, m.histogram.sample_sum);
+          break;
+        default:  // Untyped, and what type_name() records as untyped
+          append_json_number(line, m.untyped.value);
           break;
       }
       line += ',';
