@@ -27,6 +27,23 @@ namespace {
 
 constexpr std::size_t kTouched = std::size_t{64} << 20;
 
+// AddressSanitizer keeps one shadow byte for every 8 bytes of the program's
+// memory; where the kernel counts the touched region's shadow as the child's
+// anonymous memory (seen: exactly 72 MiB for 64 MiB touched), the ground
+// truth is kTouched plus up to an eighth of it.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
+constexpr double kShadowShare = kSanitized ? 1.0 / 8 : 0.0;
+
 // The child: waits for a byte, touches kTouched bytes of anonymous memory,
 // answers with a byte, then waits to be killed.
 [[noreturn]] void child_main(int go_fd, int done_fd) {
@@ -93,7 +110,8 @@ TEST(CgroupLive, V1MemoryCgroupAccountsAChildsTouchedAnonymousMemory) {
   ASSERT_EQ(m.source, WorkloadSource::cgroup);
   ASSERT_TRUE(m.ram_anon);
   const double touched = static_cast<double>(kTouched);
-  EXPECT_NEAR(static_cast<double>(*m.ram_anon), touched, 0.03 * touched) << "total_rss " << *m.ram_anon;
+  EXPECT_GE(static_cast<double>(*m.ram_anon), 0.97 * touched) << "total_rss " << *m.ram_anon;
+  EXPECT_LE(static_cast<double>(*m.ram_anon), (1.03 + kShadowShare) * touched) << "total_rss " << *m.ram_anon;
   ASSERT_TRUE(m.current);
   EXPECT_GE(*m.current, kTouched);
   ASSERT_TRUE(m.peak);
@@ -108,7 +126,7 @@ TEST(CgroupLive, V1MemoryCgroupAccountsAChildsTouchedAnonymousMemory) {
   ASSERT_EQ(p.processes.size(), 1u);
   ASSERT_TRUE(p.ram_anon);
   EXPECT_GE(static_cast<double>(*p.ram_anon), 0.99 * touched);
-  EXPECT_LE(static_cast<double>(*p.ram_anon), 1.10 * touched);
+  EXPECT_LE(static_cast<double>(*p.ram_anon), (1.10 + kShadowShare) * touched);
   std::printf("cgroup %s: total_rss %llu, usage %llu, peak %llu; child Pss_Anon %llu (touched %zu)\n", path.c_str(),
               static_cast<unsigned long long>(*m.ram_anon), static_cast<unsigned long long>(*m.current),
               static_cast<unsigned long long>(*m.peak), static_cast<unsigned long long>(*p.ram_anon), kTouched);
