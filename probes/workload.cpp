@@ -8,6 +8,7 @@
 #include <deque>
 #include <limits>
 #include <system_error>
+#include <vector>
 
 #include "core/metric_catalog.h"
 #include "core/metric_writer.h"
@@ -113,20 +114,34 @@ std::optional<fs::path> WorkloadProbe::unit_cgroup(const HostRoots& roots, const
   fs::path found = root / "system.slice" / unit;
   if (!directory_exists(found)) {
     // Breadth first, so the shallowest match wins (system units before a
-    // user unit of the same name under user@<uid>.service).
+    // user unit of the same name under user@<uid>.service). Each directory's
+    // entries in a fixed order, whatever order the file system lists them
+    // in: on a hybrid or legacy host the unit's directory exists in several
+    // hierarchies at the same depth, and the ones systemd moves the unit's
+    // processes into (unified, then name=systemd) come before the
+    // controllers', which may have no cgroup.procs of their own.
     found.clear();
+    auto rank = [](const fs::path& p) {
+      const std::string name = p.filename().string();
+      return std::pair<int, std::string>{name == "unified" ? 0 : name == "systemd" ? 1 : 2, name};
+    };
     std::deque<std::pair<fs::path, int>> queue{{root, 0}};
+    std::vector<fs::path> children;
     while (!queue.empty() && found.empty()) {
       auto [dir, depth] = std::move(queue.front());
       queue.pop_front();
+      children.clear();
       std::error_code ec;
-      for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-        if (!is_real_directory(*it)) continue;
-        if (it->path().filename() == unit) {
-          found = it->path();
+      for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+        if (is_real_directory(*it)) children.push_back(it->path());
+      std::sort(children.begin(), children.end(),
+                [&](const fs::path& a, const fs::path& b) { return rank(a) < rank(b); });
+      for (auto& child : children) {
+        if (child.filename() == unit) {
+          found = std::move(child);
           break;
         }
-        if (depth + 1 < kUnitSearchDepth) queue.emplace_back(it->path(), depth + 1);
+        if (depth + 1 < kUnitSearchDepth) queue.emplace_back(std::move(child), depth + 1);
       }
     }
     if (found.empty()) return std::nullopt;
