@@ -7,9 +7,10 @@
 #                          with config/tierscope.yaml (http://127.0.0.1:9847/metrics)
 #   ./bootstrap.sh test    build and run the whole test suite: GCC build with
 #                          warnings as errors (all tiers, the system tests on a
-#                          real systemd and a real kernel included), then a clang
-#                          ASan+UBSan build with the libFuzzer targets, then the
-#                          benchmark figures
+#                          real systemd, a real kernel and Debian 13 included),
+#                          then a clang ASan+UBSan build with the libFuzzer
+#                          targets, then the arm64 cross build with its tests
+#                          under qemu-aarch64, then the benchmark figures
 #   ./bootstrap.sh deps [--tests]   only install what is missing
 #   ./bootstrap.sh bench   build and print the benchmark figures only
 #   ./bootstrap.sh package [ARCH]   build-ARCH/tierscope_<version>_ARCH.deb for
@@ -287,7 +288,7 @@ case "$cmd" in
     ctest --test-dir build --output-on-failure -V -L bench
     ;;
   *)
-    sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
     [[ -z "$cmd" || "$cmd" == -h || "$cmd" == --help ]] && exit 0
     exit 64
     ;;
