@@ -107,6 +107,8 @@ versions | tee "${BUILD_LOG_DIR:-$CACHE}/trixie-versions.txt"
 [[ -n $prepare_only ]] && exit 0
 
 # ---- 2. build and unit tests in the root ------------------------------------
+# Build directories left by a run that was killed (the lock says none runs).
+find "$CACHE" -maxdepth 1 -name 'work.*' -type d -exec rm -rf {} + 2>/dev/null || true
 WORK=$(mktemp -d "$CACHE/work.XXXXXX")
 cleanup() { rm -rf "$WORK"; }
 trap cleanup EXIT
